@@ -1,0 +1,1 @@
+"""Cameras, microphones and speakers; the only package that imports cv2 or sounddevice."""

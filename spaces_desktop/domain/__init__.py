@@ -1,0 +1,1 @@
+"""Spaces, participants, roles and permissions: pure Python, no Qt, no I/O."""

@@ -1,0 +1,1 @@
+"""Media processing: tracks from devices, audio levels, the active-speaker detector, frame conversion."""

@@ -1,0 +1,1 @@
+"""Request, response and event models shared by the client and the backend (no I/O)."""

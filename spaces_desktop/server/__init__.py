@@ -1,0 +1,1 @@
+"""The Spaces backend: roles, authorization, persistence and signaling relayed to Janus VideoRoom."""

@@ -1,0 +1,1 @@
+"""The client engine: its own asyncio thread, commands in, state snapshots and frames out."""

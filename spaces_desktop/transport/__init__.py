@@ -1,0 +1,1 @@
+"""WebRTC peer connections to the SFU; the only package that builds RTCPeerConnections."""
