@@ -1,0 +1,83 @@
+"""Notice devices being plugged in and out by polling the catalogs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spaces_desktop.devices.catalog import DeviceCatalog, DeviceInfo, list_audio_devices, list_cameras
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceChange:
+    """What changed since the previous scan, plus the full new catalog."""
+
+    added: tuple[DeviceInfo, ...]
+    removed: tuple[DeviceInfo, ...]
+    catalog: DeviceCatalog
+
+
+Scanner = Callable[[], DeviceCatalog]
+ChangeListener = Callable[[DeviceChange], None]
+
+
+def default_scanner() -> DeviceCatalog:
+    """Cameras plus audio devices, restarting PortAudio (when idle) so new devices show up."""
+    return DeviceCatalog(cameras=list_cameras(), audio=list_audio_devices(rescan=True))
+
+
+class DeviceWatcher:
+    """Polls ``scan`` and reports added and removed devices.
+
+    Drive it either by calling :meth:`poll` (any thread; the listener runs in
+    that thread) or by running :meth:`run` as an asyncio task, which scans in
+    the loop's default executor and calls the listener on the loop thread.
+    The first scan sets the baseline and reports nothing.
+    """
+
+    def __init__(
+        self,
+        on_change: ChangeListener,
+        *,
+        scan: Scanner = default_scanner,
+        interval: float = 2.0,
+    ) -> None:
+        self._on_change = on_change
+        self._scan = scan
+        self.interval = interval
+        self._known: dict[str, DeviceInfo] | None = None
+        self.catalog: DeviceCatalog | None = None
+
+    def poll(self) -> DeviceChange | None:
+        """Scan once and report a change, if any (blocking)."""
+        return self._apply(self._scan())
+
+    async def run(self) -> None:
+        """Poll every ``interval`` seconds until cancelled."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                catalog = await loop.run_in_executor(None, self._scan)
+            except Exception:  # a flaky scan must not end hot-plug detection
+                log.exception("device scan failed")
+            else:
+                self._apply(catalog)
+            await asyncio.sleep(self.interval)
+
+    def _apply(self, catalog: DeviceCatalog) -> DeviceChange | None:
+        self.catalog = catalog
+        current = {f"{d.kind}:{d.key}": d for d in catalog.all}
+        previous, self._known = self._known, current
+        if previous is None:
+            return None
+        added = tuple(d for k, d in current.items() if k not in previous)
+        removed = tuple(d for k, d in previous.items() if k not in current)
+        if not added and not removed:
+            return None
+        change = DeviceChange(added=added, removed=removed, catalog=catalog)
+        self._on_change(change)
+        return change
