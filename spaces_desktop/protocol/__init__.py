@@ -1,1 +1,47 @@
 """Request, response and event models shared by the client and the backend (no I/O)."""
+
+from spaces_desktop.protocol.events import EventType
+from spaces_desktop.protocol.models import (
+    CameraRequest,
+    CreateSpaceRequest,
+    ErrorBody,
+    Event,
+    HandRequest,
+    Joined,
+    JoinRequest,
+    MuteRequest,
+    ParticipantView,
+    ReactionRequest,
+    RoleRequest,
+    SessionDescription,
+    Snapshot,
+    SpacePreview,
+    SpaceView,
+    StreamChoice,
+    StreamView,
+    SubscribeOffer,
+    SubscribeRequest,
+)
+
+__all__ = [
+    "CameraRequest",
+    "CreateSpaceRequest",
+    "ErrorBody",
+    "Event",
+    "EventType",
+    "HandRequest",
+    "JoinRequest",
+    "Joined",
+    "MuteRequest",
+    "ParticipantView",
+    "ReactionRequest",
+    "RoleRequest",
+    "SessionDescription",
+    "Snapshot",
+    "SpacePreview",
+    "SpaceView",
+    "StreamChoice",
+    "StreamView",
+    "SubscribeOffer",
+    "SubscribeRequest",
+]

@@ -1,0 +1,186 @@
+"""Requests, responses and views exchanged between the app and the backend.
+
+Both sides import these models, so a field renamed here is renamed everywhere.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from spaces_desktop.domain import CameraSource, ParticipantStatus, Role, SpaceStatus
+
+MAX_SDP_CHARS = 64 * 1024
+SCHEDULE_HORIZON_DAYS = 14
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != "\u200d" for ch in value):
+        raise ValueError("must not contain control or unassigned characters")
+    return value
+
+
+def _emoji(value: str) -> str:
+    if any(ch.isascii() and (ch.isalnum() or ch.isspace() or not ch.isprintable()) for ch in value):
+        raise ValueError("must be an emoji")
+    return value
+
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140), AfterValidator(_printable)
+]
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_printable)
+]
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=8), AfterValidator(_emoji)]
+Sdp = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_CHARS)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo in a request should not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests ---------------------------------------------------------------
+
+
+class CreateSpaceRequest(Strict):
+    title: Title
+    host_name: DisplayName
+    video_enabled: bool = False
+    scheduled_for: datetime | None = Field(
+        default=None, description=f"Start time, at most {SCHEDULE_HORIZON_DAYS} days ahead; omit to go live now."
+    )
+    client_id: ClientId | None = Field(default=None, description="A stable id of the installation.")
+
+
+class JoinRequest(Strict):
+    display_name: DisplayName
+    client_id: ClientId | None = None
+
+
+class RoleRequest(Strict):
+    role: Literal[Role.COHOST, Role.SPEAKER, Role.LISTENER]
+
+
+class MuteRequest(Strict):
+    muted: bool
+
+
+class HandRequest(Strict):
+    raised: bool
+
+
+class CameraRequest(Strict):
+    on: bool
+    source: CameraSource = CameraSource.MAIN
+
+
+class ReactionRequest(Strict):
+    emoji: Emoji
+
+
+class SessionDescription(Strict):
+    type: Literal["offer", "answer"]
+    sdp: Sdp
+
+
+class StreamChoice(Strict):
+    participant_id: str = Field(max_length=64)
+    mid: str = Field(max_length=16)
+
+
+class SubscribeRequest(Strict):
+    streams: list[StreamChoice] | None = Field(
+        default=None, max_length=64, description="Streams to receive; omit for every stream but your own."
+    )
+
+
+# --- views ------------------------------------------------------------------
+
+
+class SpaceView(BaseModel):
+    id: str
+    title: str
+    video_enabled: bool
+    status: SpaceStatus
+    host_id: str
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    share_link: str
+
+
+class ParticipantView(BaseModel):
+    id: str
+    display_name: str
+    role: Role
+    status: ParticipantStatus = ParticipantStatus.ACTIVE
+    speak_requested: bool = False
+    invited: bool = False
+    hand_raised: bool = False
+    muted: bool = False
+    camera_on: bool = False
+    second_camera_on: bool = False
+    publishing: bool = False
+
+
+class StreamView(BaseModel):
+    """One published stream in the SFU, as a subscriber needs to know it."""
+
+    participant_id: str
+    mid: str
+    kind: Literal["audio", "video"]
+    source: CameraSource | None = None
+
+
+class Snapshot(BaseModel):
+    space: SpaceView
+    participants: list[ParticipantView]
+    streams: list[StreamView]
+    you: str
+    last_event_id: int
+
+
+class SpacePreview(BaseModel):
+    """What a share link shows before joining: no participant details."""
+
+    id: str
+    title: str
+    video_enabled: bool
+    status: SpaceStatus
+    host_name: str
+    listeners: int
+    speakers: int
+
+
+class Joined(BaseModel):
+    token: str = Field(description="Bearer token for every later call; keep it secret.")
+    participant: ParticipantView
+    snapshot: Snapshot
+
+
+class SubscribeOffer(BaseModel):
+    type: Literal["offer"] = "offer"
+    sdp: str
+    streams: list[StreamView] = Field(description="What each m-line (by its mid) carries, in offer order.")
+
+
+class Event(BaseModel):
+    """One entry of a Space's event log, delivered on the event stream in id order."""
+
+    id: int
+    type: str
+    data: dict[str, object]
+    at: datetime
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str

@@ -1,0 +1,330 @@
+"""HTTP routes of the Spaces backend: JSON in and out, server-sent events for each participant.
+
+Every error is JSON `{error, message}` with a 4xx status (503 when the media
+server is away); request bodies are capped before they are read in full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from spaces_desktop import __version__
+from spaces_desktop.domain import Role
+from spaces_desktop.errors import DomainError, MediaServerError
+from spaces_desktop.protocol import (
+    CameraRequest,
+    CreateSpaceRequest,
+    ErrorBody,
+    HandRequest,
+    Joined,
+    JoinRequest,
+    MuteRequest,
+    ParticipantView,
+    ReactionRequest,
+    RoleRequest,
+    SessionDescription,
+    Snapshot,
+    SpacePreview,
+    SpaceView,
+    SubscribeOffer,
+    SubscribeRequest,
+)
+from spaces_desktop.protocol.events import EventType
+from spaces_desktop.server.service import SpacesService
+from spaces_desktop.server.store import EventRow, ParticipantRow
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 96 * 1024
+KEEPALIVE_S = 15.0
+FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+}
+
+
+class BodyLimit:
+    """Rejects request bodies over the limit, whether or not they declare a length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _too_large(scope, receive, send, self.limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = JSONResponse(
+        {"error": "too_large", "message": f"The request body is larger than {limit // 1024} KiB."}, status_code=413
+    )
+    await response(scope, receive, send)
+
+
+def _bearer(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+Token = Annotated[str | None, Depends(_bearer)]
+
+
+def _caller(request: Request, space_id: str, token: Token) -> ParticipantRow:
+    service: SpacesService = request.app.state.service
+    return service.authenticate(space_id, token)
+
+
+Caller = Annotated[ParticipantRow, Depends(_caller)]
+
+
+def create_app(
+    service: SpacesService,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="Spaces backend",
+        version=__version__,
+        description="Spaces, roles and signaling for Spaces Desktop; media flows through Janus VideoRoom.",
+        lifespan=lifespan,
+        responses=ERRORS,
+    )
+    app.state.service = service
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(MediaServerError)
+    async def media_error(_: Request, exc: MediaServerError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors()[:5]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        return JSONResponse({"error": "invalid_request", "message": "; ".join(problems)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, object]:
+        return {"ok": True, "version": __version__}
+
+    @app.post("/spaces", status_code=201)
+    async def create_space(body: CreateSpaceRequest) -> Joined:
+        return await service.create_space(body)
+
+    @app.get("/spaces/{space_id}/preview")
+    async def preview(space_id: str) -> SpacePreview:
+        return service.preview(space_id)
+
+    @app.get("/s/{space_id}", include_in_schema=False)
+    async def share_link(space_id: str) -> SpacePreview:
+        return service.preview(space_id)
+
+    @app.post("/spaces/{space_id}/join", status_code=201)
+    async def join(space_id: str, body: JoinRequest) -> Joined:
+        return await service.join(space_id, body)
+
+    @app.get("/spaces/{space_id}")
+    async def snapshot(me: Caller) -> Snapshot:
+        return service.snapshot(me)
+
+    @app.post("/spaces/{space_id}/start")
+    async def start(me: Caller) -> SpaceView:
+        return await service.start(me)
+
+    @app.post("/spaces/{space_id}/end", status_code=204)
+    async def end(me: Caller) -> None:
+        await service.end(me)
+
+    @app.post("/spaces/{space_id}/me/leave", status_code=204)
+    async def leave(me: Caller) -> None:
+        await service.leave(me)
+
+    @app.post("/spaces/{space_id}/me/speak-request")
+    async def request_to_speak(me: Caller) -> ParticipantView:
+        return await service.request_to_speak(me, True)
+
+    @app.delete("/spaces/{space_id}/me/speak-request")
+    async def cancel_request(me: Caller) -> ParticipantView:
+        return await service.request_to_speak(me, False)
+
+    @app.post("/spaces/{space_id}/me/invite/accept")
+    async def accept_invite(me: Caller) -> ParticipantView:
+        return await service.answer_invite(me, True)
+
+    @app.post("/spaces/{space_id}/me/invite/decline")
+    async def decline_invite(me: Caller) -> ParticipantView:
+        return await service.answer_invite(me, False)
+
+    @app.post("/spaces/{space_id}/me/hand")
+    async def hand(body: HandRequest, me: Caller) -> ParticipantView:
+        return await service.raise_hand(me, body.raised)
+
+    @app.post("/spaces/{space_id}/me/camera")
+    async def camera(body: CameraRequest, me: Caller) -> ParticipantView:
+        return await service.camera(me, body.on, body.source)
+
+    @app.post("/spaces/{space_id}/reactions", status_code=204)
+    async def react(body: ReactionRequest, me: Caller) -> None:
+        await service.react(me, body.emoji)
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/role")
+    async def set_role(participant_id: str, body: RoleRequest, me: Caller) -> ParticipantView:
+        return await service.set_role(me, participant_id, Role(body.role))
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/invite")
+    async def invite(participant_id: str, me: Caller) -> ParticipantView:
+        return await service.invite(me, participant_id)
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/decline-request")
+    async def decline_request(participant_id: str, me: Caller) -> ParticipantView:
+        return await service.decline_request(me, participant_id)
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/mute")
+    async def mute(participant_id: str, body: MuteRequest, me: Caller) -> ParticipantView:
+        return await service.mute(me, participant_id, body.muted)
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/remove", status_code=204)
+    async def remove(participant_id: str, me: Caller) -> None:
+        await service.remove(me, participant_id)
+
+    @app.post("/spaces/{space_id}/media/publish")
+    async def publish(body: SessionDescription, me: Caller) -> SessionDescription:
+        answer = await service.publish(me, body.type, body.sdp)
+        return SessionDescription(type="answer", sdp=answer)
+
+    @app.post("/spaces/{space_id}/media/unpublish", status_code=204)
+    async def unpublish(me: Caller) -> None:
+        await service.unpublish(me)
+
+    @app.post("/spaces/{space_id}/media/subscribe")
+    async def subscribe(me: Caller, body: SubscribeRequest | None = None) -> SubscribeOffer:
+        choices = [(c.participant_id, c.mid) for c in body.streams] if body and body.streams is not None else None
+        return await service.subscribe(me, choices)
+
+    @app.post("/spaces/{space_id}/media/subscribe/answer", status_code=204)
+    async def subscribe_answer(body: SessionDescription, me: Caller) -> None:
+        await service.subscribe_answer(me, body.type, body.sdp)
+
+    @app.get(
+        "/spaces/{space_id}/events",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events, one per line group."}},
+    )
+    async def events(
+        request: Request,
+        me: Caller,
+        last_event_id: Annotated[str | None, Header()] = None,
+    ) -> StreamingResponse:
+        after = _parse_last_event_id(last_event_id)
+        return StreamingResponse(
+            _event_stream(service, request, me, after),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return app
+
+
+def _parse_last_event_id(value: str | None) -> int:
+    if value is None or value.strip() == "":
+        return 0
+    if not value.strip().isdigit() or len(value.strip()) > 18:
+        raise _InvalidHeader("Last-Event-ID must be a non-negative event id.")
+    return int(value.strip())
+
+
+class _InvalidHeader(DomainError):
+    code = "invalid_request"
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def _frame(event: EventRow) -> bytes:
+    payload = json.dumps({"id": event.id, "type": event.type, "data": event.data, "at": event.at.isoformat()}, default=str)
+    return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n".encode()
+
+
+async def _event_stream(
+    service: SpacesService, request: Request, me: ParticipantRow, after: int
+) -> AsyncIterator[bytes]:
+    # Subscribe before reading the log, so nothing falls between replay and live.
+    subscription = service.bus.subscribe(me.space_id, me.id)
+    try:
+        yield b"retry: 1000\n\n"
+        last = after
+        for event in service.store.events_after(me.space_id, after, me.id):
+            yield _frame(event)
+            last = event.id
+            if event.type in FINAL_EVENTS:
+                return
+        while not subscription.overflowed:
+            try:
+                event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return
+                yield b": keepalive\n\n"
+                continue
+            if event is None:
+                # Closed (removed, left, ended): flush what is left in the log for this viewer.
+                for late in service.store.events_after(me.space_id, last, me.id):
+                    yield _frame(late)
+                return
+            if event.id <= last:
+                continue
+            yield _frame(event)
+            last = event.id
+            if event.type in FINAL_EVENTS:
+                return
+    finally:
+        service.bus.unsubscribe(subscription)
+
+

@@ -1,0 +1,78 @@
+"""Appends events to a Space's log and fans them out to live event streams.
+
+Every event is written to the store first, so its id is final before anyone
+sees it; a stream that falls behind is closed rather than allowed to grow
+without bound, and its client resumes from the log with Last-Event-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from spaces_desktop.server.store import EventRow, Store
+
+QUEUE_LIMIT = 1024
+
+
+class Subscription:
+    """One participant's live feed of a Space's events (runs on the backend's loop)."""
+
+    def __init__(self, space_id: str, viewer_id: str) -> None:
+        self.space_id = space_id
+        self.viewer_id = viewer_id
+        self.queue: asyncio.Queue[EventRow | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.overflowed = False
+
+    def offer(self, event: EventRow) -> None:
+        if event.target_id is not None and event.target_id != self.viewer_id:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    def close(self) -> None:
+        # A None wakes the reader; if the queue is full it is already going to stop.
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class EventBus:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
+
+    def publish(self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None) -> EventRow:
+        event = self._store.append_event(space_id, type_, data, target_id)
+        for subscription in tuple(self._subscriptions.get(space_id, ())):
+            subscription.offer(event)
+        return event
+
+    def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
+        subscription = Subscription(space_id, viewer_id)
+        self._subscriptions[space_id].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subs = self._subscriptions.get(subscription.space_id)
+        if subs is not None:
+            subs.discard(subscription)
+            if not subs:
+                del self._subscriptions[subscription.space_id]
+
+    def close_viewer(self, space_id: str, viewer_id: str) -> None:
+        """Ends the live streams of one participant (after removal)."""
+        for subscription in tuple(self._subscriptions.get(space_id, ())):
+            if subscription.viewer_id == viewer_id:
+                subscription.close()
+
+    def close_space(self, space_id: str) -> None:
+        for subscription in tuple(self._subscriptions.get(space_id, ())):
+            subscription.close()
+
+    def listener_count(self, space_id: str) -> int:
+        return len(self._subscriptions.get(space_id, ()))

@@ -1,0 +1,398 @@
+"""The backend's side of media: one Janus VideoRoom per Space, a publisher and a
+subscriber handle per participant, all driven through the backend's own session.
+
+Participants appear in Janus under their numeric `seq` as feed id, so Janus
+events map straight back to the database. If the Janus session is lost (Janus
+died, restarted, or dropped us) the service reconnects, re-creates the rooms of
+live Spaces and reports a media reset so clients publish and subscribe again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from spaces_desktop.domain import CameraSource
+from spaces_desktop.errors import Conflict, InvalidInput, MediaServerError
+from spaces_desktop.protocol import StreamView
+from spaces_desktop.server.janus_client import (
+    JanusClient,
+    JanusError,
+    JanusHandle,
+    JanusSession,
+    JanusUnavailable,
+    JsonDict,
+)
+from spaces_desktop.server.sdp import parse_media_lines
+
+log = logging.getLogger(__name__)
+
+VIDEOROOM = "janus.plugin.videoroom"
+MAX_PUBLISHERS = 16  # 1 host + 2 co-hosts + 10 speakers, with room for a late leaver
+AUDIO_ACTIVE_PACKETS = 25  # about 0.5 s of 20 ms packets: fast enough for talking events
+ROOM_BITRATE = 2_500_000
+JANUS_SDP_ERRORS = {460, 465, 466, 454}  # invalid SDP type or body, as Janus numbers them
+
+
+@dataclass(frozen=True)
+class FeedStream:
+    """A stream a publisher sends, as Janus lists it."""
+
+    feed: int
+    mid: str
+    kind: str
+    source: CameraSource | None
+
+
+@dataclass
+class Room:
+    space_id: str
+    room_id: int
+    secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    monitor: JanusHandle | None = None
+    publishers: dict[int, JanusHandle] = field(default_factory=dict)
+    subscribers: dict[int, JanusHandle] = field(default_factory=dict)
+    streams: dict[int, list[FeedStream]] = field(default_factory=dict)
+    audio_mids: dict[int, str] = field(default_factory=dict)
+
+
+class MediaListener(Protocol):
+    """What the media service reports back to the Spaces service (on the backend's loop)."""
+
+    def streams_changed(self, space_id: str) -> None: ...
+
+    def talking(self, space_id: str, feed: int, talking: bool, level_dbov: float | None) -> None: ...
+
+    def media_reset(self, space_id: str, reason: str) -> None: ...
+
+    def feed_id_to_participant(self, feed: int) -> str | None: ...
+
+
+class MediaService:
+    def __init__(
+        self,
+        janus_url: Callable[[], str],
+        janus_secret: Callable[[], str | None],
+        listener: MediaListener,
+        live_rooms: Callable[[], list[tuple[str, int]]],
+    ) -> None:
+        self._janus_url = janus_url
+        self._janus_secret = janus_secret
+        self._listener = listener
+        self._live_rooms = live_rooms
+        self._client: JanusClient | None = None
+        self._session: JanusSession | None = None
+        self._rooms: dict[str, Room] = {}
+        self._lock = asyncio.Lock()
+        self._recovering: asyncio.Task[None] | None = None
+        self._closed = False
+        self.resets = 0
+
+    # --- lifecycle ---
+
+    async def start(self) -> None:
+        await self._connect()
+        for space_id, room_id in self._live_rooms():
+            await self.open_room(space_id, room_id)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._recovering is not None:
+            self._recovering.cancel()
+        if self._session is not None:
+            await self._session.destroy()
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _connect(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = JanusClient(self._janus_url(), self._janus_secret())
+        self._session = await self._client.create_session(on_lost=self._session_lost)
+
+    def _session_lost(self) -> None:
+        if self._closed or (self._recovering is not None and not self._recovering.done()):
+            return
+        self._recovering = asyncio.get_running_loop().create_task(self._recover(), name="janus-recover")
+
+    async def _recover(self) -> None:
+        lost = list(self._rooms.values())
+        self._rooms.clear()
+        delay = 0.2
+        while not self._closed:
+            try:
+                await self._connect()
+                break
+            except MediaServerError as exc:
+                log.warning("Janus not back yet (%s); retrying in %.1f s", exc.message, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self.resets += 1
+        live = self._live_rooms()
+        for space_id, room_id in live:
+            try:
+                await self.open_room(space_id, room_id)
+            except MediaServerError:
+                log.exception("Could not re-create the room of Space %s", space_id)
+        for room in lost:
+            self._listener.streams_changed(room.space_id)
+        for space_id, _ in live:
+            self._listener.media_reset(space_id, "The media server restarted; publish and subscribe again.")
+
+    @property
+    def session(self) -> JanusSession:
+        if self._session is None or not self._session.alive:
+            raise MediaServerError("The media server is restarting; try again in a moment.")
+        return self._session
+
+    # --- rooms ---
+
+    async def open_room(self, space_id: str, room_id: int) -> None:
+        async with self._lock:
+            if space_id in self._rooms:
+                return
+            room = Room(space_id, room_id)
+            monitor = await self.session.attach(VIDEOROOM, lambda event: self._on_monitor_event(room, event))
+            try:
+                await monitor.request({"request": "destroy", "room": room_id, "permanent": False})
+            except JanusError:
+                pass  # usually: no such room, which is what we want
+            await monitor.request(
+                {
+                    "request": "create",
+                    "room": room_id,
+                    "permanent": False,
+                    "description": f"space-{space_id}",
+                    "secret": room.secret,
+                    "publishers": MAX_PUBLISHERS,
+                    "bitrate": ROOM_BITRATE,
+                    "fir_freq": 5,
+                    "audiocodec": "opus",
+                    "videocodec": "vp8,h264",
+                    "audiolevel_event": True,
+                    "audio_active_packets": AUDIO_ACTIVE_PACKETS,
+                    "audio_level_average": 45,
+                }
+            )
+            await monitor.message({"request": "join", "ptype": "publisher", "room": room_id, "display": "backend"})
+            room.monitor = monitor
+            self._rooms[space_id] = room
+
+    async def close_room(self, space_id: str) -> None:
+        room = self._rooms.pop(space_id, None)
+        if room is None:
+            return
+        with contextlib.suppress(MediaServerError):
+            assert room.monitor is not None
+            await room.monitor.request({"request": "destroy", "room": room.room_id, "secret": room.secret})
+        for handle in [*room.publishers.values(), *room.subscribers.values(), room.monitor]:
+            if handle is not None:
+                await handle.detach()
+
+    def room(self, space_id: str) -> Room:
+        room = self._rooms.get(space_id)
+        if room is None:
+            raise MediaServerError("This Space's media room is being set up; try again in a moment.")
+        return room
+
+    def streams(self, space_id: str) -> list[FeedStream]:
+        room = self._rooms.get(space_id)
+        return [s for streams in room.streams.values() for s in streams] if room else []
+
+    # --- publishing ---
+
+    async def publish(self, space_id: str, feed: int, offer_sdp: str, allow_video: bool, muted: bool) -> str:
+        media = parse_media_lines(offer_sdp)
+        if not any(m.sends for m in media):
+            raise InvalidInput("The offer sends no audio or video.", code="invalid_sdp")
+        if not allow_video and any(m.kind == "video" and m.sends for m in media):
+            raise Conflict("This Space has video turned off: publish audio only.", code="video_disabled")
+        room = self.room(space_id)
+        await self.unpublish(space_id, feed)
+        descriptions = _describe(media)
+        handle = await self.session.attach(VIDEOROOM)
+        try:
+            await handle.message(
+                {"request": "join", "ptype": "publisher", "room": room.room_id, "id": feed, "display": str(feed)}
+            )
+            _, answer = await handle.message(
+                {"request": "publish", "descriptions": descriptions},
+                {"type": "offer", "sdp": offer_sdp},
+                timeout=15,
+            )
+        except JanusError as exc:
+            await handle.detach()
+            if exc.janus_code in JANUS_SDP_ERRORS:
+                raise InvalidInput(f"The media server could not use this offer: {exc.message}", code="invalid_sdp") from exc
+            raise
+        except MediaServerError:
+            await handle.detach()
+            raise
+        if answer is None:
+            await handle.detach()
+            raise MediaServerError("The media server sent no answer to the offer.")
+        room.publishers[feed] = handle
+        audio = next((m.mid for m in media if m.kind == "audio" and m.sends), None)
+        if audio is not None:
+            room.audio_mids[feed] = audio
+            if muted:
+                await self.moderate(space_id, feed, True)
+        return str(answer["sdp"])
+
+    async def unpublish(self, space_id: str, feed: int) -> bool:
+        room = self._rooms.get(space_id)
+        handle = room.publishers.pop(feed, None) if room else None
+        if room is None or handle is None:
+            return False
+        room.audio_mids.pop(feed, None)
+        had_streams = room.streams.pop(feed, None) is not None
+        await handle.detach()  # leaving the room unpublishes and tells every subscriber
+        if had_streams:
+            self._listener.streams_changed(space_id)
+        return True
+
+    async def moderate(self, space_id: str, feed: int, mute: bool) -> None:
+        """Mutes or unmutes a publisher's audio inside Janus, whatever its client does."""
+        room = self._rooms.get(space_id)
+        mid = room.audio_mids.get(feed) if room else None
+        if room is None or room.monitor is None or mid is None:
+            return  # not publishing: the flag is applied when it publishes
+        await room.monitor.request(
+            {"request": "moderate", "secret": room.secret, "room": room.room_id, "id": feed, "mid": mid, "mute": mute}
+        )
+
+    async def kick(self, space_id: str, feed: int) -> None:
+        room = self._rooms.get(space_id)
+        if room is None:
+            return
+        if feed in room.publishers and room.monitor is not None:
+            with contextlib.suppress(JanusError):
+                await room.monitor.request({"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed})
+        await self.unpublish(space_id, feed)
+        await self.unsubscribe(space_id, feed)
+
+    # --- subscribing ---
+
+    async def subscribe(self, space_id: str, feed: int, choices: list[tuple[int, str]] | None) -> tuple[str, list[StreamView]]:
+        """A fresh subscription (new handle, new offer) to the chosen streams, or all but the caller's own."""
+        room = self.room(space_id)
+        available = {(s.feed, s.mid): s for s in self.streams(space_id) if s.feed != feed}
+        if choices is None:
+            wanted = list(available)
+        else:
+            missing = [c for c in choices if c not in available]
+            if missing:
+                raise InvalidInput("Some of the chosen streams are not being published.", code="no_such_stream")
+            wanted = choices
+        if not wanted:
+            raise Conflict("Nobody is publishing yet; subscribe when a streams event arrives.", code="nothing_published")
+        await self.unsubscribe(space_id, feed)
+        handle = await self.session.attach(VIDEOROOM)
+        try:
+            data, offer = await handle.message(
+                {
+                    "request": "join",
+                    "ptype": "subscriber",
+                    "room": room.room_id,
+                    "streams": [{"feed": f, "mid": m} for f, m in wanted],
+                },
+                timeout=15,
+            )
+        except MediaServerError:
+            await handle.detach()
+            raise
+        if offer is None:
+            await handle.detach()
+            raise MediaServerError("The media server offered no media for this subscription.")
+        room.subscribers[feed] = handle
+        views = []
+        for stream in data.get("streams", []):
+            source = available.get((int(stream.get("feed_id", 0)), str(stream.get("feed_mid"))))
+            participant = self._listener.feed_id_to_participant(int(stream.get("feed_id", 0)))
+            if source is None or participant is None:
+                continue
+            views.append(
+                StreamView(participant_id=participant, mid=str(stream["mid"]), kind=source.kind, source=source.source)  # type: ignore[arg-type]
+            )
+        return str(offer["sdp"]), views
+
+    async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None:
+        parse_media_lines(answer_sdp)
+        room = self.room(space_id)
+        handle = room.subscribers.get(feed)
+        if handle is None:
+            raise Conflict("Subscribe first, then send the answer.", code="not_subscribed")
+        try:
+            await handle.message({"request": "start"}, {"type": "answer", "sdp": answer_sdp})
+        except JanusError as exc:
+            if exc.janus_code in JANUS_SDP_ERRORS:
+                raise InvalidInput(f"The media server could not use this answer: {exc.message}", code="invalid_sdp") from exc
+            raise
+
+    async def unsubscribe(self, space_id: str, feed: int) -> None:
+        room = self._rooms.get(space_id)
+        handle = room.subscribers.pop(feed, None) if room else None
+        if handle is not None:
+            await handle.detach()
+
+    # --- events from Janus ---
+
+    def _on_monitor_event(self, room: Room, event: JsonDict) -> None:
+        data: dict[str, Any] = (event.get("plugindata") or {}).get("data") or {}
+        kind = data.get("videoroom")
+        changed = False
+        for publisher in data.get("publishers", []) or []:
+            feed = int(publisher.get("id", 0))
+            room.streams[feed] = [
+                FeedStream(
+                    feed,
+                    str(s.get("mid")),
+                    str(s.get("type")),
+                    _source(s.get("description")),
+                )
+                for s in publisher.get("streams", [])
+                if s.get("type") in ("audio", "video") and not s.get("disabled")
+            ]
+            changed = True
+        for key in ("unpublished", "leaving"):
+            gone = data.get(key)
+            if isinstance(gone, int) and room.streams.pop(gone, None) is not None:
+                changed = True
+        if kind in ("talking", "stopped-talking") and "id" in data:
+            level = data.get("audio-level-dBov-avg")
+            self._listener.talking(
+                room.space_id, int(data["id"]), kind == "talking", -float(level) if level is not None else None
+            )
+        if changed:
+            self._listener.streams_changed(room.space_id)
+
+
+def _describe(media: list[Any]) -> list[JsonDict]:
+    """Labels the offer's streams: audio, then the main camera, then the second camera."""
+    descriptions = []
+    videos = 0
+    for line in media:
+        if not line.sends or line.kind not in ("audio", "video"):
+            continue
+        if line.kind == "audio":
+            descriptions.append({"mid": line.mid, "description": "audio"})
+        else:
+            source = CameraSource.MAIN if videos == 0 else CameraSource.SECOND
+            descriptions.append({"mid": line.mid, "description": source.value})
+            videos += 1
+    return descriptions
+
+
+def _source(description: object) -> CameraSource | None:
+    try:
+        return CameraSource(str(description))
+    except ValueError:
+        return None
+
+
+__all__ = ["FeedStream", "JanusUnavailable", "MediaListener", "MediaService"]

@@ -1,0 +1,299 @@
+"""SQLite persistence for Spaces, participants, bans and the event log.
+
+One connection, used only from the backend's event loop thread; writes are
+small and WAL with synchronous=NORMAL keeps them well under a millisecond.
+Tokens are stored as SHA-256 digests: a copied database does not leak them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS spaces (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    video_enabled INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    host_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    scheduled_for TEXT,
+    started_at TEXT,
+    ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS participants (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    space_id TEXT NOT NULL REFERENCES spaces(id),
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    status TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    client_id TEXT,
+    speak_requested INTEGER NOT NULL DEFAULT 0,
+    invited INTEGER NOT NULL DEFAULT 0,
+    hand_raised INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    camera_on INTEGER NOT NULL DEFAULT 0,
+    second_camera_on INTEGER NOT NULL DEFAULT 0,
+    joined_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS participants_space ON participants(space_id, status);
+CREATE TABLE IF NOT EXISTS bans (
+    space_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    PRIMARY KEY (space_id, client_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    space_id TEXT NOT NULL,
+    target_id TEXT,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_space ON events(space_id, id);
+"""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class SpaceRow:
+    seq: int
+    id: str
+    title: str
+    video_enabled: bool
+    status: SpaceStatus
+    host_id: str
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    seq: int
+    id: str
+    space_id: str
+    display_name: str
+    role: Role
+    status: ParticipantStatus
+    client_id: str | None
+    speak_requested: bool
+    invited: bool
+    hand_raised: bool
+    muted: bool
+    camera_on: bool
+    second_camera_on: bool
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRow:
+    id: int
+    space_id: str
+    target_id: str | None
+    type: str
+    data: dict[str, Any]
+    at: datetime
+
+
+_PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "camera_on", "second_camera_on")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- spaces ---
+
+    def add_space(self, space: SpaceRow) -> SpaceRow:
+        cur = self._db.execute(
+            "INSERT INTO spaces (id, title, video_enabled, status, host_id, created_at, scheduled_for,"
+            " started_at, ended_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                space.id,
+                space.title,
+                int(space.video_enabled),
+                space.status.value,
+                space.host_id,
+                space.created_at.isoformat(),
+                space.scheduled_for.isoformat() if space.scheduled_for else None,
+                space.started_at.isoformat() if space.started_at else None,
+                None,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return replace(space, seq=cur.lastrowid)
+
+    def space(self, space_id: str) -> SpaceRow | None:
+        row = self._db.execute("SELECT * FROM spaces WHERE id = ?", (space_id,)).fetchone()
+        return self._space(row) if row else None
+
+    def live_spaces(self) -> list[SpaceRow]:
+        rows = self._db.execute("SELECT * FROM spaces WHERE status = ?", (SpaceStatus.LIVE.value,)).fetchall()
+        return [self._space(r) for r in rows]
+
+    def set_space_status(self, space_id: str, status: SpaceStatus) -> None:
+        column = {SpaceStatus.LIVE: "started_at", SpaceStatus.ENDED: "ended_at"}.get(status)
+        if column:
+            self._db.execute(
+                f"UPDATE spaces SET status = ?, {column} = ? WHERE id = ?",
+                (status.value, now().isoformat(), space_id),
+            )
+        else:
+            self._db.execute("UPDATE spaces SET status = ? WHERE id = ?", (status.value, space_id))
+
+    @staticmethod
+    def _space(row: sqlite3.Row) -> SpaceRow:
+        return SpaceRow(
+            seq=row["seq"],
+            id=row["id"],
+            title=row["title"],
+            video_enabled=bool(row["video_enabled"]),
+            status=SpaceStatus(row["status"]),
+            host_id=row["host_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            scheduled_for=_dt(row["scheduled_for"]),
+            started_at=_dt(row["started_at"]),
+            ended_at=_dt(row["ended_at"]),
+        )
+
+    # --- participants ---
+
+    def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow:
+        cur = self._db.execute(
+            "INSERT INTO participants (id, space_id, display_name, role, status, token_digest, client_id,"
+            " joined_at) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                participant.id,
+                participant.space_id,
+                participant.display_name,
+                participant.role.value,
+                participant.status.value,
+                token_digest(token),
+                participant.client_id,
+                participant.joined_at.isoformat(),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return replace(participant, seq=cur.lastrowid)
+
+    def participant_by_token(self, token: str) -> ParticipantRow | None:
+        row = self._db.execute(
+            "SELECT * FROM participants WHERE token_digest = ?", (token_digest(token),)
+        ).fetchone()
+        return self._participant(row) if row else None
+
+    def participant(self, participant_id: str) -> ParticipantRow | None:
+        row = self._db.execute("SELECT * FROM participants WHERE id = ?", (participant_id,)).fetchone()
+        return self._participant(row) if row else None
+
+    def participant_by_seq(self, seq: int) -> ParticipantRow | None:
+        row = self._db.execute("SELECT * FROM participants WHERE seq = ?", (seq,)).fetchone()
+        return self._participant(row) if row else None
+
+    def active_participants(self, space_id: str) -> list[ParticipantRow]:
+        rows = self._db.execute(
+            "SELECT * FROM participants WHERE space_id = ? AND status = ? ORDER BY seq",
+            (space_id, ParticipantStatus.ACTIVE.value),
+        ).fetchall()
+        return [self._participant(r) for r in rows]
+
+    def count_roles(self, space_id: str) -> dict[Role, int]:
+        rows = self._db.execute(
+            "SELECT role, COUNT(*) AS n FROM participants WHERE space_id = ? AND status = ? GROUP BY role",
+            (space_id, ParticipantStatus.ACTIVE.value),
+        ).fetchall()
+        counts = dict.fromkeys(Role, 0)
+        counts.update({Role(r["role"]): r["n"] for r in rows})
+        return counts
+
+    def update_participant(self, participant: ParticipantRow) -> None:
+        flags = ", ".join(f"{name} = ?" for name in _PARTICIPANT_FLAGS)
+        self._db.execute(
+            f"UPDATE participants SET role = ?, status = ?, {flags} WHERE id = ?",
+            (
+                participant.role.value,
+                participant.status.value,
+                *(int(getattr(participant, name)) for name in _PARTICIPANT_FLAGS),
+                participant.id,
+            ),
+        )
+
+    @staticmethod
+    def _participant(row: sqlite3.Row) -> ParticipantRow:
+        values: dict[str, Any] = {f.name: row[f.name] for f in fields(ParticipantRow)}
+        values["role"] = Role(values["role"])
+        values["status"] = ParticipantStatus(values["status"])
+        values["joined_at"] = datetime.fromisoformat(values["joined_at"])
+        for name in _PARTICIPANT_FLAGS:
+            values[name] = bool(values[name])
+        return ParticipantRow(**values)
+
+    # --- bans ---
+
+    def ban(self, space_id: str, client_id: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO bans (space_id, client_id) VALUES (?, ?)", (space_id, client_id))
+
+    def is_banned(self, space_id: str, client_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM bans WHERE space_id = ? AND client_id = ?", (space_id, client_id)
+        ).fetchone()
+        return row is not None
+
+    # --- events ---
+
+    def append_event(self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None) -> EventRow:
+        at = now()
+        cur = self._db.execute(
+            "INSERT INTO events (space_id, target_id, type, data, at) VALUES (?,?,?,?,?)",
+            (space_id, target_id, type_, json.dumps(data, default=str), at.isoformat()),
+        )
+        assert cur.lastrowid is not None
+        return EventRow(cur.lastrowid, space_id, target_id, type_, data, at)
+
+    def events_after(self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000) -> list[EventRow]:
+        rows = self._db.execute(
+            "SELECT * FROM events WHERE space_id = ? AND id > ? AND (target_id IS NULL OR target_id = ?)"
+            " ORDER BY id LIMIT ?",
+            (space_id, after_id, viewer_id, limit),
+        ).fetchall()
+        return [
+            EventRow(r["id"], r["space_id"], r["target_id"], r["type"], json.loads(r["data"]), _dt(r["at"]) or now())
+            for r in rows
+        ]
+
+    def last_event_id(self, space_id: str) -> int:
+        row = self._db.execute("SELECT MAX(id) AS m FROM events WHERE space_id = ?", (space_id,)).fetchone()
+        return int(row["m"] or 0)

@@ -1,0 +1,1 @@
+"""Helpers for the test suite: network namespace, backend process, aiortc peers."""
