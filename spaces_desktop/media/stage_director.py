@@ -12,8 +12,8 @@ How it decides, and why:
    own noise floor (a slowly rising minimum tracker), so a noisy room does not
    look like talking and a quiet microphone is not penalised for its gain: every
    later rule counts speech *time*, never compares loudness across people. When
-   a spectral-flatness value is supplied, noise-like frames (clicks, coughs,
-   broadband bursts) are not speech either: voiced speech is harmonic.
+   a spectral-flatness value is supplied, the most noise-like frames (clicks,
+   white-noise bursts) are not speech either: voiced speech is harmonic.
 2. **Talkspurts.** Speech frames separated by less than ``spurt_gap_s`` belong to
    one talkspurt; a participant "is speaking" while the last speech frame is
    younger than that gap. This bridges the dips between syllables.
@@ -31,7 +31,9 @@ How it decides, and why:
    ``dominance_margin``, continuously for ``dominance_hold_s``. A second of
    "mm-hm" can win the short scale but never the long one, whereas someone who
    really takes over and keeps talking over the incumbent wins them all within
-   a few seconds. In the usual hand-over the incumbent simply stops, and rule 3
+   two to three seconds. Activity is speech *time*, not loudness, so two people
+   talking over each other non-stop leave the incumbent on stage (pin is the
+   escape). In the usual hand-over the incumbent simply stops, and rule 3
    switches long before rule 4 would.
 5. **Nobody talking keeps the stage.** Silence never empties the stage; the last
    speaker stays until someone else takes the floor.
@@ -66,8 +68,12 @@ class StageDirectorSettings:
     noise_floor_rise_db_per_s: float = 3.0
     """How fast the noise-floor estimate may creep up when no quieter frame arrives."""
 
-    max_speech_flatness: float = 0.35
-    """Frames with a spectral flatness above this (noise-like: clicks, coughs) are not speech."""
+    max_speech_flatness: float = 0.45
+    """Frames with a spectral flatness above this (white-noise-like: clicks, bursts) are not speech.
+
+    Fricatives ("s", "f") are noise-like too, so this only rejects the flattest
+    frames; duration (``onset_s``) remains the main guard against short noises.
+    """
 
     spurt_gap_s: float = 0.2
     """Silence that ends a talkspurt; shorter gaps between syllables are bridged."""
@@ -78,7 +84,7 @@ class StageDirectorSettings:
     floor_release_s: float = 0.45
     """Silence after which the person on stage no longer holds the floor."""
 
-    dominance_scales_s: tuple[float, ...] = (0.3, 1.0, 3.0)
+    dominance_scales_s: tuple[float, ...] = (0.3, 1.0, 2.0)
     """Time constants of the speech-activity averages a challenger must win, short to long."""
 
     dominance_margin: float = 0.15
@@ -200,8 +206,10 @@ class StageDirector:
         s = self.settings
         talker = self._talkers.get(participant_id)
         if talker is None:
+            # Start the noise floor at the first frame: a steady noisy microphone is then never
+            # taken for speech, and real speech dips to the floor within a syllable or two.
             talker = _Talker(
-                noise_floor_dbov=s.speech_threshold_dbov - s.noise_margin_db,
+                noise_floor_dbov=max(level_dbov, LEVEL_FLOOR_DBOV),
                 activity=[0.0] * len(s.dominance_scales_s),
             )
             self._talkers[participant_id] = talker
