@@ -1,8 +1,9 @@
 """Per-frame audio features for the active-speaker detector.
 
-Both helpers are cheap enough to run on every 20 ms frame of every participant
-(up to 13 speakers on stage): one vector reduction for the level, one real FFT
-for the flatness.
+Both are cheap enough for every 20 ms frame of every participant (up to 13
+speakers): the level is one vector reduction (a few microseconds); the flatness
+is one real FFT (tens of microseconds), so compute it only for frames loud
+enough to be speech — the detector ignores it for quieter ones.
 
 - ``level_dbov``: RMS level relative to digital full scale, the same unit as the
   RTP audio-level header extension (RFC 6464), clamped to ``LEVEL_FLOOR_DBOV``.
@@ -15,6 +16,7 @@ for the flatness.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -74,7 +76,9 @@ def spectral_flatness(
         return 1.0
     window, lo, hi = _flatness_plan(x.size, sample_rate, low_hz, high_hz)
     spectrum = np.fft.rfft(x * window)[lo:hi]
-    power = spectrum.real**2 + spectrum.imag**2 + _POWER_EPSILON
-    arithmetic = float(power.mean())
-    geometric = float(np.exp(np.log(power).mean()))
+    power = spectrum.real * spectrum.real + spectrum.imag * spectrum.imag + _POWER_EPSILON
+    # add.reduce instead of mean(): same result, less per-call overhead on 160 bins.
+    n = power.size
+    arithmetic = float(np.add.reduce(power)) / n
+    geometric = math.exp(float(np.add.reduce(np.log(power))) / n)
     return min(1.0, geometric / arithmetic)

@@ -155,12 +155,14 @@ def run_director(
     frame = round(rate * frame_s)
     frames = min(len(w.samples) for w in wavs.values()) // frame
     director = StageDirector(settings, max_log=1_000_000)
+    loud_enough = director.settings.speech_threshold_dbov
     for k in range(frames):
         t = (k + 1) * frame / rate
         for pid, w in wavs.items():
             chunk = w.samples[k * frame : (k + 1) * frame]
-            flat = spectral_flatness(chunk, rate) if use_flatness else None
-            director.feed(pid, t, level_dbov(chunk), flat)
+            level = level_dbov(chunk)
+            flat = spectral_flatness(chunk, rate) if use_flatness and level >= loud_enough else None
+            director.feed(pid, t, level, flat)
         director.tick(t)
     return list(director.switches)
 

@@ -201,7 +201,9 @@ class StageDirector:
         """Account one audio frame of one participant; ``time_s`` is when the frame ends.
 
         ``flatness`` (from ``levels.spectral_flatness``) is optional; without it
-        only the level decides whether the frame is speech.
+        only the level decides whether the frame is speech. It is only looked at
+        for frames at or above ``speech_threshold_dbov``, so callers can skip
+        computing it for quieter frames.
         """
         s = self.settings
         talker = self._talkers.get(participant_id)

@@ -123,14 +123,15 @@ def test_load_and_replay_generated_conversation(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     total = 8.0
     tracks = {name: rng.standard_normal(round(total * RATE)) * 3e-4 for name in ("ann", "ben")}
-    segments = [
-        {"speaker": "ann", "start": 0.5, "end": 3.5, "kind": "turn"},
-        {"speaker": "ben", "start": 2.0, "end": 2.6, "kind": "backchannel"},
-        {"speaker": "ben", "start": 4.5, "end": 7.5, "kind": "turn"},
+    truth = [
+        Segment("ann", 0.5, 3.5, "turn"),
+        Segment("ben", 2.0, 2.6, "backchannel"),
+        Segment("ben", 4.5, 7.5, "turn"),
     ]
-    for seg in segments:
-        a, b = round(seg["start"] * RATE), round(seg["end"] * RATE)
-        tracks[str(seg["speaker"])][a:b] = _vowel((b - a) / RATE, rng)
+    for seg in truth:
+        a, b = round(seg.start * RATE), round(seg.end * RATE)
+        tracks[seg.speaker][a:b] = _vowel((b - a) / RATE, rng)
+    segments = [{"speaker": s.speaker, "start": s.start, "end": s.end, "kind": s.kind} for s in truth]
     for name, x in tracks.items():
         _write_wav(tmp_path / f"{name}.wav", x)
     (tmp_path / "truth.json").write_text(json.dumps({"speakers": ["ann", "ben"], "segments": segments}))
