@@ -57,7 +57,9 @@ class Publisher:
 
     def __init__(self, member: Member, video: int = 1, audio: bool = True) -> None:
         self.member = member
-        self.pc = RTCPeerConnection()
+        # One transport for every m-line: Janus bundles, and aiortc only sends the
+        # second video on the bundled transport with max-bundle.
+        self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         if audio:
             self.pc.addTransceiver(ToneTrack(), direction="sendonly")
         for _ in range(video):
