@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spaces_desktop.media.levels import level_dbov
 from spaces_desktop.media.speaker_eval import (
     Segment,
     Wav,
@@ -19,7 +20,7 @@ from spaces_desktop.media.speaker_eval import (
     load_conversation,
     run_director,
 )
-from spaces_desktop.media.stage_director import StageSwitch
+from spaces_desktop.media.stage_director import StageDirector, StageSwitch
 
 # -- hand-made cases ---------------------------------------------------------------------------
 
@@ -223,3 +224,26 @@ def test_conversation_a_with_coughs_from_listeners() -> None:
         result = evaluate(run_director(wavs, use_flatness=use_flatness), segments)
         _assert_targets(result.summary())
         assert result.latencies_ms == pytest.approx(clean.latencies_ms, abs=80.0)
+
+
+@needs_conversation
+def test_conversation_a_with_jittered_arrival() -> None:
+    """Levels stamped with their arrival time through a jitter buffer (0-80 ms late, in order)."""
+    wavs, segments = load_conversation(CONVERSATION)
+    rng = np.random.default_rng(2)
+    events: list[tuple[float, str, float]] = []
+    for name, w in wavs.items():
+        frame = w.sample_rate // 50
+        arrival = 0.0
+        for k in range(len(w.samples) // frame):
+            arrival = max(arrival, (k + 1) * 0.02 + rng.uniform(0.0, 0.08))
+            events.append((arrival, name, level_dbov(w.samples[k * frame : (k + 1) * frame])))
+    events.sort()
+    director = StageDirector()
+    next_tick = 0.02
+    for t, name, level in events:
+        while next_tick <= t:
+            director.tick(next_tick)
+            next_tick += 0.02
+        director.feed(name, t, level)
+    _assert_targets(evaluate(director.switches, segments).summary())
