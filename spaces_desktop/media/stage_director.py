@@ -9,9 +9,10 @@ How it decides, and why:
 
 1. **Speech frames.** A 20 ms frame counts as speech when its level is above
    ``speech_threshold_dbov`` *and* ``noise_margin_db`` above that participant's
-   own noise floor (a slowly rising minimum tracker), so a noisy room does not
-   look like talking and a quiet microphone is not penalised for its gain: every
-   later rule counts speech *time*, never compares loudness across people. When
+   own noise floor (a minimum tracker that starts at their first frame and
+   rises slowly), so a noisy room does not look like talking. Every later rule
+   counts speech *time* and never compares loudness across people, so a quieter
+   microphone or a quieter voice is not at a disadvantage. When
    a spectral-flatness value is supplied, the most noise-like frames (clicks,
    white-noise bursts) are not speech either: voiced speech is harmonic.
 2. **Talkspurts.** Speech frames separated by less than ``spurt_gap_s`` belong to
@@ -20,9 +21,10 @@ How it decides, and why:
 3. **Free floor, fast switch.** The floor is free when nobody is on stage or the
    person on stage has been silent for ``floor_release_s`` — longer than a
    normal pause inside a turn (people pause up to about a third of a second
-   mid-sentence), shorter than the silence that ends a turn. Then the first
-   participant whose current talkspurt holds ``onset_s`` of speech takes the
-   stage. ``onset_s`` is just long enough to ignore clicks and short noises.
+   mid-sentence), shorter than the silence that ends a turn. Then whoever is
+   speaking and has ``onset_s`` of speech in the current talkspurt takes the
+   stage (the most speech wins a tie). ``onset_s`` is just long enough to
+   ignore clicks and short noises.
 4. **Held floor, stubborn.** While the person on stage keeps talking, a
    backchannel ("mm-hm", "yeah", often as loud as the turn itself) is short and
    sits on top of ongoing speech. Following Jitsi's dominant-speaker idea, a
