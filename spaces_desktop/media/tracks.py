@@ -1,0 +1,461 @@
+"""aiortc tracks fed by our devices: camera video, microphone audio, and pre-encoded load video.
+
+Every ``recv`` runs on the engine's asyncio loop (aiortc's RTCRtpSender calls
+it); device threads only wake it up. Picture conversion runs in the loop's
+default executor, next to aiortc's encoder, so the loop never spends
+milliseconds per frame.
+
+Camera off
+----------
+When the camera is switched off, :class:`CameraVideoTrack` keeps the stream
+alive with one black frame per second rather than going silent:
+
+- subscribers see black, never a frozen last picture of someone who chose to
+  turn their camera off;
+- a subscriber that joins (or loses packets) gets a keyframe within a second
+  when the SFU forwards its PLI, so its slot decodes at once when the camera
+  comes back;
+- Janus does not report the publisher's media as gone (its no-media timer
+  fires after about a second), so the backend does not mistake "camera off" for
+  a dropped connection;
+- VP8 black frames cost a few hundred bytes a second.
+
+The GUI does not rely on the black picture: it shows the avatar because the
+"camera off" event says so. Resolution stays the same, so the encoder is not
+rebuilt and switching back on costs no extra keyframe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from aiortc import RTCRtpSender
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
+
+from spaces_desktop.devices.audio_backend import FRAME_SAMPLES, SAMPLE_RATE
+from spaces_desktop.devices.camera import CameraFrame, CameraSource
+from spaces_desktop.devices.convert import bgr_to_yuv420p
+from spaces_desktop.devices.microphone import MicrophoneSource
+from spaces_desktop.devices.synthetic_camera import SyntheticPattern
+
+log = logging.getLogger(__name__)
+
+VIDEO_CLOCK_RATE = 90_000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+AUDIO_TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+
+
+def black_frame(width: int, height: int) -> av.VideoFrame:
+    """A video-range black yuv420p frame."""
+    planes = np.empty((height * 3 // 2, width), dtype=np.uint8)
+    planes[:height] = 16
+    planes[height:] = 128
+    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
+
+
+class CameraVideoTrack(VideoStreamTrack):
+    """Sends the newest picture of a :class:`CameraSource`, at the camera's rate or at most ``max_fps``.
+
+    ``recv`` waits for the camera's next frame (woken from the capture thread),
+    so pictures leave as soon as they are captured; frames the sender had no
+    time for are skipped, never queued. pts are 90 kHz ticks of the capture
+    time, strictly increasing. If the camera delivers nothing for
+    ``stall_resend`` seconds the last picture is sent again (black if the
+    camera has stopped), so late subscribers still get a keyframe.
+
+    ``size`` (width, height) scales every picture, e.g. for a small thumbnail
+    track next to the full-size one. The track does not start or stop the
+    camera: whoever owns the camera does (turning it off also frees the device).
+    """
+
+    def __init__(
+        self,
+        source: CameraSource,
+        *,
+        max_fps: float | None = None,
+        size: tuple[int, int] | None = None,
+        camera_on: bool = True,
+        off_interval: float = 1.0,
+        stall_resend: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.max_fps = max_fps
+        self.size = size
+        self._camera_on = camera_on
+        self.off_interval = off_interval
+        self.stall_resend = stall_resend
+        self._wakeup: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._origin: float | None = None
+        self._last_pts = -1
+        self._last_sent_at: float | None = None
+        self._last_index: int | None = None
+        self._last_frame: CameraFrame | None = None
+        self._last_dims: tuple[int, int] | None = None
+        self._black: av.VideoFrame | None = None
+        self.frames_sent = 0
+        self.black_frames_sent = 0
+
+    @property
+    def camera_on(self) -> bool:
+        return self._camera_on
+
+    @camera_on.setter
+    def camera_on(self, on: bool) -> None:
+        """Switch between the camera's pictures and black at ``off_interval`` (any thread)."""
+        self._camera_on = on
+        self._wake()
+
+    async def recv(self) -> av.VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        self._attach()
+        if self.max_fps and self._last_sent_at is not None and self._camera_on:
+            # Only when asked: the camera itself already paces the track at its own rate.
+            due = self._last_sent_at + 1.0 / self.max_fps
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+
+        if self._camera_on:
+            frame = await self._next_camera_frame()
+            if frame is not None:
+                video = await asyncio.get_running_loop().run_in_executor(None, self._convert, frame.image)
+                return self._stamp(video, frame.timestamp, black=False)
+        else:
+            await self._sleep_while_off()
+            if self.readyState != "live":
+                raise MediaStreamError
+            if self._camera_on:
+                # Switched back on while we waited: go straight to the camera.
+                return await self.recv()
+        return self._stamp(self._black_frame(), time.monotonic(), black=True)
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._wake()
+        super().stop()
+
+    def _wake(self) -> None:
+        """Wake a waiting recv, from whatever thread called us."""
+        if self._wakeup is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    # --- loop thread ---------------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        if self._wakeup is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        wakeup, loop = self._wakeup, self._loop
+
+        def on_frame(_frame: CameraFrame) -> None:  # capture thread
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(wakeup.set)
+
+        self._unsubscribe = self.source.subscribe(on_frame)
+
+    async def _next_camera_frame(self) -> CameraFrame | None:
+        """The newest frame not sent yet; the last one again after a stall; None if there is none."""
+        assert self._wakeup is not None
+        deadline = time.monotonic() + self.stall_resend
+        while self._camera_on and self.readyState == "live":
+            frame = self.source.latest()
+            if frame is not None and frame.index != self._last_index:
+                self._last_index = frame.index
+                self._last_frame = frame
+                return frame
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if self.source.running and self._last_frame is not None:
+                    return self._last_frame
+                return None
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), remaining)
+        return None
+
+    async def _sleep_while_off(self) -> None:
+        assert self._wakeup is not None
+        if self._last_sent_at is None:
+            return  # the first frame goes out at once, so the stream starts
+        delay = self._last_sent_at + self.off_interval - time.monotonic()
+        if delay <= 0:
+            return
+        self._wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), delay)
+
+    def _convert(self, image: np.ndarray) -> av.VideoFrame:  # executor thread
+        return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image, self.size), format="yuv420p")
+
+    def _black_frame(self) -> av.VideoFrame:
+        dims = self._last_dims or self.size or (self.source.width & ~1, self.source.height & ~1)
+        if self._black is None or (self._black.width, self._black.height) != dims:
+            self._black = black_frame(*dims)
+        return self._black
+
+    def _stamp(self, video: av.VideoFrame, captured_at: float, *, black: bool) -> av.VideoFrame:
+        if self._origin is None:
+            self._origin = captured_at
+        pts = max(self._last_pts + 1, round((captured_at - self._origin) * VIDEO_CLOCK_RATE))
+        now = time.monotonic()
+        if black:
+            # A shared frame object: copy so each send carries its own pts.
+            video = av.VideoFrame.from_ndarray(video.to_ndarray(), format="yuv420p")
+            pts = max(pts, round((now - self._origin) * VIDEO_CLOCK_RATE))
+            self.black_frames_sent += 1
+        else:
+            self.frames_sent += 1
+        video.pts = pts
+        video.time_base = VIDEO_TIME_BASE
+        self._last_pts = pts
+        self._last_sent_at = now
+        self._last_dims = (video.width, video.height)
+        return video
+
+
+class MicrophoneAudioTrack(MediaStreamTrack):
+    """Sends 20 ms frames of 48 kHz mono s16 from a :class:`MicrophoneSource`, paced by the clock.
+
+    ``muted`` sends silence without touching the microphone or the connection
+    (the source is still read, so unmuting never plays stale audio). A missing
+    frame (device late) is sent as silence and counted in ``underruns``. If the
+    loop stalls for more than ``max_lag`` the pacing restarts from now instead
+    of bursting the backlog; pts then jump by the gap.
+
+    ``tap``, if given, is called on the loop thread with every frame read from
+    the microphone, before muting: a level meter can show "you are muted" while
+    the person talks.
+    """
+
+    kind = "audio"
+
+    def __init__(
+        self,
+        source: MicrophoneSource,
+        *,
+        muted: bool = False,
+        tap: Callable[[np.ndarray], None] | None = None,
+        max_lag: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.muted = muted
+        self.tap = tap
+        self.max_lag = max_lag
+        self._clock = clock
+        self._start: float | None = None
+        self._timestamp = 0
+        self._silence = np.zeros((1, FRAME_SAMPLES), dtype=np.int16)
+        self.frames_sent = 0
+        self.underruns = 0
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._clock()
+            self._timestamp = 0
+        else:
+            self._timestamp += FRAME_SAMPLES
+            wait = self._start + self._timestamp / SAMPLE_RATE - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -self.max_lag:
+                self._start = self._clock() - self._timestamp / SAMPLE_RATE
+        if self.readyState != "live":
+            raise MediaStreamError
+
+        samples = self.source.read()
+        if samples is None:
+            self.underruns += 1
+        elif self.tap is not None:
+            self.tap(samples)
+        if self.muted or samples is None:
+            data = self._silence
+        else:
+            data = np.asarray(samples, dtype=np.int16).reshape(1, -1)[:, :FRAME_SAMPLES]
+            if data.shape[1] < FRAME_SAMPLES:
+                data = np.pad(data, ((0, 0), (0, FRAME_SAMPLES - data.shape[1])))
+        frame = av.AudioFrame.from_ndarray(data, format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._timestamp
+        frame.time_base = AUDIO_TIME_BASE
+        self.frames_sent += 1
+        return frame
+
+
+# --- pre-encoded video for load tests ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncodedClip:
+    """VP8 frames encoded once, to be replayed by any number of :class:`PreEncodedVideoTrack`.
+
+    ``frames[i]`` is the bitstream of frame ``i``; ``keyframes`` lists the
+    indices that are keyframes (always including 0, so a loop restarts cleanly).
+    """
+
+    frames: tuple[bytes, ...]
+    keyframes: tuple[int, ...]
+    width: int
+    height: int
+    fps: float
+    encode_seconds: float
+
+    def next_keyframe(self, after: int) -> int:
+        """Index of the first keyframe at or after ``after`` (wrapping to 0)."""
+        for index in self.keyframes:
+            if index >= after:
+                return index
+        return 0
+
+
+def encode_clip(
+    *,
+    width: int = 1280,
+    height: int = 720,
+    fps: float = 30.0,
+    seconds: float = 4.0,
+    keyframe_interval: int = 60,
+    bitrate: int = 1_000_000,
+    label: str = "",
+    pattern: SyntheticPattern | None = None,
+) -> EncodedClip:
+    """Encode ``seconds`` of the synthetic pattern to VP8 (blocking: ~11 ms per 720p frame here).
+
+    A keyframe every ``keyframe_interval`` frames and no lookahead
+    (``lag-in-frames`` 0), so there are no invisible alt-ref frames: one packet
+    is one picture, as RTP packetization expects.
+    """
+    pattern = pattern or SyntheticPattern(width, height, label=label)
+    count = max(1, round(seconds * fps))
+    started = time.perf_counter()
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height = width, height
+    codec.pix_fmt = "yuv420p"
+    codec.time_base = fractions.Fraction(1, round(fps))
+    codec.bit_rate = bitrate
+    codec.gop_size = keyframe_interval
+    codec.options = {
+        "deadline": "realtime",
+        "cpu-used": "4",
+        "lag-in-frames": "0",
+        "auto-alt-ref": "0",
+        "minrate": str(bitrate),
+        "maxrate": str(bitrate),
+        "bufsize": str(bitrate),
+    }
+    frames: list[bytes] = []
+    keyframes: list[int] = []
+
+    def collect(packets: Sequence[av.Packet]) -> None:
+        for packet in packets:
+            if packet.is_keyframe:
+                keyframes.append(len(frames))
+            frames.append(bytes(packet))
+
+    for index in range(count):
+        video = av.VideoFrame.from_ndarray(bgr_to_yuv420p(pattern.render(index, 0.0)), format="yuv420p")
+        video.pts = index
+        if index % keyframe_interval == 0:
+            video.pict_type = av.video.frame.PictureType.I
+        collect(codec.encode(video))
+    collect(codec.encode(None))
+    if not keyframes or keyframes[0] != 0:
+        raise RuntimeError("the VP8 encoder did not start the clip with a keyframe")
+    return EncodedClip(
+        frames=tuple(frames),
+        keyframes=tuple(keyframes),
+        width=width,
+        height=height,
+        fps=fps,
+        encode_seconds=time.perf_counter() - started,
+    )
+
+
+class PreEncodedVideoTrack(MediaStreamTrack):
+    """Replays an :class:`EncodedClip` in a loop as ``av.Packet`` s: video for load tests at no encode cost.
+
+    aiortc's RTCRtpSender packetizes packets as they are (``Vp8Encoder.pack``),
+    so the negotiated codec must be VP8. pts are rewritten to keep increasing
+    across loops, paced at the clip's fps.
+
+    Keyframe requests: aiortc handles a PLI/FIR by asking *its encoder* for a
+    keyframe, which does nothing for pre-encoded packets. Call
+    :meth:`request_keyframe` instead (or :func:`forward_keyframe_requests` to
+    route the sender's PLI/FIR here): the next packet sent is then the clip's
+    next keyframe, skipping the delta frames in between; it can be skipped
+    because the decoder resumes from a keyframe. Without that, subscribers wait
+    for the periodic keyframe (``keyframe_interval`` frames).
+    """
+
+    kind = "video"
+
+    def __init__(self, clip: EncodedClip, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.clip = clip
+        self._clock = clock
+        self._position = 0
+        self._sent = 0
+        self._start: float | None = None
+        self._keyframe_requested = False
+        self._ticks = round(VIDEO_CLOCK_RATE / clip.fps)
+        self.keyframe_jumps = 0
+
+    def request_keyframe(self) -> None:
+        """Make the next packet a keyframe (any thread; takes effect on the next recv)."""
+        self._keyframe_requested = True
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._clock()
+        else:
+            wait = self._start + self._sent / self.clip.fps - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        if self._keyframe_requested:
+            self._keyframe_requested = False
+            if self._position not in self.clip.keyframes:
+                self._position = self.clip.next_keyframe(self._position)
+                self.keyframe_jumps += 1
+        packet = av.Packet(self.clip.frames[self._position])
+        packet.pts = self._sent * self._ticks
+        packet.time_base = VIDEO_TIME_BASE
+        self._sent += 1
+        self._position = (self._position + 1) % len(self.clip.frames)
+        return packet
+
+
+def forward_keyframe_requests(sender: RTCRtpSender, track: PreEncodedVideoTrack) -> bool:
+    """Route ``sender``'s PLI/FIR to ``track.request_keyframe``; False if this aiortc lacks the hook.
+
+    Relies on aiortc (checked with 1.16) calling ``RTCRtpSender._send_keyframe``
+    for PLI and FIR; the sender's own handling still runs.
+    """
+    original = getattr(sender, "_send_keyframe", None)
+    if not callable(original):
+        return False
+
+    def send_keyframe() -> None:  # engine loop, from RTCP handling
+        original()
+        track.request_keyframe()
+
+    sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+    return True
