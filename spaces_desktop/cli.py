@@ -31,13 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8470, help="HTTP port (default 8470)")
     serve.add_argument("--data-dir", type=Path, default=None, help="where the database and Janus config live")
-    serve.add_argument("--public-url", default=None, help="base URL of share links (default http://HOST:PORT)")
+    serve.add_argument(
+        "--public-url", default=None, help="base URL of share links (default http://HOST:PORT)"
+    )
     janus = serve.add_mutually_exclusive_group()
-    janus.add_argument("--janus-url", default=None, help="use an external Janus HTTP API instead of a private one")
+    janus.add_argument(
+        "--janus-url", default=None, help="use an external Janus HTTP API instead of a private one"
+    )
     janus.add_argument("--janus-bin", default=None, help="path of the janus executable to run")
     serve.add_argument("--janus-secret", default=None, help="api secret of the external Janus")
-    serve.add_argument("--ice-interface", default=None, help="network interface Janus uses for media (ice_enforce_list)")
-    serve.add_argument("--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999")
+    serve.add_argument(
+        "--ice-interface", default=None, help="network interface Janus uses for media (ice_enforce_list)"
+    )
+    serve.add_argument(
+        "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
+    )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
     serve.add_argument("-v", "--verbose", action="store_true")
     return parser
@@ -71,7 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
         janus_url=args.janus_url,
         janus_secret=args.janus_secret,
         janus=JanusSettings(
-            binary=args.janus_bin, ice_interface=args.ice_interface, rtp_ports=args.rtp_ports, nat_1_1_ip=args.nat_ip
+            binary=args.janus_bin,
+            ice_interface=args.ice_interface,
+            rtp_ports=args.rtp_ports,
+            nat_1_1_ip=args.nat_ip,
         ),
         **({"data_dir": args.data_dir} if args.data_dir else {}),
     )

@@ -13,7 +13,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"network: private namespace ({config.stash.get(NETNS_KEY, '?')}), media on {netns.MEDIA_INTERFACE}"
+    return (
+        f"network: private namespace ({config.stash.get(NETNS_KEY, '?')}), media on {netns.MEDIA_INTERFACE}"
+    )
 
 
 NETNS_KEY = pytest.StashKey[str]()

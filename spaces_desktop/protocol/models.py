@@ -54,7 +54,8 @@ class CreateSpaceRequest(Strict):
     host_name: DisplayName
     video_enabled: bool = False
     scheduled_for: datetime | None = Field(
-        default=None, description=f"Start time, at most {SCHEDULE_HORIZON_DAYS} days ahead; omit to go live now."
+        default=None,
+        description=f"Start time, at most {SCHEDULE_HORIZON_DAYS} days ahead; omit to go live now.",
     )
     client_id: ClientId | None = Field(default=None, description="A stable id of the installation.")
 

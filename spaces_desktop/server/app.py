@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -92,7 +92,8 @@ class _BodyTooLarge(Exception):
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     response = JSONResponse(
-        {"error": "too_large", "message": f"The request body is larger than {limit // 1024} KiB."}, status_code=413
+        {"error": "too_large", "message": f"The request body is larger than {limit // 1024} KiB."},
+        status_code=413,
     )
     await response(scope, receive, send)
 
@@ -244,7 +245,9 @@ def create_app(
 
     @app.post("/spaces/{space_id}/media/subscribe")
     async def subscribe(me: Caller, body: SubscribeRequest | None = None) -> SubscribeOffer:
-        choices = [(c.participant_id, c.mid) for c in body.streams] if body and body.streams is not None else None
+        choices = (
+            [(c.participant_id, c.mid) for c in body.streams] if body and body.streams is not None else None
+        )
         return await service.subscribe(me, choices)
 
     @app.post("/spaces/{space_id}/media/subscribe/answer", status_code=204)
@@ -254,7 +257,12 @@ def create_app(
     @app.get(
         "/spaces/{space_id}/events",
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events, one per line group."}},
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "Server-sent events, one per line group.",
+            }
+        },
     )
     async def events(
         request: Request,
@@ -288,7 +296,9 @@ class _InvalidHeader(DomainError):
 
 
 def _frame(event: EventRow) -> bytes:
-    payload = json.dumps({"id": event.id, "type": event.type, "data": event.data, "at": event.at.isoformat()}, default=str)
+    payload = json.dumps(
+        {"id": event.id, "type": event.type, "data": event.data, "at": event.at.isoformat()}, default=str
+    )
     return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n".encode()
 
 
@@ -307,24 +317,22 @@ async def _event_stream(
                 return
         while not subscription.overflowed:
             try:
-                event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
+                live: EventRow | None = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
             except TimeoutError:
                 if await request.is_disconnected():
                     return
                 yield b": keepalive\n\n"
                 continue
-            if event is None:
+            if live is None:
                 # Closed (removed, left, ended): flush what is left in the log for this viewer.
                 for late in service.store.events_after(me.space_id, last, me.id):
                     yield _frame(late)
                 return
-            if event.id <= last:
+            if live.id <= last:
                 continue
-            yield _frame(event)
-            last = event.id
-            if event.type in FINAL_EVENTS:
+            yield _frame(live)
+            last = live.id
+            if live.type in FINAL_EVENTS:
                 return
     finally:
         service.bus.unsubscribe(subscription)
-
-

@@ -46,7 +46,9 @@ class EventBus:
         self._store = store
         self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
 
-    def publish(self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None) -> EventRow:
+    def publish(
+        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None
+    ) -> EventRow:
         event = self._store.append_event(space_id, type_, data, target_id)
         for subscription in tuple(self._subscriptions.get(space_id, ())):
             subscription.offer(event)

@@ -10,6 +10,7 @@ event callback. Only the backend talks to Janus; the api secret never leaves it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -120,7 +121,9 @@ class JanusSession:
         self.alive = True
 
     def start(self) -> None:
-        self._poller = asyncio.get_running_loop().create_task(self._poll_forever(), name=f"janus-poll-{self.id}")
+        self._poller = asyncio.get_running_loop().create_task(
+            self._poll_forever(), name=f"janus-poll-{self.id}"
+        )
 
     async def attach(self, plugin: str, on_event: EventCallback | None = None) -> JanusHandle:
         reply = await self.post({"janus": "attach", "plugin": plugin})
@@ -153,10 +156,8 @@ class JanusSession:
 
     async def destroy(self) -> None:
         if self.alive:
-            try:
+            with contextlib.suppress(MediaServerError):
                 await self.post({"janus": "destroy"})
-            except MediaServerError:
-                pass
         self._stop()
 
     def _stop(self) -> None:
@@ -234,16 +235,14 @@ class JanusHandle:
 
     async def detach(self) -> None:
         self.session.forget(self.id)
-        try:
+        with contextlib.suppress(MediaServerError):  # already gone with its session
             await self.session.post({"janus": "detach"}, self.url)
-        except MediaServerError:
-            pass  # already gone with its session
 
 
 def _plugin_data(reply: JsonDict) -> JsonDict:
     data = dict((reply.get("plugindata") or {}).get("data") or {})
     if "error_code" in data or "error" in data:
-        raise JanusError(f"Janus refused the request: {data.get('error', 'unknown error')}", int(data.get("error_code", 0)))
+        raise JanusError(
+            f"Janus refused the request: {data.get('error', 'unknown error')}", int(data.get("error_code", 0))
+        )
     return data
-
-

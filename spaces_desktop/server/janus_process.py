@@ -53,7 +53,8 @@ def find_janus(binary: str | None) -> str:
             return str(path)
         raise ConfigError(f"No Janus executable at {binary}. {MISSING_JANUS}")
     found = shutil.which("janus") or next(
-        (p for p in ("/usr/bin/janus", "/usr/local/bin/janus", "/opt/janus/bin/janus") if Path(p).is_file()), None
+        (p for p in ("/usr/bin/janus", "/usr/local/bin/janus", "/opt/janus/bin/janus") if Path(p).is_file()),
+        None,
     )
     if not found:
         raise ConfigError(MISSING_JANUS)
@@ -100,7 +101,9 @@ def write_config(folder: Path, binary: str, port: int, settings: JanusSettings) 
     nat = [f'ice_enforce_list = "{settings.ice_interface}"'] if settings.ice_interface else []
     if settings.nat_1_1_ip:
         nat.append(f'nat_1_1_mapping = "{settings.nat_1_1_ip}"')
-    media = [f'rtp_port_range = "{settings.rtp_ports[0]}-{settings.rtp_ports[1]}"'] if settings.rtp_ports else []
+    media = (
+        [f'rtp_port_range = "{settings.rtp_ports[0]}-{settings.rtp_ports[1]}"'] if settings.rtp_ports else []
+    )
     (folder / "janus.jcfg").write_text(
         f"""general: {{
     configs_folder = "{folder}"
@@ -154,7 +157,9 @@ class ManagedJanus:
     re-create its rooms and tell clients to publish again.
     """
 
-    def __init__(self, folder: Path, settings: JanusSettings, on_restart: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, folder: Path, settings: JanusSettings, on_restart: Callable[[], None] | None = None
+    ) -> None:
         self.binary = find_janus(settings.binary)
         self.folder = folder
         self.settings = settings
@@ -220,8 +225,9 @@ class ManagedJanus:
         async with httpx.AsyncClient(trust_env=False, timeout=1.0) as http:
             while True:
                 if self._process is not None and self._process.returncode is not None:
+                    code = self._process.returncode
                     raise ConfigError(
-                        f"Janus exited at start (code {self._process.returncode}); see {self.folder / 'janus.log'}."
+                        f"Janus exited at start (code {code}); see {self.folder / 'janus.log'}."
                     )
                 try:
                     if (await http.get(f"{self.url}/info")).status_code == 200:

@@ -15,7 +15,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.errors import Conflict, InvalidInput, MediaServerError
@@ -45,7 +45,7 @@ class FeedStream:
 
     feed: int
     mid: str
-    kind: str
+    kind: Literal["audio", "video"]
     source: CameraSource | None
 
 
@@ -158,10 +158,8 @@ class MediaService:
                 return
             room = Room(space_id, room_id)
             monitor = await self.session.attach(VIDEOROOM, lambda event: self._on_monitor_event(room, event))
-            try:
+            with contextlib.suppress(JanusError):  # usually: no such room, which is what we want
                 await monitor.request({"request": "destroy", "room": room_id, "permanent": False})
-            except JanusError:
-                pass  # usually: no such room, which is what we want
             await monitor.request(
                 {
                     "request": "create",
@@ -179,7 +177,9 @@ class MediaService:
                     "audio_level_average": 45,
                 }
             )
-            await monitor.message({"request": "join", "ptype": "publisher", "room": room_id, "display": "backend"})
+            await monitor.message(
+                {"request": "join", "ptype": "publisher", "room": room_id, "display": "backend"}
+            )
             room.monitor = monitor
             self._rooms[space_id] = room
 
@@ -218,7 +218,13 @@ class MediaService:
         handle = await self.session.attach(VIDEOROOM)
         try:
             await handle.message(
-                {"request": "join", "ptype": "publisher", "room": room.room_id, "id": feed, "display": str(feed)}
+                {
+                    "request": "join",
+                    "ptype": "publisher",
+                    "room": room.room_id,
+                    "id": feed,
+                    "display": str(feed),
+                }
             )
             _, answer = await handle.message(
                 {"request": "publish", "descriptions": descriptions},
@@ -228,7 +234,9 @@ class MediaService:
         except JanusError as exc:
             await handle.detach()
             if exc.janus_code in JANUS_SDP_ERRORS:
-                raise InvalidInput(f"The media server could not use this offer: {exc.message}", code="invalid_sdp") from exc
+                raise InvalidInput(
+                    f"The media server could not use this offer: {exc.message}", code="invalid_sdp"
+                ) from exc
             raise
         except MediaServerError:
             await handle.detach()
@@ -263,7 +271,14 @@ class MediaService:
         if room is None or room.monitor is None or mid is None:
             return  # not publishing: the flag is applied when it publishes
         await room.monitor.request(
-            {"request": "moderate", "secret": room.secret, "room": room.room_id, "id": feed, "mid": mid, "mute": mute}
+            {
+                "request": "moderate",
+                "secret": room.secret,
+                "room": room.room_id,
+                "id": feed,
+                "mid": mid,
+                "mute": mute,
+            }
         )
 
     async def kick(self, space_id: str, feed: int) -> None:
@@ -272,13 +287,17 @@ class MediaService:
             return
         if feed in room.publishers and room.monitor is not None:
             with contextlib.suppress(JanusError):
-                await room.monitor.request({"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed})
+                await room.monitor.request(
+                    {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
+                )
         await self.unpublish(space_id, feed)
         await self.unsubscribe(space_id, feed)
 
     # --- subscribing ---
 
-    async def subscribe(self, space_id: str, feed: int, choices: list[tuple[int, str]] | None) -> tuple[str, list[StreamView]]:
+    async def subscribe(
+        self, space_id: str, feed: int, choices: list[tuple[int, str]] | None
+    ) -> tuple[str, list[StreamView]]:
         """A fresh subscription (new handle, new offer) to the chosen streams, or all but the caller's own."""
         room = self.room(space_id)
         available = {(s.feed, s.mid): s for s in self.streams(space_id) if s.feed != feed}
@@ -287,10 +306,14 @@ class MediaService:
         else:
             missing = [c for c in choices if c not in available]
             if missing:
-                raise InvalidInput("Some of the chosen streams are not being published.", code="no_such_stream")
+                raise InvalidInput(
+                    "Some of the chosen streams are not being published.", code="no_such_stream"
+                )
             wanted = choices
         if not wanted:
-            raise Conflict("Nobody is publishing yet; subscribe when a streams event arrives.", code="nothing_published")
+            raise Conflict(
+                "Nobody is publishing yet; subscribe when a streams event arrives.", code="nothing_published"
+            )
         await self.unsubscribe(space_id, feed)
         handle = await self.session.attach(VIDEOROOM)
         try:
@@ -317,7 +340,9 @@ class MediaService:
             if source is None or participant is None:
                 continue
             views.append(
-                StreamView(participant_id=participant, mid=str(stream["mid"]), kind=source.kind, source=source.source)  # type: ignore[arg-type]
+                StreamView(
+                    participant_id=participant, mid=str(stream["mid"]), kind=source.kind, source=source.source
+                )
             )
         return str(offer["sdp"]), views
 
@@ -331,7 +356,9 @@ class MediaService:
             await handle.message({"request": "start"}, {"type": "answer", "sdp": answer_sdp})
         except JanusError as exc:
             if exc.janus_code in JANUS_SDP_ERRORS:
-                raise InvalidInput(f"The media server could not use this answer: {exc.message}", code="invalid_sdp") from exc
+                raise InvalidInput(
+                    f"The media server could not use this answer: {exc.message}", code="invalid_sdp"
+                ) from exc
             raise
 
     async def unsubscribe(self, space_id: str, feed: int) -> None:
@@ -352,7 +379,7 @@ class MediaService:
                 FeedStream(
                     feed,
                     str(s.get("mid")),
-                    str(s.get("type")),
+                    "audio" if s.get("type") == "audio" else "video",
                     _source(s.get("description")),
                 )
                 for s in publisher.get("streams", [])
@@ -366,7 +393,10 @@ class MediaService:
         if kind in ("talking", "stopped-talking") and "id" in data:
             level = data.get("audio-level-dBov-avg")
             self._listener.talking(
-                room.space_id, int(data["id"]), kind == "talking", -float(level) if level is not None else None
+                room.space_id,
+                int(data["id"]),
+                kind == "talking",
+                -float(level) if level is not None else None,
             )
         if changed:
             self._listener.streams_changed(room.space_id)

@@ -30,7 +30,9 @@ class ServerSettings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
-    data_dir: Path = field(default_factory=lambda: Path.home() / ".local" / "share" / "spaces-desktop" / "server")
+    data_dir: Path = field(
+        default_factory=lambda: Path.home() / ".local" / "share" / "spaces-desktop" / "server"
+    )
     public_url: str | None = None
     """Base of share links; defaults to http://HOST:PORT."""
     janus_url: str | None = None
@@ -65,7 +67,11 @@ def build_app(settings: ServerSettings) -> FastAPI:
         service.media = media
         for space_id, _room in service.live_rooms():
             # Whatever clients had published went away with the previous process.
-            bus.publish(space_id, EventType.MEDIA_RESET, {"reason": "The backend restarted; publish and subscribe again."})
+            bus.publish(
+                space_id,
+                EventType.MEDIA_RESET,
+                {"reason": "The backend restarted; publish and subscribe again."},
+            )
         try:
             yield
         finally:

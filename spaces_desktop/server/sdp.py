@@ -53,7 +53,11 @@ def parse_media_lines(sdp: str) -> list[MediaLine]:
             raise InvalidInput(f"The SDP's {kind} section has no 'a=mid'.", code="invalid_sdp")
         for needed in ("ice-ufrag", "ice-pwd", "fingerprint"):
             if needed not in names:
-                raise InvalidInput(f"The SDP's {kind} section (mid {mid}) has no 'a={needed}'.", code="invalid_sdp")
-        direction = next((a for a in attrs if a in ("sendrecv", "sendonly", "recvonly", "inactive")), "sendrecv")
+                raise InvalidInput(
+                    f"The SDP's {kind} section (mid {mid}) has no 'a={needed}'.", code="invalid_sdp"
+                )
+        direction = next(
+            (a for a in attrs if a in ("sendrecv", "sendonly", "recvonly", "inactive")), "sendrecv"
+        )
         media.append(MediaLine(kind, mid, direction))  # type: ignore[arg-type]
     return media

@@ -97,9 +97,11 @@ class SpacesService:
         views = []
         for stream in self.media.streams(space_id):
             owner = self.store.participant_by_seq(stream.feed)
-            if owner is not None and stream.kind in ("audio", "video"):
+            if owner is not None:
                 views.append(
-                    StreamView(participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source)  # type: ignore[arg-type]
+                    StreamView(
+                        participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source
+                    )
                 )
         return views
 
@@ -174,7 +176,9 @@ class SpacesService:
             )
         )
         token = new_token()
-        host = self.store.add_participant(self._new_participant(host_id, space.id, request.host_name, Role.HOST, request.client_id), token)
+        host = self.store.add_participant(
+            self._new_participant(host_id, space.id, request.host_name, Role.HOST, request.client_id), token
+        )
         self.bus.publish(space.id, EventType.SPACE_UPDATED, {"space": self._dump(self.space_view(space))})
         if status is SpaceStatus.LIVE:
             await self._open_room(space)
@@ -188,11 +192,23 @@ class SpacesService:
             raise Forbidden("The host removed you from this Space; you cannot rejoin it.", code="banned")
         token = new_token()
         participant = self.store.add_participant(
-            self._new_participant("p_" + secrets.token_urlsafe(9), space_id, request.display_name, Role.LISTENER, request.client_id),
+            self._new_participant(
+                "p_" + secrets.token_urlsafe(9),
+                space_id,
+                request.display_name,
+                Role.LISTENER,
+                request.client_id,
+            ),
             token,
         )
-        self.bus.publish(space_id, EventType.PARTICIPANT_JOINED, {"participant": self._dump(self.participant_view(participant))})
-        return Joined(token=token, participant=self.participant_view(participant), snapshot=self.snapshot(participant))
+        self.bus.publish(
+            space_id,
+            EventType.PARTICIPANT_JOINED,
+            {"participant": self._dump(self.participant_view(participant))},
+        )
+        return Joined(
+            token=token, participant=self.participant_view(participant), snapshot=self.snapshot(participant)
+        )
 
     async def start(self, caller: ParticipantRow) -> SpaceView:
         space = self._space(caller.space_id)
@@ -228,7 +244,11 @@ class SpacesService:
             await self._end(caller.space_id, caller.id)  # as on X: the Space ends when its host leaves
         left = replace(caller, status=ParticipantStatus.LEFT)
         self.store.update_participant(left)
-        self.bus.publish(caller.space_id, EventType.PARTICIPANT_LEFT, {"participant": self._dump(self.participant_view(left)), "reason": "left"})
+        self.bus.publish(
+            caller.space_id,
+            EventType.PARTICIPANT_LEFT,
+            {"participant": self._dump(self.participant_view(left)), "reason": "left"},
+        )
         self.bus.close_viewer(caller.space_id, caller.id)
         if self.media is not None:
             await self.media.unpublish(caller.space_id, caller.seq)
@@ -240,7 +260,12 @@ class SpacesService:
         self._require_live(caller.space_id)
         if requested and caller.role is not Role.LISTENER:
             raise Conflict("You can already speak.", code="already_speaker")
-        return self._update(caller, "speak_request" if requested else "speak_request_cancelled", caller.id, speak_requested=requested)
+        return self._update(
+            caller,
+            "speak_request" if requested else "speak_request_cancelled",
+            caller.id,
+            speak_requested=requested,
+        )
 
     async def decline_request(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
         self._require_moderator(caller)
@@ -256,7 +281,12 @@ class SpacesService:
         if target.role is not Role.LISTENER:
             raise Conflict(f"{target.display_name} can already speak.", code="already_speaker")
         view = self._update(target, "invited", caller.id, invited=True)
-        self.bus.publish(caller.space_id, EventType.INVITED, {"participant_id": target.id, "by": caller.id}, target_id=target.id)
+        self.bus.publish(
+            caller.space_id,
+            EventType.INVITED,
+            {"participant_id": target.id, "by": caller.id},
+            target_id=target.id,
+        )
         return view
 
     async def answer_invite(self, caller: ParticipantRow, accept: bool) -> ParticipantView:
@@ -266,7 +296,9 @@ class SpacesService:
             return self._update(caller, "invite_declined", caller.id, invited=False)
         self._require_live(caller.space_id)
         self._require_slot(caller.space_id, Role.SPEAKER)
-        return self._update(caller, "promoted", caller.id, role=Role.SPEAKER, invited=False, speak_requested=False)
+        return self._update(
+            caller, "promoted", caller.id, role=Role.SPEAKER, invited=False, speak_requested=False
+        )
 
     async def set_role(self, caller: ParticipantRow, target_id: str, role: Role) -> ParticipantView:
         target = self._target(caller, target_id)
@@ -314,13 +346,19 @@ class SpacesService:
         if target.id == caller.id:
             raise Conflict("Use leave to leave the Space.")
         if not outranks(caller.role, target.role):
-            raise Forbidden("Only the host and co-hosts can remove people, and co-hosts only speakers and listeners.")
+            raise Forbidden(
+                "Only the host and co-hosts can remove people, and co-hosts only speakers and listeners."
+            )
         removed = replace(target, status=ParticipantStatus.REMOVED, camera_on=False, second_camera_on=False)
         self.store.update_participant(removed)
         if target.client_id:
             self.store.ban(target.space_id, target.client_id)
         self.bus.publish(target.space_id, EventType.REMOVED, {"by": caller.id}, target_id=target.id)
-        self.bus.publish(target.space_id, EventType.PARTICIPANT_LEFT, {"participant": self._dump(self.participant_view(removed)), "reason": "removed", "by": caller.id})
+        self.bus.publish(
+            target.space_id,
+            EventType.PARTICIPANT_LEFT,
+            {"participant": self._dump(self.participant_view(removed)), "reason": "removed", "by": caller.id},
+        )
         self.bus.close_viewer(target.space_id, target.id)
         if self.media is not None:
             await self.media.kick(target.space_id, target.seq)
@@ -329,7 +367,9 @@ class SpacesService:
 
     async def raise_hand(self, caller: ParticipantRow, raised: bool) -> ParticipantView:
         self._require_live(caller.space_id)
-        return self._update(caller, "hand_raised" if raised else "hand_lowered", caller.id, hand_raised=raised)
+        return self._update(
+            caller, "hand_raised" if raised else "hand_lowered", caller.id, hand_raised=raised
+        )
 
     async def camera(self, caller: ParticipantRow, on: bool, source: CameraSource) -> ParticipantView:
         space = self._require_live(caller.space_id)
@@ -338,7 +378,9 @@ class SpacesService:
         if on and not may_speak(caller.role):
             raise Forbidden("Only the host, co-hosts and speakers can turn a camera on.")
         field = "camera_on" if source is CameraSource.MAIN else "second_camera_on"
-        return self._update(caller, f"{source.value}_camera_{'on' if on else 'off'}", caller.id, **{field: on})
+        return self._update(
+            caller, f"{source.value}_camera_{'on' if on else 'off'}", caller.id, **{field: on}
+        )
 
     async def react(self, caller: ParticipantRow, emoji: str) -> None:
         self._require_live(caller.space_id)
@@ -357,7 +399,9 @@ class SpacesService:
     async def unpublish(self, caller: ParticipantRow) -> None:
         await self._media().unpublish(caller.space_id, caller.seq)
 
-    async def subscribe(self, caller: ParticipantRow, choices: list[tuple[str, str]] | None) -> SubscribeOffer:
+    async def subscribe(
+        self, caller: ParticipantRow, choices: list[tuple[str, str]] | None
+    ) -> SubscribeOffer:
         self._require_live(caller.space_id)
         feeds: list[tuple[int, str]] | None = None
         if choices is not None:
@@ -365,7 +409,9 @@ class SpacesService:
             for participant_id, mid in choices:
                 owner = self.store.participant(participant_id)
                 if owner is None or owner.space_id != caller.space_id:
-                    raise InvalidInput(f"No participant {participant_id} in this Space.", code="no_such_stream")
+                    raise InvalidInput(
+                        f"No participant {participant_id} in this Space.", code="no_such_stream"
+                    )
                 feeds.append((owner.seq, mid))
         sdp, streams = await self._media().subscribe(caller.space_id, caller.seq, feeds)
         return SubscribeOffer(sdp=sdp, streams=streams)
@@ -381,12 +427,18 @@ class SpacesService:
     def streams_changed(self, space_id: str) -> None:
         space = self.store.space(space_id)
         if space is not None and space.status is SpaceStatus.LIVE:
-            self.bus.publish(space_id, EventType.STREAMS, {"streams": [self._dump(s) for s in self.stream_views(space_id)]})
+            self.bus.publish(
+                space_id, EventType.STREAMS, {"streams": [self._dump(s) for s in self.stream_views(space_id)]}
+            )
 
     def talking(self, space_id: str, feed: int, talking: bool, level_dbov: float | None) -> None:
         participant = self.store.participant_by_seq(feed)
         if participant is not None and participant.space_id == space_id:
-            self.bus.publish(space_id, EventType.TALKING, {"participant_id": participant.id, "talking": talking, "level_dbov": level_dbov})
+            self.bus.publish(
+                space_id,
+                EventType.TALKING,
+                {"participant_id": participant.id, "talking": talking, "level_dbov": level_dbov},
+            )
 
     def media_reset(self, space_id: str, reason: str) -> None:
         self.bus.publish(space_id, EventType.MEDIA_RESET, {"reason": reason})
@@ -437,7 +489,11 @@ class SpacesService:
 
     def _target(self, caller: ParticipantRow, target_id: str) -> ParticipantRow:
         target = self.store.participant(target_id)
-        if target is None or target.space_id != caller.space_id or target.status is not ParticipantStatus.ACTIVE:
+        if (
+            target is None
+            or target.space_id != caller.space_id
+            or target.status is not ParticipantStatus.ACTIVE
+        ):
             raise NotFound("No such participant in this Space.")
         return target
 
@@ -445,15 +501,32 @@ class SpacesService:
         updated = replace(target, **fields)
         self.store.update_participant(updated)
         view = self.participant_view(updated)
-        self.bus.publish(target.space_id, EventType.PARTICIPANT_UPDATED, {"participant": self._dump(view), "change": change, "by": by})
+        self.bus.publish(
+            target.space_id,
+            EventType.PARTICIPANT_UPDATED,
+            {"participant": self._dump(view), "change": change, "by": by},
+        )
         return view
 
     @staticmethod
-    def _new_participant(pid: str, space_id: str, name: str, role: Role, client_id: str | None) -> ParticipantRow:
+    def _new_participant(
+        pid: str, space_id: str, name: str, role: Role, client_id: str | None
+    ) -> ParticipantRow:
         return ParticipantRow(
-            seq=0, id=pid, space_id=space_id, display_name=name, role=role, status=ParticipantStatus.ACTIVE,
-            client_id=client_id, speak_requested=False, invited=False, hand_raised=False, muted=False,
-            camera_on=False, second_camera_on=False, joined_at=now(),
+            seq=0,
+            id=pid,
+            space_id=space_id,
+            display_name=name,
+            role=role,
+            status=ParticipantStatus.ACTIVE,
+            client_id=client_id,
+            speak_requested=False,
+            invited=False,
+            hand_raised=False,
+            muted=False,
+            camera_on=False,
+            second_camera_on=False,
+            joined_at=now(),
         )
 
     @staticmethod

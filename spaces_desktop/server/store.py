@@ -264,7 +264,9 @@ class Store:
     # --- bans ---
 
     def ban(self, space_id: str, client_id: str) -> None:
-        self._db.execute("INSERT OR IGNORE INTO bans (space_id, client_id) VALUES (?, ?)", (space_id, client_id))
+        self._db.execute(
+            "INSERT OR IGNORE INTO bans (space_id, client_id) VALUES (?, ?)", (space_id, client_id)
+        )
 
     def is_banned(self, space_id: str, client_id: str) -> bool:
         row = self._db.execute(
@@ -274,7 +276,9 @@ class Store:
 
     # --- events ---
 
-    def append_event(self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None) -> EventRow:
+    def append_event(
+        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
+    ) -> EventRow:
         at = now()
         cur = self._db.execute(
             "INSERT INTO events (space_id, target_id, type, data, at) VALUES (?,?,?,?,?)",
@@ -283,14 +287,23 @@ class Store:
         assert cur.lastrowid is not None
         return EventRow(cur.lastrowid, space_id, target_id, type_, data, at)
 
-    def events_after(self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000) -> list[EventRow]:
+    def events_after(
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
+    ) -> list[EventRow]:
         rows = self._db.execute(
             "SELECT * FROM events WHERE space_id = ? AND id > ? AND (target_id IS NULL OR target_id = ?)"
             " ORDER BY id LIMIT ?",
             (space_id, after_id, viewer_id, limit),
         ).fetchall()
         return [
-            EventRow(r["id"], r["space_id"], r["target_id"], r["type"], json.loads(r["data"]), _dt(r["at"]) or now())
+            EventRow(
+                r["id"],
+                r["space_id"],
+                r["target_id"],
+                r["type"],
+                json.loads(r["data"]),
+                _dt(r["at"]) or now(),
+            )
             for r in rows
         ]
 

@@ -10,7 +10,12 @@ import pytest
 from tests.support.api import Member, create_space, join
 from tests.support.backend import Backend
 
-PUBLIC = {("post", "/spaces"), ("get", "/spaces/{space_id}/preview"), ("post", "/spaces/{space_id}/join"), ("get", "/healthz")}
+PUBLIC = {
+    ("post", "/spaces"),
+    ("get", "/spaces/{space_id}/preview"),
+    ("post", "/spaces/{space_id}/join"),
+    ("get", "/healthz"),
+}
 
 
 def endpoints(base: str) -> list[tuple[str, str]]:
@@ -42,7 +47,9 @@ async def test_openapi_lists_every_route(backend: Backend) -> None:
     assert ("post", "/spaces/{space_id}/media/publish") in routes
 
 
-async def test_every_private_endpoint_needs_a_valid_token(backend: Backend, space: tuple[Member, Member]) -> None:
+async def test_every_private_endpoint_needs_a_valid_token(
+    backend: Backend, space: tuple[Member, Member]
+) -> None:
     host, listener = space
     async with httpx.AsyncClient(base_url=backend.url, trust_env=False, timeout=5) as http:
         for method, path in endpoints(backend.url):
@@ -60,7 +67,9 @@ async def test_every_private_endpoint_needs_a_valid_token(backend: Backend, spac
             await other.aclose()
 
 
-async def test_every_endpoint_rejects_malformed_and_oversized_bodies(backend: Backend, space: tuple[Member, Member]) -> None:
+async def test_every_endpoint_rejects_malformed_and_oversized_bodies(
+    backend: Backend, space: tuple[Member, Member]
+) -> None:
     host, listener = space
     auth = {"Authorization": f"Bearer {host.token}", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=backend.url, trust_env=False, timeout=5) as http:
@@ -68,15 +77,31 @@ async def test_every_endpoint_rejects_malformed_and_oversized_bodies(backend: Ba
             if method != "post":
                 continue
             url = fill(path, host.space_id, listener.id)
-            takes_body = path not in ("/spaces/{space_id}/start", "/spaces/{space_id}/end") and not path.endswith(
-                ("/leave", "/speak-request", "/accept", "/decline", "/invite", "/decline-request", "/remove", "/unpublish")
+            takes_body = path not in (
+                "/spaces/{space_id}/start",
+                "/spaces/{space_id}/end",
+            ) and not path.endswith(
+                (
+                    "/leave",
+                    "/speak-request",
+                    "/accept",
+                    "/decline",
+                    "/invite",
+                    "/decline-request",
+                    "/remove",
+                    "/unpublish",
+                )
             )
             big = await http.post(url, content=b'{"x": "' + b"a" * 200_000 + b'"}', headers=auth)
             assert_error(big, 413)
             if takes_body:
                 assert_error(await http.post(url, content=b"{not json", headers=auth), 400, 422)
                 assert_error(await http.post(url, content=b"[1, 2, 3]", headers=auth), 400, 422)
-                assert_error(await http.post(url, json={"unexpected": True, "sdp": 5, "role": "king"}, headers=auth), 400, 422)
+                assert_error(
+                    await http.post(url, json={"unexpected": True, "sdp": 5, "role": "king"}, headers=auth),
+                    400,
+                    422,
+                )
         unknown = await http.get(f"/spaces/{host.space_id}/nope", headers=auth)
         assert_error(unknown, 404)
 
@@ -99,16 +124,21 @@ async def test_field_validation_messages(backend: Backend) -> None:
         assert_error(await http.get("/spaces/nope/preview"), 404)
 
 
-async def test_bad_sdp_is_a_400_that_names_the_problem(backend: Backend, space: tuple[Member, Member]) -> None:
+async def test_bad_sdp_is_a_400_that_names_the_problem(
+    backend: Backend, space: tuple[Member, Member]
+) -> None:
     host, _ = space
+    head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"
     cases = {
         "hello": "v=0",
-        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n": "m=",
-        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n": "mid",
-        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n": "ice-ufrag",
+        head + "t=0 0\r\n": "m=",
+        head + "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n": "mid",
+        head + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n": "ice-ufrag",
     }
     for sdp, named in cases.items():
-        body = assert_error(await host.post("/media/publish", {"type": "offer", "sdp": sdp}, expect=None), 400)
+        body = assert_error(
+            await host.post("/media/publish", {"type": "offer", "sdp": sdp}, expect=None), 400
+        )
         assert body["error"] == "invalid_sdp" and named in body["message"], body
     wrong_type = await host.post("/media/publish", {"type": "answer", "sdp": "v=0"}, expect=None)
     assert_error(wrong_type, 400)

@@ -118,7 +118,9 @@ async def test_end_stops_media_and_tells_everyone(backend: Backend) -> None:
         since = time.monotonic()
         await asyncio.sleep(1.5)
         assert subscriber.frames_since(video, since) == 0
-        again = await speaker.post("/media/publish", {"type": "offer", "sdp": publisher.pc.localDescription.sdp}, expect=409)
+        again = await speaker.post(
+            "/media/publish", {"type": "offer", "sdp": publisher.pc.localDescription.sdp}, expect=409
+        )
         assert again.json()["error"] == "space_ended"
     finally:
         await subscriber.close()

@@ -36,7 +36,9 @@ async def test_backend_restart_keeps_state_and_resumed_stream_misses_nothing(own
 
     resumed = EventLog(listener, last_event_id=seen)
     try:
-        await resumed.wait_for(lambda e: e["type"] == "participant_updated" and e["data"]["change"] == "muted")
+        await resumed.wait_for(
+            lambda e: e["type"] == "participant_updated" and e["data"]["change"] == "muted"
+        )
         ids = [e["id"] for e in resumed.events]
         assert ids == sorted(ids) and ids[0] == min(i for i in ids)
         # Everything after `seen` arrives, exactly once and in order, including the reset notice.

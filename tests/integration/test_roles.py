@@ -33,7 +33,9 @@ async def test_listener_cannot_moderate_or_promote_itself(backend: Backend) -> N
         assert response.status_code == 403 or path.endswith("/invite"), (path, response.text)
     snapshot = (await host.get()).json()
     assert {p["id"]: p["role"] for p in snapshot["participants"]} == {
-        host.id: "host", speaker.id: "speaker", listener.id: "listener"
+        host.id: "host",
+        speaker.id: "speaker",
+        listener.id: "listener",
     }
 
 
@@ -43,7 +45,9 @@ async def test_request_invite_accept_decline_and_limits(backend: Backend) -> Non
     guests = [await join(backend.url, host.space_id, f"Guest {i}") for i in range(12)]
     asker = guests[0]
     await asker.post("/me/speak-request")
-    await events.wait_for(lambda e: e["type"] == "participant_updated" and e["data"]["change"] == "speak_request")
+    await events.wait_for(
+        lambda e: e["type"] == "participant_updated" and e["data"]["change"] == "speak_request"
+    )
     await asker.http.delete(f"/spaces/{host.space_id}/me/speak-request")
     await asker.post("/me/speak-request")
     await host.post(f"/participants/{asker.id}/decline-request")
@@ -153,7 +157,9 @@ async def test_hand_camera_reactions_and_leave(backend: Backend) -> None:
 async def test_scheduled_space_starts_when_the_host_starts_it(backend: Backend) -> None:
     when = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     async with httpx.AsyncClient(base_url=backend.url, trust_env=False) as http:
-        created = await http.post("/spaces", json={"title": "Later", "host_name": "Ann", "scheduled_for": when})
+        created = await http.post(
+            "/spaces", json={"title": "Later", "host_name": "Ann", "scheduled_for": when}
+        )
         assert created.status_code == 201
         body = created.json()
         space_id = body["snapshot"]["space"]["id"]

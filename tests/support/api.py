@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +42,13 @@ class Member:
         await self.http.aclose()
 
 
-async def create_space(base: str, title: str = "Test Space", video: bool = True, name: str = "Host") -> Member:
+async def create_space(
+    base: str, title: str = "Test Space", video: bool = True, name: str = "Host"
+) -> Member:
     async with httpx.AsyncClient(base_url=base, trust_env=False) as http:
-        response = await http.post("/spaces", json={"title": title, "host_name": name, "video_enabled": video})
+        response = await http.post(
+            "/spaces", json={"title": title, "host_name": name, "video_enabled": video}
+        )
         assert response.status_code == 201, response.text
         body = response.json()
     return Member(base, body["snapshot"]["space"]["id"], body["participant"]["id"], body["token"])
@@ -107,10 +112,8 @@ class EventLog:
             if remaining <= 0:
                 raise AssertionError(f"timed out; events: {[e['type'] for e in self.events]}")
             self._new.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def wait_type(self, type_: str, timeout: float = 10.0) -> dict[str, Any]:
         return await self.wait_for(lambda e: e["type"] == type_, timeout)
@@ -120,7 +123,5 @@ class EventLog:
 
     async def stop(self) -> None:
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass

@@ -36,10 +36,16 @@ class Backend:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "spaces_desktop", "serve",
-                "--port", str(self.port),
-                "--data-dir", str(self.data_dir),
-                "--ice-interface", MEDIA_INTERFACE,
+                sys.executable,
+                "-m",
+                "spaces_desktop",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--ice-interface",
+                MEDIA_INTERFACE,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

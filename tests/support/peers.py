@@ -121,7 +121,9 @@ class Subscriber:
         self.streams = offer["streams"]
         await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
-        await self.member.post("/media/subscribe/answer", {"type": "answer", "sdp": self.pc.localDescription.sdp}, expect=204)
+        await self.member.post(
+            "/media/subscribe/answer", {"type": "answer", "sdp": self.pc.localDescription.sdp}, expect=204
+        )
 
     def mids(self, kind: str, participant_id: str | None = None, source: str | None = None) -> list[str]:
         return [
