@@ -1,0 +1,146 @@
+"""`apply(state, event) -> state`: the only way a `SessionState` changes.
+
+Backend events arrive as `protocol.Event`; facts the app learns itself (the
+connection, the stage director's choice, a pin) arrive as the small local
+event classes below. Pure functions: no I/O, no clocks, no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo, Stream
+from spaces_desktop.protocol import Event, EventType, ParticipantView, Snapshot, SpaceView, StreamView
+
+MAX_REACTIONS = 50
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    connection: Connection
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StageChosen:
+    participant_id: str | None
+
+
+@dataclass(frozen=True)
+class Pinned:
+    participant_id: str | None
+
+
+LocalEvent = ConnectionChanged | StageChosen | Pinned
+
+
+def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
+    return SessionState(
+        connection=connection,
+        space=_space(snapshot.space),
+        me=snapshot.you,
+        members=MappingProxyType({p.id: _member(p) for p in snapshot.participants}),
+        streams=tuple(_stream(s) for s in snapshot.streams),
+        last_event_id=snapshot.last_event_id,
+    )
+
+
+def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
+    if isinstance(event, ConnectionChanged):
+        return replace(state, connection=event.connection, reason=event.reason)
+    if isinstance(event, StageChosen):
+        return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, Pinned):
+        stage = event.participant_id or state.stage
+        return replace(state, pinned=event.participant_id, stage=stage)
+    if event.id <= state.last_event_id:
+        return state  # already applied (a replay after a reconnect)
+    state = _apply_backend(state, event.type, event.data, event.at)
+    return replace(state, last_event_id=event.id)
+
+
+def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: datetime) -> SessionState:
+    if type_ == EventType.SPACE_UPDATED:
+        space = _space(SpaceView.model_validate(data["space"]))
+        connection = Connection.ENDED if space.status is SpaceStatus.ENDED else state.connection
+        return replace(state, space=space, connection=connection)
+    if type_ in (EventType.PARTICIPANT_JOINED, EventType.PARTICIPANT_UPDATED):
+        view = ParticipantView.model_validate(data["participant"])
+        if view.status is not ParticipantStatus.ACTIVE:
+            return _without(state, view.id)
+        member = _member(view)
+        previous = state.members.get(view.id)
+        if previous is not None:
+            member = replace(member, talking=previous.talking and member.on_stage)
+        return replace(state, members=MappingProxyType({**state.members, view.id: member}))
+    if type_ == EventType.PARTICIPANT_LEFT:
+        view = ParticipantView.model_validate(data["participant"])
+        if view.id == state.me:
+            return replace(_without(state, view.id), connection=Connection.LEFT)
+        return _without(state, view.id)
+    if type_ == EventType.STREAMS:
+        streams = tuple(_stream(StreamView.model_validate(s)) for s in data["streams"])
+        publishing = {s.participant_id for s in streams}
+        members = {pid: replace(m, publishing=pid in publishing) for pid, m in state.members.items()}
+        return replace(state, streams=streams, members=MappingProxyType(members))
+    if type_ == EventType.TALKING:
+        member = state.members.get(str(data["participant_id"]))
+        if member is None:
+            return state
+        talking = replace(member, talking=bool(data["talking"]))
+        return replace(state, members=MappingProxyType({**state.members, member.id: talking}))
+    if type_ == EventType.REACTION:
+        reaction = Reaction(str(data["participant_id"]), str(data["emoji"]), at)
+        return replace(state, reactions=(*state.reactions, reaction)[-MAX_REACTIONS:])
+    if type_ == EventType.MEDIA_RESET:
+        return replace(state, media_epoch=state.media_epoch + 1, streams=())
+    if type_ == EventType.SPACE_ENDED:
+        return replace(state, connection=Connection.ENDED, reason="The host ended this Space.")
+    if type_ == EventType.REMOVED:
+        return replace(state, connection=Connection.REMOVED, reason="The host removed you from this Space.")
+    return state  # INVITED is reflected by participant_updated; unknown types are ignored
+
+
+def _without(state: SessionState, participant_id: str) -> SessionState:
+    members = {pid: m for pid, m in state.members.items() if pid != participant_id}
+    streams = tuple(s for s in state.streams if s.participant_id != participant_id)
+    stage = None if state.stage == participant_id else state.stage
+    pinned = None if state.pinned == participant_id else state.pinned
+    return replace(state, members=MappingProxyType(members), streams=streams, stage=stage, pinned=pinned)
+
+
+def _space(view: SpaceView) -> SpaceInfo:
+    return SpaceInfo(
+        id=view.id,
+        title=view.title,
+        video_enabled=view.video_enabled,
+        status=view.status,
+        host_id=view.host_id,
+        share_link=view.share_link,
+        scheduled_for=view.scheduled_for,
+    )
+
+
+def _member(view: ParticipantView) -> Member:
+    return Member(
+        id=view.id,
+        display_name=view.display_name,
+        role=Role(view.role),
+        speak_requested=view.speak_requested,
+        invited=view.invited,
+        hand_raised=view.hand_raised,
+        muted=view.muted,
+        camera_on=view.camera_on,
+        second_camera_on=view.second_camera_on,
+        publishing=view.publishing,
+    )
+
+
+def _stream(view: StreamView) -> Stream:
+    return Stream(
+        view.participant_id, view.mid, view.kind, CameraSource(view.source) if view.source else None
+    )

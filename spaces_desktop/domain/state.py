@@ -1,0 +1,125 @@
+"""What the app knows about the Space it is in, as one immutable value.
+
+The engine builds a new `SessionState` for every change (see `reducer.py`) and
+hands it to the GUI or the headless bot; nobody mutates one in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+from spaces_desktop.domain.roles import CameraSource, Role, SpaceStatus, may_speak
+
+
+class Connection(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+    ENDED = "ended"  # the host ended the Space
+    REMOVED = "removed"  # the host removed us
+    LEFT = "left"
+
+
+@dataclass(frozen=True)
+class SpaceInfo:
+    id: str
+    title: str
+    video_enabled: bool
+    status: SpaceStatus
+    host_id: str
+    share_link: str
+    scheduled_for: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    display_name: str
+    role: Role
+    speak_requested: bool = False
+    invited: bool = False
+    hand_raised: bool = False
+    muted: bool = False
+    camera_on: bool = False
+    second_camera_on: bool = False
+    publishing: bool = False
+    talking: bool = False  # from the SFU's talking events; the stage uses decoded levels
+
+    @property
+    def on_stage(self) -> bool:
+        return may_speak(self.role)
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in self.display_name.split() if p]
+        letters = "".join(p[0] for p in parts[:2]) or self.display_name[:1]
+        return letters.upper()
+
+
+@dataclass(frozen=True)
+class Stream:
+    participant_id: str
+    mid: str
+    kind: str
+    source: CameraSource | None
+
+
+@dataclass(frozen=True)
+class Reaction:
+    participant_id: str
+    emoji: str
+    at: datetime
+
+
+EMPTY: Mapping[str, Member] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class SessionState:
+    connection: Connection = Connection.IDLE
+    reason: str | None = None
+    """Why the connection is what it is, in words a person understands."""
+    space: SpaceInfo | None = None
+    me: str | None = None
+    members: Mapping[str, Member] = field(default_factory=lambda: EMPTY)
+    streams: tuple[Stream, ...] = ()
+    last_event_id: int = 0
+    reactions: tuple[Reaction, ...] = ()
+    media_epoch: int = 0
+    """Bumped when the SFU lost our media (Janus or backend restarted): publish and subscribe again."""
+    stage: str | None = None
+    """Who is on the big tile: the stage director's choice, or the pin."""
+    pinned: str | None = None
+
+    @property
+    def myself(self) -> Member | None:
+        return self.members.get(self.me) if self.me else None
+
+    @property
+    def speakers(self) -> list[Member]:
+        """Host, co-hosts, then speakers, each group in join order."""
+        order = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2}
+        on_stage = [m for m in self.members.values() if m.on_stage]
+        return sorted(on_stage, key=lambda m: order[m.role])
+
+    @property
+    def listeners(self) -> list[Member]:
+        return [m for m in self.members.values() if m.role is Role.LISTENER]
+
+    @property
+    def pending_requests(self) -> list[Member]:
+        return [m for m in self.members.values() if m.speak_requested]
+
+    def streams_of(self, participant_id: str) -> list[Stream]:
+        return [s for s in self.streams if s.participant_id == participant_id]
+
+    @property
+    def can_use_camera(self) -> bool:
+        me = self.myself
+        return bool(self.space and self.space.video_enabled and me and me.on_stage)

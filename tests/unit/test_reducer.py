@@ -1,0 +1,124 @@
+"""The session reducer alone: events in, immutable state out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from spaces_desktop.domain import Role, SpaceStatus
+from spaces_desktop.domain.reducer import ConnectionChanged, Pinned, StageChosen, apply, from_snapshot
+from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.protocol import Event, ParticipantView, Snapshot, SpaceView
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def space(status: SpaceStatus = SpaceStatus.LIVE) -> SpaceView:
+    return SpaceView(
+        id="s1",
+        title="Launch",
+        video_enabled=True,
+        status=status,
+        host_id="h",
+        created_at=NOW,
+        scheduled_for=None,
+        started_at=NOW,
+        ended_at=None,
+        share_link="http://x/s/s1",
+    )
+
+
+def person(pid: str, role: Role = Role.LISTENER, **flags: Any) -> ParticipantView:
+    return ParticipantView(id=pid, display_name=f"Name {pid.upper()}", role=role, **flags)
+
+
+def initial() -> SessionState:
+    snapshot = Snapshot(
+        space=space(),
+        participants=[person("h", Role.HOST), person("me")],
+        streams=[],
+        you="me",
+        last_event_id=10,
+    )
+    return from_snapshot(snapshot)
+
+
+def event(id_: int, type_: str, **data: Any) -> Event:
+    return Event(id=id_, type=type_, data=data, at=NOW)
+
+
+def dump(view: Any) -> dict[str, Any]:
+    return dict(view.model_dump(mode="json"))
+
+
+def test_snapshot_gives_live_state_with_me() -> None:
+    state = initial()
+    assert state.connection is Connection.LIVE
+    assert state.myself is not None and state.myself.role is Role.LISTENER
+    assert [m.id for m in state.speakers] == ["h"] and [m.id for m in state.listeners] == ["me"]
+    assert not state.can_use_camera
+
+
+def test_promotion_gives_camera_and_old_events_are_ignored() -> None:
+    state = initial()
+    promoted = apply(
+        state,
+        event(11, "participant_updated", participant=dump(person("me", Role.SPEAKER)), change="promoted"),
+    )
+    assert promoted.myself is not None and promoted.myself.role is Role.SPEAKER
+    assert promoted.can_use_camera and promoted.last_event_id == 11
+    replayed = apply(promoted, event(11, "participant_updated", participant=dump(person("me")), change="x"))
+    assert replayed is promoted
+    assert state.myself is not None and state.myself.role is Role.LISTENER  # the old value is untouched
+
+
+def test_join_leave_streams_and_talking() -> None:
+    state = apply(initial(), event(11, "participant_joined", participant=dump(person("g", Role.LISTENER))))
+    state = apply(
+        state,
+        event(12, "participant_updated", participant=dump(person("g", Role.SPEAKER)), change="promoted"),
+    )
+    streams = [
+        {"participant_id": "g", "mid": "0", "kind": "audio"},
+        {"participant_id": "g", "mid": "1", "kind": "video", "source": "main"},
+    ]
+    state = apply(state, event(13, "streams", streams=streams))
+    assert state.members["g"].publishing and len(state.streams_of("g")) == 2
+    state = apply(state, event(14, "talking", participant_id="g", talking=True, level_dbov=-20.0))
+    assert state.members["g"].talking
+    state = apply(state, StageChosen("g"))
+    assert state.stage == "g"
+    state = apply(
+        state, event(15, "participant_left", participant=dump(person("g", Role.SPEAKER)), reason="left")
+    )
+    assert "g" not in state.members and not state.streams and state.stage is None
+
+
+def test_pin_overrides_the_director_until_unpinned() -> None:
+    state = apply(initial(), Pinned("h"))
+    state = apply(state, StageChosen("me"))
+    assert state.stage == "h"
+    state = apply(state, Pinned(None))
+    state = apply(state, StageChosen("me"))
+    assert state.stage == "me"
+
+
+def test_reset_end_removal_and_connection() -> None:
+    state = apply(initial(), ConnectionChanged(Connection.RECONNECTING, "Network lost"))
+    assert state.connection is Connection.RECONNECTING and state.reason == "Network lost"
+    state = apply(state, event(11, "media_reset", reason="restart"))
+    assert state.media_epoch == 1
+    ended = apply(state, event(12, "space_ended", by="h"))
+    assert ended.connection is Connection.ENDED and ended.reason
+    removed = apply(state, event(12, "removed", by="h"))
+    assert removed.connection is Connection.REMOVED
+    reactions = state
+    for i in range(60):
+        reactions = apply(reactions, event(20 + i, "reaction", participant_id="h", emoji="🔥"))
+    assert len(reactions.reactions) == 50
+    assert apply(state, event(99, "something_new")).last_event_id == 99
+
+
+def test_initials() -> None:
+    state = initial()
+    assert state.members["h"].initials == "NH"
