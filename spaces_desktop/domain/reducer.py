@@ -88,11 +88,11 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         members = {pid: replace(m, publishing=pid in publishing) for pid, m in state.members.items()}
         return replace(state, streams=streams, members=MappingProxyType(members))
     if type_ == EventType.TALKING:
-        member = state.members.get(str(data["participant_id"]))
-        if member is None:
+        speaker = state.members.get(str(data["participant_id"]))
+        if speaker is None:
             return state
-        talking = replace(member, talking=bool(data["talking"]))
-        return replace(state, members=MappingProxyType({**state.members, member.id: talking}))
+        talking = replace(speaker, talking=bool(data["talking"]))
+        return replace(state, members=MappingProxyType({**state.members, speaker.id: talking}))
     if type_ == EventType.REACTION:
         reaction = Reaction(str(data["participant_id"]), str(data["emoji"]), at)
         return replace(state, reactions=(*state.reactions, reaction)[-MAX_REACTIONS:])
