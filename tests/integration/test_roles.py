@@ -116,6 +116,7 @@ async def test_removed_participant_is_banned_and_cut_off(backend: Backend) -> No
     host = await create_space(backend.url)
     guest = await join(backend.url, host.space_id, "Troll", client_id="install-troll-1")
     stream = EventLog(guest)
+    await asyncio.wait_for(stream.ready.wait(), 5)
     await host.post(f"/participants/{guest.id}/remove", expect=204)
     await stream.wait_type("removed")
     assert stream.closed.is_set() or await stream.wait_for(lambda e: e["type"] == "removed")

@@ -77,6 +77,7 @@ class EventLog:
         self.events: list[dict[str, Any]] = []
         self.last_event_id = last_event_id
         self.closed = asyncio.Event()
+        self.ready = asyncio.Event()
         self._new = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._read())
 
@@ -86,7 +87,8 @@ class EventLog:
             async with self.member.http.stream(
                 "GET", f"/spaces/{self.member.space_id}/events", headers=headers, timeout=None
             ) as response:
-                assert response.status_code == 200
+                assert response.status_code == 200, response.status_code
+                self.ready.set()
                 async for line in response.aiter_lines():
                     if line.startswith("data: "):
                         self.events.append(json.loads(line[6:]))
