@@ -27,9 +27,14 @@ FRAME_DURATION = FRAME_SAMPLES / SAMPLE_RATE
 class SoundDeviceModule(Protocol):
     """The subset of the ``sounddevice`` module the devices package uses."""
 
-    InputStream: Callable[..., Any]
-    OutputStream: Callable[..., Any]
-    default: Any
+    @property
+    def InputStream(self) -> Callable[..., Any]: ...
+
+    @property
+    def OutputStream(self) -> Callable[..., Any]: ...
+
+    @property
+    def default(self) -> Any: ...
 
     def query_devices(self, device: int | str | None = None, kind: str | None = None) -> Any: ...
 

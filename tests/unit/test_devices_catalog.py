@@ -40,9 +40,12 @@ class FakeSoundDevice:
         self.devices = devices
         self.hostapis = [{"name": "ALSA"}, {"name": "OSS"}]
         self.default = FakeDefault(default)
-        self.InputStream = None
-        self.OutputStream = None
         self.reinitialized = 0
+
+    def InputStream(self, **kwargs: Any) -> Any:
+        raise AssertionError("listing devices opens no stream")
+
+    OutputStream = InputStream
 
     def query_devices(self, device: int | str | None = None, kind: str | None = None) -> Any:
         return self.devices
