@@ -1,0 +1,369 @@
+"""The backend's REST API as typed async methods.
+
+`SpacesClient` makes the calls anyone may make (create, preview, join);
+`ParticipantClient` makes the calls of one participant, with its bearer token.
+Both run on the engine's asyncio loop.
+
+Retry rule: a call is retried (on `BackendUnreachable` or a 502/503/504) only
+when doing it twice leaves the Space as doing it once and gives the same answer:
+reads (snapshot, preview) and requests that set a value rather than take an
+action (hand, camera, mute, role, cancel speak request, unpublish, end).
+Everything else - create_space, join, start, leave, request to speak, invites,
+reactions, remove, publish, subscribe - runs once: a lost answer may hide a
+request that did happen, and only the engine knows whether to ask again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.protocol import (
+    CameraRequest,
+    CreateSpaceRequest,
+    ErrorBody,
+    HandRequest,
+    Joined,
+    JoinRequest,
+    MuteRequest,
+    ParticipantView,
+    ReactionRequest,
+    RoleRequest,
+    SessionDescription,
+    Snapshot,
+    SpacePreview,
+    SpaceView,
+    StreamChoice,
+    SubscribeOffer,
+    SubscribeRequest,
+)
+from spaces_desktop.signaling.backoff import NO_RETRY, Backoff
+from spaces_desktop.signaling.errors import (
+    BackendUnreachable,
+    BadResponse,
+    InvalidRequest,
+    ServerUnavailable,
+    SignalingError,
+    api_error,
+)
+from spaces_desktop.signaling.events import EventStream, StateCallback
+from spaces_desktop.signaling.links import check_base_url
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+"""Publish and subscribe wait for Janus, which can take a few seconds on a busy server."""
+DEFAULT_RETRY = Backoff(attempts=3, first_delay=0.25, max_delay=2.0)
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _segment(value: str) -> str:
+    # Ids come from the backend's events; never let one reshape the path.
+    return quote(value, safe="")
+
+
+def _body(model: type[M], **fields: Any) -> dict[str, Any]:
+    """A request body checked with the protocol model, so bad input fails like the backend would."""
+    try:
+        return model(**fields).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors()[:5]
+        ]
+        raise InvalidRequest(422, "invalid_request", "; ".join(problems)) from exc
+
+
+class SpacesClient:
+    """One Spaces server; share it among every participant of this app.
+
+    `http` is injectable (tests pass `httpx.AsyncClient(transport=httpx.MockTransport(...))`);
+    without one the client makes its own, which ignores proxy settings from the
+    environment, and closes it in `aclose`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: Backoff = DEFAULT_RETRY,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self._owns_http = http is None
+        self.http = http if http is not None else httpx.AsyncClient(trust_env=False)
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.retry = retry
+        self._sleep = sleep
+
+    async def __aenter__(self) -> SpacesClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    # --- anyone ---
+
+    async def create_space(
+        self,
+        title: str,
+        host_name: str,
+        *,
+        video_enabled: bool = False,
+        scheduled_for: datetime | None = None,
+        client_id: str | None = None,
+    ) -> Joined:
+        """A new Space with the caller as its host; live now unless scheduled."""
+        body = _body(
+            CreateSpaceRequest,
+            title=title,
+            host_name=host_name,
+            video_enabled=video_enabled,
+            scheduled_for=scheduled_for,
+            client_id=client_id,
+        )
+        return await self.request_model(Joined, "POST", "/spaces", json=body, retry=NO_RETRY)
+
+    async def preview(self, space_id: str) -> SpacePreview:
+        """What a share link shows before joining."""
+        return await self.request_model(SpacePreview, "GET", f"/spaces/{_segment(space_id)}/preview")
+
+    async def join(self, space_id: str, display_name: str, client_id: str | None = None) -> Joined:
+        """Joins as a listener; `client_id` lets the host's ban stick to this installation."""
+        body = _body(JoinRequest, display_name=display_name, client_id=client_id)
+        return await self.request_model(
+            Joined, "POST", f"/spaces/{_segment(space_id)}/join", json=body, retry=NO_RETRY
+        )
+
+    def participant(self, space_id: str, token: str) -> ParticipantClient:
+        """The calls of one participant, e.g. `client.participant(joined.snapshot.space.id, joined.token)`."""
+        return ParticipantClient(self, space_id, token)
+
+    def as_joined(self, joined: Joined) -> ParticipantClient:
+        return ParticipantClient(self, joined.snapshot.space.id, joined.token)
+
+    # --- plumbing, shared with ParticipantClient and EventStream ---
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        retry: Backoff | None = None,
+    ) -> httpx.Response:
+        """A successful response, after retries allowed by `retry` (the client's policy if None)."""
+        policy = self.retry if retry is None else retry
+        failures = 0
+        while True:
+            try:
+                return await self._send_once(method, path, json, token)
+            except (BackendUnreachable, ServerUnavailable) as exc:
+                if isinstance(exc, ServerUnavailable) and exc.status not in RETRY_STATUSES:
+                    raise
+                failures += 1
+                if not policy.allows(failures):
+                    raise
+                wait = policy.delay(failures - 1)
+                log.info("%s %s failed (%s); retry %d in %.2f s", method, path, exc.code, failures, wait)
+                await self._sleep(wait)
+
+    async def request_model(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        retry: Backoff | None = None,
+    ) -> M:
+        response = await self.request(method, path, json=json, token=token, retry=retry)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise BadResponse(self.base_url, f"{method} {path}: {exc.error_count()} invalid fields") from exc
+
+    def headers(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token is not None else {}
+
+    async def _send_once(self, method: str, path: str, json: Any, token: str | None) -> httpx.Response:
+        try:
+            response = await self.http.request(
+                method, self.url(path), json=json, headers=self.headers(token), timeout=self.timeout
+            )
+        except httpx.TransportError as exc:
+            raise BackendUnreachable(self.base_url, f"{type(exc).__name__}: {exc}") from exc
+        if response.is_success:
+            return response
+        raise self.error_from(response)
+
+    def error_from(self, response: httpx.Response) -> SignalingError:
+        """The typed error for a refused request, from its `{error, message}` body when it has one."""
+        try:
+            body = ErrorBody.model_validate_json(response.content)
+            return api_error(response.status_code, body.error, body.message)
+        except ValidationError:
+            pass
+        if response.status_code >= 500 or response.status_code in (401, 403, 404, 409):
+            # A proxy in front of the backend, or a backend crash: still a typed answer.
+            reason = response.reason_phrase or "error"
+            return api_error(
+                response.status_code,
+                "http_error",
+                f"The Spaces server answered {response.status_code} {reason}.",
+            )
+        return BadResponse(self.base_url, f"{response.status_code} without an error body")
+
+
+class ParticipantClient:
+    """One participant's calls: each checks the token's role on the backend."""
+
+    def __init__(self, client: SpacesClient, space_id: str, token: str) -> None:
+        self.client = client
+        self.space_id = space_id
+        self.token = token
+        self._base = f"/spaces/{_segment(space_id)}"
+
+    async def _call(self, method: str, path: str, json: Any = None, *, idempotent: bool) -> httpx.Response:
+        return await self.client.request(
+            method, self._base + path, json=json, token=self.token, retry=None if idempotent else NO_RETRY
+        )
+
+    async def _model(
+        self, model: type[M], method: str, path: str, json: Any = None, *, idempotent: bool
+    ) -> M:
+        return await self.client.request_model(
+            model,
+            method,
+            self._base + path,
+            json=json,
+            token=self.token,
+            retry=None if idempotent else NO_RETRY,
+        )
+
+    # --- the Space ---
+
+    async def snapshot(self) -> Snapshot:
+        return await self._model(Snapshot, "GET", "", idempotent=True)
+
+    async def start(self) -> SpaceView:
+        """Starts a scheduled Space (host only)."""
+        return await self._model(SpaceView, "POST", "/start", idempotent=False)
+
+    async def end(self) -> None:
+        """Ends the Space for everyone (host only); ending an ended Space is a no-op."""
+        await self._call("POST", "/end", idempotent=True)
+
+    async def leave(self) -> None:
+        """Leaves; when the host leaves, the Space ends."""
+        await self._call("POST", "/me/leave", idempotent=False)
+
+    def events(
+        self,
+        *,
+        last_event_id: int | None = None,
+        on_state: StateCallback | None = None,
+        reconnect: Backoff | None = None,
+    ) -> EventStream:
+        """This participant's event stream, from after `last_event_id` (from the start if None)."""
+        return EventStream(
+            self.client,
+            self.space_id,
+            self.token,
+            last_event_id=last_event_id,
+            on_state=on_state,
+            reconnect=reconnect,
+        )
+
+    # --- the floor ---
+
+    async def request_to_speak(self) -> ParticipantView:
+        return await self._model(ParticipantView, "POST", "/me/speak-request", idempotent=False)
+
+    async def cancel_request(self) -> ParticipantView:
+        return await self._model(ParticipantView, "DELETE", "/me/speak-request", idempotent=True)
+
+    async def accept_invite(self) -> ParticipantView:
+        return await self._model(ParticipantView, "POST", "/me/invite/accept", idempotent=False)
+
+    async def decline_invite(self) -> ParticipantView:
+        return await self._model(ParticipantView, "POST", "/me/invite/decline", idempotent=False)
+
+    async def raise_hand(self, raised: bool = True) -> ParticipantView:
+        body = _body(HandRequest, raised=raised)
+        return await self._model(ParticipantView, "POST", "/me/hand", body, idempotent=True)
+
+    async def set_camera(self, on: bool, source: CameraSource = CameraSource.MAIN) -> ParticipantView:
+        body = _body(CameraRequest, on=on, source=source)
+        return await self._model(ParticipantView, "POST", "/me/camera", body, idempotent=True)
+
+    async def react(self, emoji: str) -> None:
+        await self._call("POST", "/reactions", _body(ReactionRequest, emoji=emoji), idempotent=False)
+
+    # --- moderation (host and co-hosts) ---
+
+    def _participant(self, participant_id: str, action: str) -> str:
+        return f"/participants/{_segment(participant_id)}/{action}"
+
+    async def set_role(self, participant_id: str, role: Role) -> ParticipantView:
+        body = _body(RoleRequest, role=role)
+        path = self._participant(participant_id, "role")
+        return await self._model(ParticipantView, "POST", path, body, idempotent=True)
+
+    async def invite(self, participant_id: str) -> ParticipantView:
+        path = self._participant(participant_id, "invite")
+        return await self._model(ParticipantView, "POST", path, idempotent=False)
+
+    async def decline_request(self, participant_id: str) -> ParticipantView:
+        path = self._participant(participant_id, "decline-request")
+        return await self._model(ParticipantView, "POST", path, idempotent=False)
+
+    async def mute(self, participant_id: str, muted: bool = True) -> ParticipantView:
+        body = _body(MuteRequest, muted=muted)
+        path = self._participant(participant_id, "mute")
+        return await self._model(ParticipantView, "POST", path, body, idempotent=True)
+
+    async def remove(self, participant_id: str) -> None:
+        """Removes and bans a participant."""
+        await self._call("POST", self._participant(participant_id, "remove"), idempotent=False)
+
+    # --- media ---
+
+    async def publish(self, sdp: str) -> str:
+        """Sends a publisher offer; returns Janus's answer SDP."""
+        body = _body(SessionDescription, type="offer", sdp=sdp)
+        answer = await self._model(SessionDescription, "POST", "/media/publish", body, idempotent=False)
+        return answer.sdp
+
+    async def unpublish(self) -> None:
+        await self._call("POST", "/media/unpublish", idempotent=True)
+
+    async def subscribe(self, streams: Sequence[StreamChoice] | None = None) -> SubscribeOffer:
+        """Janus's offer for the chosen streams (every stream but your own if None)."""
+        body = _body(SubscribeRequest, streams=list(streams) if streams is not None else None)
+        return await self._model(SubscribeOffer, "POST", "/media/subscribe", body, idempotent=False)
+
+    async def subscribe_answer(self, sdp: str) -> None:
+        body = _body(SessionDescription, type="answer", sdp=sdp)
+        await self._call("POST", "/media/subscribe/answer", body, idempotent=False)
