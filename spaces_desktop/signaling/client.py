@@ -106,7 +106,7 @@ class SpacesClient:
         self.http = http if http is not None else httpx.AsyncClient(trust_env=False)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.retry = retry
-        self._sleep = sleep
+        self.sleep = sleep
 
     async def __aenter__(self) -> SpacesClient:
         return self
@@ -186,7 +186,7 @@ class SpacesClient:
                     raise
                 wait = policy.delay(failures - 1)
                 log.info("%s %s failed (%s); retry %d in %.2f s", method, path, exc.code, failures, wait)
-                await self._sleep(wait)
+                await self.sleep(wait)
 
     async def request_model(
         self,

@@ -96,7 +96,7 @@ class EventStream:
         self._on_state = on_state
         self._reconnect = reconnect or DEFAULT_RECONNECT
         self._read_timeout = read_timeout
-        self._sleep = sleep or asyncio.sleep
+        self._sleep = sleep or client.sleep
         self._retry_hint: float | None = None
         self.state = StreamState.CLOSED
         self.final_event: Event | None = None
