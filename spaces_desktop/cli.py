@@ -48,13 +48,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
     serve.add_argument("-v", "--verbose", action="store_true")
+
+    bot = commands.add_parser("bot", help="a headless participant for demos, tests and load")
+    bot.add_argument(
+        "--server", default=None, help="backend URL when creating (default http://127.0.0.1:8470)"
+    )
+    where = bot.add_mutually_exclusive_group(required=True)
+    where.add_argument("--create", metavar="TITLE", help="create a Space and host it")
+    where.add_argument("--join", metavar="LINK", help="join the Space of this share link")
+    bot.add_argument("--video", action="store_true", help="with --create: turn on video for the Space")
+    bot.add_argument("--name", default="Bot", help="display name")
+    bot.add_argument("--camera", default="synthetic", help="synthetic, none, or a camera index/path")
+    bot.add_argument("--second-camera", default=None, help="a second (product) camera: synthetic or an index")
+    bot.add_argument("--camera-size", default="640x360", help="camera resolution WxH (default 640x360)")
+    bot.add_argument("--fps", type=float, default=30.0)
+    bot.add_argument(
+        "--camera-toggle", type=float, default=None, metavar="S", help="toggle the camera every S s"
+    )
+    bot.add_argument("--mic", default="synthetic", help="synthetic (a tone), none, a WAV file, or a device")
+    bot.add_argument(
+        "--speak-schedule", default=None, metavar="A-B,C-D", help="talk only in these windows (s)"
+    )
+    bot.add_argument(
+        "--request-to-speak", action="store_true", help="ask the host for the stage after joining"
+    )
+    bot.add_argument(
+        "--accept-requests", action="store_true", help="as host: bring everyone who asks on stage"
+    )
+    bot.add_argument("--duration", type=float, default=None, metavar="S", help="leave after S seconds")
+    bot.add_argument("--json", action="store_true", help="JSON lines out, the summary last")
+    bot.add_argument("-v", "--verbose", action="store_true")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "serve" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Request lines of httpx would print Janus URLs with the api secret in them.
@@ -62,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "bot":
+            return _bot(args)
     except ConfigError as exc:
         print(f"spaces-desktop: {exc.message}", file=sys.stderr)
         return 2
@@ -88,3 +120,48 @@ def _serve(args: argparse.Namespace) -> int:
     )
     serve(settings)
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x", 1))
+    except ValueError as exc:
+        raise ConfigError(f"'{text}' is not a size like 1280x720.") from exc
+    if not (16 <= width <= 3840 and 16 <= height <= 2160):
+        raise ConfigError(f"'{text}' is outside 16x16 to 3840x2160.")
+    return width, height
+
+
+def _bot(args: argparse.Namespace) -> int:
+    from spaces_desktop.bot import BotOptions, run_bot, schedule_arg
+    from spaces_desktop.session.local_media import DeviceChoice
+
+    width, height = _size(args.camera_size)
+    try:
+        schedule = schedule_arg(args.speak_schedule) if args.speak_schedule else None
+    except ValueError as exc:
+        raise ConfigError(f"--speak-schedule: {exc}") from exc
+    devices = DeviceChoice(
+        camera=args.camera,
+        second_camera=args.second_camera,
+        microphone=args.mic,
+        speak_schedule=schedule,
+        width=width,
+        height=height,
+        fps=args.fps,
+        label=args.name,
+    )
+    options = BotOptions(
+        server=args.server,
+        create=args.create,
+        join=args.join,
+        name=args.name,
+        video=args.video,
+        devices=devices,
+        request_to_speak=args.request_to_speak,
+        accept_requests=args.accept_requests,
+        camera_toggle_s=args.camera_toggle,
+        duration=args.duration,
+        json=args.json,
+    )
+    return run_bot(options)

@@ -1,0 +1,226 @@
+"""`spaces-desktop bot`: a headless participant for demos, tests and load.
+
+It creates or joins a Space, asks to speak (or accepts an invitation), talks
+from a WAV file or a tone on a schedule, turns its cameras on, and reports what
+it received. With --json every line of output is one JSON object; the last one
+is the summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from spaces_desktop.devices.synthetic_microphone import Schedule
+from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.errors import SpacesError
+from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
+from spaces_desktop.session.space_session import TERMINAL, SpaceSession
+from spaces_desktop.signaling.client import SpacesClient
+from spaces_desktop.signaling.links import parse_link
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotOptions:
+    server: str | None
+    create: str | None
+    join: str | None
+    name: str
+    video: bool
+    devices: DeviceChoice
+    request_to_speak: bool
+    accept_requests: bool
+    camera_toggle_s: float | None
+    duration: float | None
+    json: bool
+
+
+class Bot:
+    def __init__(self, options: BotOptions) -> None:
+        self.options = options
+        self.started = time.monotonic()
+        self._previous: SessionState | None = None
+        self._camera_wanted = options.devices.camera != NONE
+        self.names: dict[str, str] = {}
+        """Everyone seen in the Space, so the summary can name people who already left."""
+
+    def emit(self, kind: str, **data: Any) -> None:
+        record = {"t": round(time.monotonic() - self.started, 3), "event": kind, **data}
+        if self.options.json:
+            print(json.dumps(record, default=str), flush=True)
+        else:
+            details = " ".join(f"{k}={v}" for k, v in data.items())
+            print(f"[{record['t']:8.3f}] {kind} {details}", flush=True)
+
+    async def run(self) -> int:
+        options = self.options
+        if options.join:
+            base, space_id = parse_link(options.join)
+        else:
+            base, space_id = options.server or "http://127.0.0.1:8470", ""
+        client = SpacesClient(base)
+        media = LocalMedia(options.devices)
+        session = SpaceSession(client, media, on_state=self._on_state)
+        self.session = session
+        client_id = "bot-" + secrets.token_urlsafe(8)
+        try:
+            if options.create:
+                await session.create(options.create, options.name, options.video, client_id)
+            else:
+                await session.join(space_id, options.name, client_id)
+            space = session.state.space
+            assert space is not None
+            self.emit(
+                "joined",
+                space_id=space.id,
+                share_link=space.share_link,
+                participant_id=session.state.me,
+                role=session.state.myself.role if session.state.myself else None,
+                video=space.video_enabled,
+            )
+            if options.request_to_speak and session.state.myself and not session.state.myself.on_stage:
+                await session.api.request_to_speak()
+            await self._live(session)
+        except SpacesError as exc:
+            session.report.errors.append(exc.message)
+            self.emit("error", message=exc.message)
+        finally:
+            await self._finish(session, client)
+        return 0 if not session.report.errors or session.state.connection is not Connection.FAILED else 1
+
+    async def _live(self, session: SpaceSession) -> None:
+        deadline = None if self.options.duration is None else self.started + self.options.duration
+        next_toggle = None
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        while not stop.is_set() and session.state.connection not in TERMINAL:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            await self._act(session)
+            if self.options.camera_toggle_s and session.state.can_use_camera:
+                now = time.monotonic()
+                next_toggle = next_toggle or now + self.options.camera_toggle_s
+                if now >= next_toggle:
+                    next_toggle = now + self.options.camera_toggle_s
+                    await self._set_camera(
+                        session, CameraSource.MAIN, not session.media.camera_on[CameraSource.MAIN]
+                    )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.1)
+
+    async def _act(self, session: SpaceSession) -> None:
+        state = session.state
+        me = state.myself
+        if me is None:
+            return
+        if me.invited and not me.on_stage:
+            with contextlib.suppress(SpacesError):
+                await session.api.accept_invite()
+        if self.options.accept_requests and me.role in (Role.HOST, Role.COHOST):
+            for requester in state.pending_requests:
+                with contextlib.suppress(SpacesError):
+                    await session.api.set_role(requester.id, Role.SPEAKER)
+                    self.emit("accepted_request", participant_id=requester.id, name=requester.display_name)
+        if state.can_use_camera and self._camera_wanted and not self.options.camera_toggle_s:
+            for source in CameraSource:
+                if session.media.has_camera(source) and not session.media.camera_on[source]:
+                    await self._set_camera(session, source, True)
+
+    async def _set_camera(self, session: SpaceSession, source: CameraSource, on: bool) -> None:
+        try:
+            await session.set_camera(source, on)
+            self.emit("camera", source=source.value, on=on)
+        except SpacesError as exc:
+            self.emit("error", message=exc.message)
+            self._camera_wanted = False
+
+    def _on_state(self, state: SessionState) -> None:
+        previous, self._previous = self._previous, state
+        self.names.update({m.id: m.display_name for m in state.members.values()})
+        if previous is None or previous.connection != state.connection:
+            self.emit("connection", state=state.connection.value, reason=state.reason)
+        me, before = state.myself, previous.myself if previous else None
+        if me is not None and (before is None or before.role != me.role):
+            self.emit("role", role=me.role.value)
+        if previous is not None and previous.stage != state.stage:
+            self.emit("stage", participant_id=state.stage, name=self._name(state.stage))
+        if previous is None or previous.streams != state.streams:
+            self.emit("streams", count=len(state.streams))
+
+    async def _finish(self, session: SpaceSession, client: SpacesClient) -> None:
+        state = session.state
+        summary = self.summary(session)
+        if state.connection not in TERMINAL:
+            await session.leave()
+        else:
+            await session.close()
+        await client.aclose()
+        self.emit("summary", **summary)
+
+    def _name(self, participant_id: str | None) -> str | None:
+        return self.names.get(participant_id or "")
+
+    def summary(self, session: SpaceSession) -> dict[str, Any]:
+        state = session.state
+        now = time.monotonic()
+        received: dict[str, Any] = {}
+        for (pid, source), stats in session.frames.stats().items():
+            span = (stats.last_at or now) - (stats.first_at or now)
+            entry = received.setdefault(pid, {"name": self._name(pid), "video": {}})
+            entry["video"][source.value] = {
+                "frames": stats.frames,
+                "fps": round((stats.frames - 1) / span, 1) if span > 0 else 0.0,
+                "recent_fps": round(stats.fps(now), 1),
+                "size": f"{stats.width}x{stats.height}",
+            }
+        for pid, count in session.report.audio_frames.items():
+            received.setdefault(pid, {"name": self._name(pid), "video": {}})["audio_frames"] = count
+        return {
+            "role": state.myself.role.value if state.myself else None,
+            "connection": state.connection.value,
+            "received": received,
+            "audio_frames": sum(session.report.audio_frames.values()),
+            "switches": [
+                {
+                    "t": round(t - time.time() + (now - self.started), 3),
+                    "to": s.to_id,
+                    "name": self._name(s.to_id),
+                    "reason": s.reason,
+                }
+                for t, s in session.report.switches
+            ],
+            "publishes": session.report.publishes,
+            "subscriptions": session.report.subscriptions,
+            "media_reconnects": session.report.rejoins,
+            "errors": session.report.errors,
+        }
+
+
+def run_bot(options: BotOptions) -> int:
+    logging.getLogger("aioice").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(Bot(options).run())
+    except KeyboardInterrupt:
+        return 130
+
+
+def schedule_arg(text: str) -> Schedule:
+    from spaces_desktop.devices.synthetic_microphone import parse_schedule
+
+    return parse_schedule(text)
+
+
+__all__ = ["BotOptions", "run_bot", "schedule_arg"]

@@ -1,0 +1,394 @@
+"""One participant in one Space: event stream, state, publishing, subscribing, the stage.
+
+Everything here runs on one asyncio loop (the engine thread in the app, the main
+thread in the bot). The media reconciler compares what should exist (a publisher
+while we are on stage, a subscription to every stream but ours) with what does,
+and rebuilds whatever is missing, broken, or older than the last media reset.
+aiortc has no ICE restart, so recovering from a dropped network is a rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.domain import CameraSource, Role, SpaceStatus
+from spaces_desktop.domain.reducer import (
+    ConnectionChanged,
+    LocalEvent,
+    Pinned,
+    StageChosen,
+    apply,
+    from_snapshot,
+)
+from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.errors import SpacesError
+from spaces_desktop.media.levels import level_dbov
+from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
+from spaces_desktop.protocol import Event, Joined, StreamView
+from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.local_media import LocalMedia
+from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
+from spaces_desktop.signaling.events import StreamState
+from spaces_desktop.transport.publisher import Publisher
+from spaces_desktop.transport.subscriber import Subscriber
+
+log = logging.getLogger(__name__)
+
+TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
+MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: the path is gone
+RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
+DIRECTOR_TICK_S = 0.02
+
+StateListener = Callable[[SessionState], None]
+AudioSink = Callable[[str, object], None]
+
+
+@dataclass
+class SessionReport:
+    """What a headless participant prints at the end."""
+
+    audio_frames: dict[str, int] = field(default_factory=dict)
+    switches: list[tuple[float, StageSwitch]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    publishes: int = 0
+    subscriptions: int = 0
+    rejoins: int = 0
+
+
+class SpaceSession:
+    def __init__(
+        self,
+        client: SpacesClient,
+        media: LocalMedia,
+        *,
+        director: StageDirectorSettings | None = None,
+        frames: FrameBoard | None = None,
+        on_state: StateListener | None = None,
+        audio_sink: AudioSink | None = None,
+    ) -> None:
+        self.client = client
+        self.media = media
+        self.frames = frames or FrameBoard()
+        self.director = StageDirector(director)
+        self.state = SessionState()
+        self.report = SessionReport()
+        self._on_state = on_state
+        self._audio_sink = audio_sink
+        self._api: ParticipantClient | None = None
+        self._publisher: Publisher | None = None
+        self._publisher_epoch = -1
+        self._subscriber: Subscriber | None = None
+        self._subscribed: frozenset[tuple[str, str]] = frozenset()
+        self._subscriber_epoch = -1
+        self._media_dirty = asyncio.Event()
+        self._media_broken = False
+        self._last_packet = time.monotonic()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._consumers: set[asyncio.Task[None]] = set()
+        self._closed = asyncio.Event()
+        self._started_at = time.monotonic()
+
+    # --- entering ---
+
+    async def create(
+        self, title: str, host_name: str, video_enabled: bool, client_id: str | None = None
+    ) -> None:
+        joined = await self.client.create_space(
+            title, host_name, video_enabled=video_enabled, client_id=client_id
+        )
+        self._enter(joined)
+
+    async def join(self, space_id: str, display_name: str, client_id: str | None = None) -> None:
+        self._dispatch(ConnectionChanged(Connection.CONNECTING))
+        joined = await self.client.join(space_id, display_name, client_id)
+        self._enter(joined)
+
+    def _enter(self, joined: Joined) -> None:
+        self._api = self.client.as_joined(joined)
+        self.token = joined.token
+        self._set_state(from_snapshot(joined.snapshot))
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._read_events(), name="session-events"),
+            loop.create_task(self._reconcile_media(), name="session-media"),
+            loop.create_task(self._direct_stage(), name="session-stage"),
+        ]
+        self._media_dirty.set()
+
+    @property
+    def api(self) -> ParticipantClient:
+        if self._api is None:
+            raise SpacesError("Not in a Space yet.")
+        return self._api
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # --- commands (engine loop) ---
+
+    async def set_muted(self, muted: bool) -> None:
+        self.media.set_muted(muted)
+        me = self.state.myself
+        if me is not None and me.on_stage:
+            await self.api.mute(me.id, muted)
+
+    async def set_camera(self, source: CameraSource, on: bool) -> None:
+        if on and not self.state.can_use_camera:
+            raise SpacesError("The camera is for people on stage in a Space with video.")
+        try:
+            self.media.set_camera(source, on)
+        except DeviceError as exc:
+            self.report.errors.append(exc.message)
+            raise
+        await self.api.set_camera(on, source)
+
+    def pin(self, participant_id: str | None) -> None:
+        self.director.pin(participant_id, self._now())
+        self._dispatch(Pinned(participant_id))
+
+    async def leave(self) -> None:
+        with contextlib.suppress(SpacesError):
+            if self.state.myself is not None and self.state.myself.role is Role.HOST:
+                await self.api.end()
+            else:
+                await self.api.leave()
+        self._dispatch(ConnectionChanged(Connection.LEFT, "You left the Space."))
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        for task in [*self._tasks, *self._consumers]:
+            task.cancel()
+        for task in [*self._tasks, *self._consumers]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._drop_publisher()
+        await self._drop_subscriber()
+        self.media.close()
+
+    # --- state ---
+
+    def _dispatch(self, event: Event | LocalEvent) -> None:
+        self._set_state(apply(self.state, event))
+
+    def _set_state(self, state: SessionState) -> None:
+        previous = self.state
+        self.state = state
+        if (
+            state.myself != previous.myself
+            or state.streams != previous.streams
+            or state.media_epoch != previous.media_epoch
+            or state.connection != previous.connection
+        ):
+            self._media_dirty.set()
+        for gone in set(previous.members) - set(state.members):
+            self.director.remove(gone, self._now())
+            self.frames.drop(gone)
+        if self._on_state is not None and state is not previous:
+            self._on_state(state)
+
+    async def _read_events(self) -> None:
+        def on_stream_state(state: StreamState, reason: str | None) -> None:
+            if self.state.connection in TERMINAL:
+                return
+            if state is StreamState.OPEN and not self._media_broken:
+                self._dispatch(ConnectionChanged(Connection.LIVE))
+            elif state is StreamState.RECONNECTING:
+                self._dispatch(
+                    ConnectionChanged(Connection.RECONNECTING, reason or "Reconnecting to the server…")
+                )
+
+        stream = self.api.events(last_event_id=self.state.last_event_id, on_state=on_stream_state)
+        try:
+            async for event in stream:
+                self._dispatch(event)
+                if self.state.connection in TERMINAL:
+                    break
+        except SpacesError as exc:
+            if self.state.connection not in TERMINAL:
+                self.report.errors.append(exc.message)
+                self._dispatch(ConnectionChanged(Connection.FAILED, exc.message))
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()
+        if self.state.connection in TERMINAL:
+            self._media_dirty.set()
+
+    # --- media ---
+
+    def _should_publish(self) -> bool:
+        me, space = self.state.myself, self.state.space
+        return bool(
+            me
+            and me.on_stage
+            and space
+            and space.status is SpaceStatus.LIVE
+            and self.state.connection not in TERMINAL
+        )
+
+    def _wanted_streams(self) -> frozenset[tuple[str, str]]:
+        if self.state.connection in TERMINAL:
+            return frozenset()
+        return frozenset(
+            (s.participant_id, s.mid) for s in self.state.streams if s.participant_id != self.state.me
+        )
+
+    async def _reconcile_media(self) -> None:
+        delay = RETRY_MIN_S
+        while not self._closed.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._media_dirty.wait(), 0.5)
+            self._media_dirty.clear()
+            try:
+                await self._reconcile_once()
+                delay = RETRY_MIN_S
+            except (SpacesError, OSError, ValueError) as exc:
+                message = getattr(exc, "message", str(exc))
+                log.warning("Media setup failed (%s); retrying in %.1f s", message, delay)
+                self.report.errors.append(f"media: {message}")
+                self._mark_broken(f"Reconnecting media: {message}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                self._media_dirty.set()
+
+    async def _reconcile_once(self) -> None:
+        if self.state.connection in TERMINAL:
+            await self._drop_publisher()
+            await self._drop_subscriber()
+            return
+        epoch = self.state.media_epoch
+        publisher = self._publisher
+        if self._should_publish():
+            if publisher is None or publisher.state in ("failed", "closed") or self._publisher_epoch != epoch:
+                await self._publish(epoch)
+        elif publisher is not None:
+            await self._drop_publisher()
+            with contextlib.suppress(SpacesError):
+                await self.api.unpublish()
+
+        wanted = self._wanted_streams()
+        subscriber = self._subscriber
+        stalled = (
+            subscriber is not None
+            and self._subscribed
+            and time.monotonic() - self._last_packet > MEDIA_STALL_S
+        )
+        if not wanted:
+            await self._drop_subscriber()
+        elif (
+            subscriber is None
+            or wanted != self._subscribed
+            or subscriber.state in ("failed", "closed")
+            or self._subscriber_epoch != epoch
+            or stalled
+        ):
+            if stalled:
+                self._mark_broken("The media connection stalled; reconnecting…")
+            await self._subscribe(wanted, epoch)
+        if self._media_broken and (not wanted or time.monotonic() - self._last_packet < 1.0):
+            self._media_broken = False
+            if self.state.connection is Connection.RECONNECTING:
+                self._dispatch(ConnectionChanged(Connection.LIVE))
+
+    def _mark_broken(self, reason: str) -> None:
+        if not self._media_broken:
+            self.report.rejoins += 1
+        self._media_broken = True
+        if self.state.connection not in TERMINAL:
+            self._dispatch(ConnectionChanged(Connection.RECONNECTING, reason))
+
+    async def _publish(self, epoch: int) -> None:
+        await self._drop_publisher()
+        space = self.state.space
+        tracks = self.media.tracks(bool(space and space.video_enabled))
+        if tracks.audio is None and tracks.camera is None and tracks.second_camera is None:
+            return
+        publisher = Publisher(tracks, on_dead=lambda _: self._media_dirty.set())
+        self._publisher = publisher
+        await publisher.connect(self.api.publish)
+        self._publisher_epoch = epoch
+        self.report.publishes += 1
+
+    async def _subscribe(self, wanted: frozenset[tuple[str, str]], epoch: int) -> None:
+        # Make before break: the old connection keeps playing until the new one is answered.
+        old = self._subscriber
+        subscriber = Subscriber(self._on_track, on_dead=lambda _: self._media_dirty.set())
+        try:
+            await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)
+        except BaseException:
+            await subscriber.close()
+            raise
+        self._subscriber = subscriber
+        # Offer mids are the subscription's own; what it covers is what we asked for.
+        self._subscribed = wanted
+        self._subscriber_epoch = epoch
+        self._last_packet = time.monotonic()
+        self.report.subscriptions += 1
+        if old is not None:
+            await old.close()
+
+    async def _drop_publisher(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            await publisher.close()
+
+    async def _drop_subscriber(self) -> None:
+        subscriber, self._subscriber = self._subscriber, None
+        self._subscribed = frozenset()
+        if subscriber is not None:
+            await subscriber.close()
+
+    def _on_track(self, stream: StreamView, track: MediaStreamTrack) -> None:
+        consume = (
+            self._consume_audio(stream, track)
+            if stream.kind == "audio"
+            else self._consume_video(stream, track)
+        )
+        task = asyncio.get_running_loop().create_task(consume)
+        self._consumers.add(task)
+        task.add_done_callback(self._consumers.discard)
+
+    async def _consume_video(self, stream: StreamView, track: MediaStreamTrack) -> None:
+        key = (stream.participant_id, stream.source or CameraSource.MAIN)
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                self._last_packet = time.monotonic()
+                self.frames.put(key, frame)  # type: ignore[arg-type]
+
+    async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack) -> None:
+        pid = stream.participant_id
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                self._last_packet = time.monotonic()
+                self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
+                samples = frame.to_ndarray()  # type: ignore[union-attr]
+                self.director.feed(pid, self._now(), level_dbov(samples))
+                if self._audio_sink is not None:
+                    self._audio_sink(pid, frame)
+
+    # --- the stage ---
+
+    def _now(self) -> float:
+        return time.monotonic() - self._started_at
+
+    async def _direct_stage(self) -> None:
+        while not self._closed.is_set():
+            await asyncio.sleep(DIRECTOR_TICK_S)
+            switch = self.director.tick(self._now())
+            if switch is not None:
+                log.info("Stage: %s → %s (%s)", switch.from_id, switch.to_id, switch.reason)
+                self.report.switches.append((time.time(), switch))
+                self._dispatch(StageChosen(switch.to_id))

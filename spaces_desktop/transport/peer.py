@@ -1,0 +1,36 @@
+"""What every peer connection to the SFU shares: max-bundle and a closed/failed watch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+DEAD_STATES = ("failed", "closed")
+
+
+def new_peer_connection(on_dead: Callable[[str], None] | None = None) -> RTCPeerConnection:
+    """A PeerConnection for Janus: one bundled transport for every m-line.
+
+    Janus bundles everything on one transport; with aiortc's default policy only the
+    first video of a multistream subscription plays, and a publisher's second video
+    is never sent.
+    """
+    pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    if on_dead is not None:
+
+        @pc.on("connectionstatechange")
+        def _changed() -> None:  # engine loop
+            if pc.connectionState in DEAD_STATES:
+                on_dead(pc.connectionState)
+
+    return pc
+
+
+async def close_quietly(pc: RTCPeerConnection) -> None:
+    try:
+        await asyncio.wait_for(pc.close(), 5)
+    except (TimeoutError, Exception):  # closing a broken connection must not break the caller
+        pass

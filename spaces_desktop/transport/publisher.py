@@ -1,0 +1,47 @@
+"""A speaker's publishing PeerConnection: microphone, camera and an optional second camera.
+
+One PeerConnection carries every track (aiortc encodes once per connection, and the
+SFU fans out). The m-line order is the contract with the backend: audio first,
+then the main camera, then the second camera. Camera on/off and mute happen in the
+tracks, so they never renegotiate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiortc import MediaStreamTrack, RTCSessionDescription
+
+from spaces_desktop.transport.peer import close_quietly, new_peer_connection
+
+SendOffer = Callable[[str], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class PublishTracks:
+    audio: MediaStreamTrack | None
+    camera: MediaStreamTrack | None = None
+    second_camera: MediaStreamTrack | None = None
+
+
+class Publisher:
+    def __init__(self, tracks: PublishTracks, on_dead: Callable[[str], None] | None = None) -> None:
+        self.tracks = tracks
+        self.pc = new_peer_connection(on_dead)
+        for track in (tracks.audio, tracks.camera, tracks.second_camera):
+            if track is not None:
+                self.pc.addTransceiver(track, direction="sendonly")
+
+    async def connect(self, send_offer: SendOffer) -> None:
+        """Offers to the SFU through the backend and applies its answer (engine loop)."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        answer = await send_offer(self.pc.localDescription.sdp)
+        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+    @property
+    def state(self) -> str:
+        return str(self.pc.connectionState)
+
+    async def close(self) -> None:
+        await close_quietly(self.pc)

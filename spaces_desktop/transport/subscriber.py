@@ -1,0 +1,54 @@
+"""One PeerConnection that receives every stream of a Space from the SFU.
+
+When the set of published streams changes, the engine builds a new Subscriber
+rather than renegotiating: Janus reuses m-lines for new publishers (new SSRC on
+an old mid) and aiortc then receives nothing on them, so a fresh connection is
+the reliable way to follow publishers as they come and go.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiortc import MediaStreamTrack, RTCSessionDescription
+
+from spaces_desktop.protocol import StreamView, SubscribeOffer
+from spaces_desktop.transport.peer import close_quietly, new_peer_connection
+
+log = logging.getLogger(__name__)
+
+RequestOffer = Callable[[], Awaitable[SubscribeOffer]]
+SendAnswer = Callable[[str], Awaitable[None]]
+OnTrack = Callable[[StreamView, MediaStreamTrack], None]
+
+
+class Subscriber:
+    def __init__(self, on_track: OnTrack, on_dead: Callable[[str], None] | None = None) -> None:
+        self.pc = new_peer_connection(on_dead)
+        self.streams: dict[str, StreamView] = {}
+        self._on_track = on_track
+        self.pc.on("track", self._track)
+
+    def _track(self, track: MediaStreamTrack) -> None:  # engine loop
+        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        stream = self.streams.get(mid or "")
+        if stream is None:
+            log.warning("Received a track on unknown mid %s", mid)
+            return
+        self._on_track(stream, track)
+
+    async def connect(self, request_offer: RequestOffer, send_answer: SendAnswer) -> list[StreamView]:
+        offer = await request_offer()
+        self.streams = {s.mid: s for s in offer.streams}
+        await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        await send_answer(self.pc.localDescription.sdp)
+        return list(offer.streams)
+
+    @property
+    def state(self) -> str:
+        return str(self.pc.connectionState)
+
+    async def close(self) -> None:
+        await close_quietly(self.pc)
