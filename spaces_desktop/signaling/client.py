@@ -54,7 +54,7 @@ from spaces_desktop.signaling.errors import (
     SignalingError,
     api_error,
 )
-from spaces_desktop.signaling.events import EventStream, StateCallback
+from spaces_desktop.signaling.events import READ_TIMEOUT, EventStream, StateCallback
 from spaces_desktop.signaling.links import check_base_url
 
 log = logging.getLogger(__name__)
@@ -285,6 +285,7 @@ class ParticipantClient:
         last_event_id: int | None = None,
         on_state: StateCallback | None = None,
         reconnect: Backoff | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> EventStream:
         """This participant's event stream, from after `last_event_id` (from the start if None)."""
         return EventStream(
@@ -294,6 +295,7 @@ class ParticipantClient:
             last_event_id=last_event_id,
             on_state=on_state,
             reconnect=reconnect,
+            read_timeout=read_timeout,
         )
 
     # --- the floor ---

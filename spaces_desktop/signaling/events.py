@@ -48,7 +48,11 @@ READ_TIMEOUT = KEEPALIVE_S + 5.0
 """The backend sends a keepalive every 15 s; longer silence means the connection is dead."""
 FINAL_EVENTS = frozenset({EventType.SPACE_ENDED.value, EventType.REMOVED.value})
 DEFAULT_RECONNECT = Backoff(attempts=None, first_delay=1.0, max_delay=10.0)
-"""Forever, as a person would keep waiting; the first wait follows the server's `retry:` hint."""
+"""Forever, as a person would keep waiting; the first wait follows the server's `retry:` hint.
+
+A bounded policy gives up after `attempts` failed connections in a row, the
+one that dropped included.
+"""
 
 
 class StreamState(StrEnum):
@@ -127,6 +131,7 @@ class EventStream:
     async def __anext__(self) -> Event:
         if self._done:
             raise StopAsyncIteration
+        self.start()
         item = await self._queue.get()
         if isinstance(item, _End):
             self._done = True
@@ -143,6 +148,10 @@ class EventStream:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        # Wake a consumer waiting in __anext__: the stream is over.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_End(None))
         self._set_state(StreamState.CLOSED, None)
 
     # --- the reading task ---
@@ -222,7 +231,7 @@ class EventStream:
                             return
         except httpx.TimeoutException as exc:
             if self._connected_once:
-                raise _Drop(f"No word from the server for {self._read_timeout:.0f} s.") from exc
+                raise _Drop(f"No word from the server for {self._read_timeout:g} s.") from exc
             raise BackendUnreachable(self._client.base_url, str(exc)) from exc
         except httpx.TransportError as exc:
             if self._connected_once:
