@@ -157,6 +157,10 @@ class Bot:
             self.emit("role", role=me.role.value)
         if previous is not None and previous.stage != state.stage:
             self.emit("stage", participant_id=state.stage, name=self._name(state.stage))
+        for member in state.members.values():
+            old = previous.members.get(member.id) if previous else None
+            if member.id != state.me and old is not None and old.camera_on != member.camera_on:
+                self.emit("member_camera", participant_id=member.id, name=member.display_name, on=member.camera_on)
         if previous is None or previous.streams != state.streams:
             self.emit("streams", count=len(state.streams))
 
