@@ -252,10 +252,15 @@ async def test_close_while_waiting_returns_at_once() -> None:
 async def test_silent_connection_is_given_up_after_the_read_timeout() -> None:
     connections = 0
     seen_ids: list[str | None] = []
+    finished = asyncio.Event()
+    handlers: list[asyncio.Task[Any]] = []
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
         connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
         head = (await reader.readuntil(b"\r\n\r\n")).decode()
         header = [line for line in head.split("\r\n") if line.lower().startswith("last-event-id:")]
         seen_ids.append(header[0].split(":", 1)[1].strip() if header else None)
@@ -263,11 +268,12 @@ async def test_silent_connection_is_given_up_after_the_read_timeout() -> None:
         if connections == 1:
             writer.write(frame(1))
             await writer.drain()
-            await asyncio.sleep(30)  # alive at the TCP level, silent at the stream level
+            await finished.wait()  # alive at the TCP level, silent at the stream level
         else:
             writer.write(frame(2, "space_ended"))
             await writer.drain()
         writer.close()
+        await writer.wait_closed()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -278,7 +284,8 @@ async def test_silent_connection_is_given_up_after_the_read_timeout() -> None:
         )
         async with stream:
             events = await asyncio.wait_for(_collect(stream), 5)
-        server.close()
+        finished.set()
+        await asyncio.gather(*handlers, return_exceptions=True)
     assert [e.id for e in events] == [1, 2]
     assert seen_ids == [None, "1"]
     assert (StreamState.RECONNECTING, "No word from the server for 0.3 s.") in states
