@@ -13,6 +13,7 @@ import pytest
 
 from spaces_desktop.protocol import Event
 from spaces_desktop.signaling import (
+    ApiError,
     BackendUnreachable,
     Backoff,
     EventStream,
@@ -208,7 +209,9 @@ async def test_reconnect_attempts_can_be_bounded() -> None:
     ("status", "code", "kind"),
     [(403, "removed", Forbidden), (401, "left", Unauthorized), (404, "not_found", NotFound)],
 )
-async def test_refused_reconnect_ends_with_the_typed_error(status: int, code: str, kind: type) -> None:
+async def test_refused_reconnect_ends_with_the_typed_error(
+    status: int, code: str, kind: type[ApiError]
+) -> None:
     refusal = httpx.Response(status, json={"error": code, "message": "You were removed from this Space."})
     backend = FakeBackend([frame(1), Drop()], refusal)
     run = Run(backend)
