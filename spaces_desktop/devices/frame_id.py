@@ -1,13 +1,15 @@
 """A frame number drawn into the picture so it survives encoding, for glass-to-glass latency.
 
-Layout, top-left corner, in blocks of ``b = frame_id_block(width)`` pixels
-(16 from 576 to 2559 wide, 8 below): a black quiet zone of 36 x 3 blocks with one row
-of 34 black/white blocks in the middle: a ``1 0`` sync pair, 24 bits of the
-frame number (MSB first, so it wraps after 2^24 frames: 6 days at 30 fps) and
-a CRC-8 of those bits. Blocks sit on a multiple of ``b`` so they line up with
-the codec's macroblock grid, and the reader samples only each block's centre,
-so VP8 ringing at the edges does not matter. The CRC turns a misread into
-``None`` rather than a wrong number.
+34 black/white blocks carry a ``1 0`` sync pair, 24 bits of the frame number
+(MSB first, so it wraps after 2^24 frames: 6 days at 30 fps) and a CRC-8 of
+those bits, inside a black quiet zone one block wide, in the top-left corner.
+A block is a whole 16x16 VP8 macroblock (32 from 2560 wide): with 8-pixel
+blocks VP8's realtime mode sometimes leaves a changed quarter of a macroblock
+stale. The blocks sit on the macroblock grid in one row from 576 pixels wide
+(a 576x48 corner at 720p and 360p), wrapped over several rows below that (two
+rows, a 320x64 corner, at 320x180). The reader samples each block's centre
+only, so ringing at the edges does not matter, and the CRC turns a misread
+into ``None`` rather than a wrong number.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ FRAME_ID_BITS = 24
 _SYNC = (1, 0)
 _CRC_BITS = 8
 _BLOCKS = len(_SYNC) + FRAME_ID_BITS + _CRC_BITS
-_ZONE_BLOCKS_X = _BLOCKS + 2
-_ZONE_BLOCKS_Y = 3
 _WHITE = 235  # video-range white/black: what a YUV encoder carries anyway
 _BLACK = 16
 _THRESHOLD = 128
@@ -32,21 +32,22 @@ _EIGHT_BIT_LUMA_FIRST = frozenset(
 
 
 def frame_id_block(width: int) -> int:
-    """Block size in pixels for a picture ``width`` wide.
+    """Block size in pixels for a picture ``width`` wide."""
+    return 16 * max(1, width // 2560 * 2)
 
-    A whole 16x16 macroblock per bit wherever the strip fits (from 576 wide):
-    with 8-pixel blocks VP8's realtime mode sometimes leaves a changed quarter
-    of a macroblock stale, which the CRC then rejects.
-    """
-    if width < _ZONE_BLOCKS_X * 16:
-        return 8
-    return 16 * max(1, width // 1280)
+
+def _layout(width: int) -> tuple[int, int, int]:
+    """(block, blocks per row, rows) for a picture ``width`` wide."""
+    block = frame_id_block(width)
+    per_row = max(1, min(_BLOCKS, width // block - 2))
+    rows = -(-_BLOCKS // per_row)
+    return block, per_row, rows
 
 
 def frame_id_region(width: int) -> tuple[int, int]:
     """(width, height) in pixels of the corner the frame id occupies."""
-    block = frame_id_block(width)
-    return _ZONE_BLOCKS_X * block, _ZONE_BLOCKS_Y * block
+    block, per_row, rows = _layout(width)
+    return (per_row + 2) * block, (rows + 2) * block
 
 
 def _crc8(value: int) -> int:
@@ -69,15 +70,14 @@ def _bits(frame_id: int) -> list[int]:
 def embed_frame_id(image: np.ndarray, frame_id: int) -> None:
     """Draw ``frame_id`` (mod 2^24) into the top-left corner of a BGR (or grey) image, in place."""
     height, width = image.shape[:2]
-    block = frame_id_block(width)
+    block, per_row, _rows = _layout(width)
     zone_w, zone_h = frame_id_region(width)
     if zone_w > width or zone_h > height:
         raise ValueError(f"a {width}x{height} picture is too small for a frame id")
     image[:zone_h, :zone_w] = _BLACK
-    top = block
     for i, bit in enumerate(_bits(frame_id)):
         if bit:
-            left = (1 + i) * block
+            top, left = (1 + i // per_row) * block, (1 + i % per_row) * block
             image[top : top + block, left : left + block] = _WHITE
 
 
@@ -92,18 +92,17 @@ def read_frame_id(picture: Any) -> int | None:
     found = _luma_corner(picture)
     if found is None:
         return None
-    luma, width = found
-    block = frame_id_block(width)
+    corner, width = found
+    block, per_row, rows = _layout(width)
     zone_w, zone_h = frame_id_region(width)
-    if luma.shape[0] < zone_h or luma.shape[1] < zone_w:
+    if corner.shape[0] < zone_h or corner.shape[1] < zone_w:
         return None
-    row = luma[block : 2 * block].astype(np.float32)
+    # Centre half of every block, averaged: one level per block, grid (rows, per_row).
     lo, hi = block // 4, block - block // 4
-    bits = []
-    for i in range(_BLOCKS):
-        left = (1 + i) * block
-        level = float(row[lo:hi, left + lo : left + hi].mean())
-        bits.append(1 if level >= _THRESHOLD else 0)
+    grid = corner[block : (rows + 1) * block, block : (per_row + 1) * block]
+    grid = grid.reshape(rows, block, per_row, block, *grid.shape[2:])[:, lo:hi, :, lo:hi]
+    levels = grid.reshape(rows, hi - lo, per_row, hi - lo, -1).mean(axis=(1, 3, 4)).reshape(-1)
+    bits = [1 if level >= _THRESHOLD else 0 for level in levels[:_BLOCKS]]
     if tuple(bits[: len(_SYNC)]) != _SYNC:
         return None
     value = 0
@@ -116,16 +115,17 @@ def read_frame_id(picture: Any) -> int | None:
 
 
 def _luma_corner(picture: Any) -> tuple[np.ndarray, int] | None:
-    """(2-D uint8 array holding the frame id zone at its top-left, picture width), converting little."""
+    """(array holding the frame id zone at its top-left, picture width), converting little.
+
+    The array is 2-D luma, or 3-D BGR whose channels the reader averages.
+    """
     if isinstance(picture, np.ndarray):
         if picture.ndim == 2:
             return picture, int(picture.shape[1])
         if picture.ndim == 3 and picture.shape[2] in (3, 4):
-            width = int(picture.shape[1])
-            zone_w, zone_h = frame_id_region(width)
-            corner = picture[:zone_h, :zone_w, :3].astype(np.uint16)
-            # Black and white are all we look for, so an unweighted mean is enough.
-            return (corner.sum(axis=2) // 3).astype(np.uint8), width
+            # Colour channels are averaged with the block: black and white are all we look
+            # for, so an unweighted mean is as good as luma.
+            return picture[:, :, :3], int(picture.shape[1])
         return None
     planes = getattr(picture, "planes", None)
     fmt = getattr(getattr(picture, "format", None), "name", "")

@@ -353,7 +353,7 @@ def encode_clip(
     codec.gop_size = keyframe_interval
     codec.options = {
         "deadline": "realtime",
-        "cpu-used": "4",
+        "cpu-used": "-6",
         "lag-in-frames": "0",
         "auto-alt-ref": "0",
         "minrate": str(bitrate),

@@ -98,8 +98,11 @@ def test_a_flipped_bit_is_caught_by_the_checksum() -> None:
 def test_frame_id_geometry() -> None:
     assert frame_id_block(1280) == 16
     assert frame_id_block(640) == 16
-    assert frame_id_block(320) == 8
+    assert frame_id_block(320) == 16
+    assert frame_id_block(3840) == 32
     assert frame_id_region(1280) == (576, 48)
+    assert frame_id_region(640) == (576, 48)
+    assert frame_id_region(320) == (320, 64)  # two rows of bits
     with pytest.raises(ValueError):
         embed_frame_id(np.zeros((20, 100, 3), np.uint8), 1)
 
@@ -122,7 +125,7 @@ def _vp8_round_trip(width: int, height: int, frame_ids: list[int], bitrate: int)
     return read
 
 
-@pytest.mark.parametrize(("width", "height"), [(640, 360), (1280, 720)])
+@pytest.mark.parametrize(("width", "height"), [(320, 180), (640, 360), (1280, 720)])
 @pytest.mark.parametrize("bitrate", [250_000, 1_500_000])
 def test_frame_id_survives_vp8(width: int, height: int, bitrate: int) -> None:
     # Large jumps between ids change many blocks per frame: harder than a counter going up by one.
