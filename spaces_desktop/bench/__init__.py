@@ -1,0 +1,1 @@
+"""Benchmarks of the real app code paths: `spaces-desktop bench NAME`."""
