@@ -110,6 +110,7 @@ class EventStream:
         self._task: asyncio.Task[None] | None = None
         self._done = False
         self._connected_once = False
+        self._progressed = False
 
     # --- the consumer's side ---
 
@@ -194,7 +195,7 @@ class EventStream:
                 if isinstance(exc, ApiError) and not _worth_retrying(exc):
                     raise
                 reason = exc.reason if isinstance(exc, _Drop) else exc.message
-                if isinstance(exc, _Drop) and self._connected_once:
+                if self._progressed:
                     failures = 0  # the connection had worked: start the backoff over
                 failures += 1
                 if not self._reconnect.allows(failures):
@@ -209,6 +210,7 @@ class EventStream:
     async def _read_once(self) -> None:
         """Reads one connection; returns after a final event, raises _Drop if the connection ends."""
         self._connected_once = False
+        self._progressed = False  # an event or keepalive came: not a server that hangs up at once
         headers = self._client.headers(self._token)
         headers["Accept"] = "text/event-stream"
         headers["Cache-Control"] = "no-store"
@@ -244,6 +246,7 @@ class EventStream:
         if isinstance(item, SseRetry):
             self._retry_hint = item.milliseconds / 1000
             return False
+        self._progressed = True
         if isinstance(item, SseComment):
             return False
         event = self._decode(item)

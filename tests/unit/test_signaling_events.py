@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -309,3 +310,23 @@ async def test_never_reachable_stream_gives_up_when_bounded() -> None:
     with pytest.raises(BackendUnreachable):
         async with stream:
             await _collect(stream)
+
+
+@dataclass(frozen=True)
+class CountingBackoff(Backoff):
+    """Records which retry each wait is for, and waits for none."""
+
+    seen: list[int] = field(default_factory=list)
+
+    def delay(self, retry: int, first_delay: float | None = None, rng: Any = None) -> float:
+        self.seen.append(retry)
+        return 0.0
+
+
+async def test_backoff_grows_only_while_connections_bring_nothing() -> None:
+    backend = FakeBackend([frame(1), Drop()], [frame(2)], [], [], [frame(3, "space_ended")])
+    policy = CountingBackoff(attempts=None)
+    run = Run(backend, reconnect=policy)
+    assert [e.id for e in await run.collect()] == [1, 2, 3]
+    # A connection that delivered something starts the backoff over; empty ones make it grow.
+    assert policy.seen == [0, 0, 1, 2]
