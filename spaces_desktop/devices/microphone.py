@@ -83,8 +83,13 @@ class FrameQueue:
             self.dropped += 1
         self._frames.append(frame)
 
-    def pop(self) -> np.ndarray | None:
+    def pop(self, keep_at_most: int | None = None) -> np.ndarray | None:
+        """The oldest frame; with ``keep_at_most``, older frames beyond that many are dropped first."""
         with self._lock:
+            if keep_at_most is not None:
+                while len(self._frames) > max(1, keep_at_most):
+                    self._frames.popleft()
+                    self.dropped += 1
             return self._frames.popleft() if self._frames else None
 
     def clear(self) -> None:
@@ -100,9 +105,11 @@ class SoundDeviceMicrophone:
     """A PortAudio microphone (``sounddevice.InputStream``), 48 kHz mono, low latency.
 
     The PortAudio callback thread cuts the input into 20 ms frames and puts them
-    in a :class:`FrameQueue` of ``max_frames`` (100 ms by default, oldest dropped:
-    a consumer that fell behind should hear the present, not a backlog).
-    ``read`` may be called from any thread. ``device`` is a PortAudio index or
+    in a :class:`FrameQueue` of ``max_frames`` (100 ms, oldest dropped). ``read``
+    (any thread) skips to the newest ``max_latency_frames`` first: a consumer
+    that started late or fell behind hears the present, not a backlog, and
+    the delay stays bounded even though the sound card's clock and the
+    consumer's pacing clock drift apart. ``device`` is a PortAudio index or
     name, None for the system default.
     """
 
@@ -112,9 +119,11 @@ class SoundDeviceMicrophone:
         *,
         name: str | None = None,
         max_frames: int = 5,
+        max_latency_frames: int = 2,
         backend_loader: BackendLoader = load_sounddevice,
     ) -> None:
         self.device = device
+        self.max_latency_frames = max_latency_frames
         self._name = name or ("Default microphone" if device is None else f"Microphone {device}")
         self._loader = backend_loader
         self._queue = FrameQueue(max_frames)
@@ -182,7 +191,7 @@ class SoundDeviceMicrophone:
             note_stream_closed()
 
     def read(self) -> np.ndarray | None:
-        return self._queue.pop()
+        return self._queue.pop(keep_at_most=self.max_latency_frames)
 
     # --- PortAudio callback thread ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,9 +26,22 @@ Scanner = Callable[[], DeviceCatalog]
 ChangeListener = Callable[[DeviceChange], None]
 
 
-def default_scanner() -> DeviceCatalog:
-    """Cameras plus audio devices, restarting PortAudio (when idle) so new devices show up."""
-    return DeviceCatalog(cameras=list_cameras(), audio=list_audio_devices(rescan=True))
+def default_scanner(platform: str = sys.platform) -> Scanner:
+    """Cameras plus audio devices, restarting PortAudio (when idle) so new devices show up.
+
+    Only Linux can list cameras without opening them; elsewhere cameras are
+    probed once and that list is kept, because opening every camera every
+    two seconds would flash their lights and fail on ones in use.
+    """
+    cameras: tuple[DeviceInfo, ...] | None = None
+
+    def scan() -> DeviceCatalog:
+        nonlocal cameras
+        if cameras is None or platform.startswith("linux"):
+            cameras = list_cameras(platform=platform)
+        return DeviceCatalog(cameras=cameras, audio=list_audio_devices(rescan=True))
+
+    return scan
 
 
 class DeviceWatcher:
@@ -43,11 +57,11 @@ class DeviceWatcher:
         self,
         on_change: ChangeListener,
         *,
-        scan: Scanner = default_scanner,
+        scan: Scanner | None = None,
         interval: float = 2.0,
     ) -> None:
         self._on_change = on_change
-        self._scan = scan
+        self._scan = scan or default_scanner()
         self.interval = interval
         self._known: dict[str, DeviceInfo] | None = None
         self.catalog: DeviceCatalog | None = None

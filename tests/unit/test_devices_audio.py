@@ -138,15 +138,30 @@ def test_microphone_opens_low_latency_48k_mono_and_queues_frames() -> None:
 
 def test_microphone_keeps_only_the_most_recent_audio() -> None:
     backend = FakeSoundDevice()
-    mic = SoundDeviceMicrophone(backend_loader=lambda: backend, max_frames=3)
+    mic = SoundDeviceMicrophone(backend_loader=lambda: backend, max_frames=3, max_latency_frames=2)
     mic.start()
     for value in range(10):
         backend.streams[0].callback(np.full((FRAME_SAMPLES, 1), value, np.int16), FRAME_SAMPLES, None, None)
     values = []
     while (frame := mic.read()) is not None:
         values.append(int(frame[0]))
-    assert values == [7, 8, 9]
-    assert mic.dropped_frames == 7
+    # The queue held 7, 8, 9; reading skips to the newest two so the delay stays at 40 ms at most.
+    assert values == [8, 9]
+    assert mic.dropped_frames == 8
+    mic.stop()
+
+
+def test_microphone_delay_stays_bounded_when_the_reader_starts_late() -> None:
+    backend = FakeSoundDevice()
+    mic = SoundDeviceMicrophone(backend_loader=lambda: backend)
+    mic.start()
+    callback = backend.streams[0].callback
+    for value in range(5):  # 100 ms captured before anyone reads
+        callback(np.full((FRAME_SAMPLES, 1), value, np.int16), FRAME_SAMPLES, None, None)
+    for value in range(5, 10):  # then one frame out, one frame in: two frames behind, not five
+        first = mic.read()
+        assert first is not None and int(first[0]) == value - 2
+        callback(np.full((FRAME_SAMPLES, 1), value, np.int16), FRAME_SAMPLES, None, None)
     mic.stop()
 
 

@@ -297,3 +297,9 @@ async def test_watcher_task_polls_in_the_background_and_survives_a_failing_scan(
         with pytest.raises(asyncio.CancelledError):
             await task
     assert [d.key for d in seen[0].added] == ["/dev/video0"]
+
+
+def test_default_scanner_runs_on_this_machine() -> None:
+    watcher = DeviceWatcher(lambda change: None)
+    assert watcher.poll() is None
+    assert watcher.catalog is not None

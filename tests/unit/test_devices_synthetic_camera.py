@@ -150,12 +150,12 @@ def test_synthetic_camera_is_a_camera_source_with_frame_ids() -> None:
     finally:
         camera.stop()
     assert not camera.running
-    assert 8 <= len(frames) <= 20, len(frames)
+    assert 5 <= len(frames) <= 20, len(frames)
     for frame in frames:
         assert frame.image.shape == (180, 320, 3)
         assert read_frame_id(frame.image) == frame.index
     gaps = np.diff([f.timestamp for f in frames])
-    assert abs(float(np.median(gaps)) - 0.02) < 0.008
+    assert abs(float(np.median(gaps)) - 0.02) < 0.01
     assert camera.frames_rendered == len(frames)
     assert camera.render_seconds / len(frames) < 0.01
 

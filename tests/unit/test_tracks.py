@@ -108,7 +108,7 @@ async def test_camera_track_sends_camera_frames_with_90khz_pts_at_the_camera_rat
     assert pts[0] == 0
     assert all(b > a for a, b in itertools.pairwise(pts))
     assert abs(float(np.median(np.diff(pts))) - 3000) < 600
-    assert 0.35 < elapsed < 0.8, elapsed
+    assert 0.35 < elapsed < 1.2, elapsed
     ids = [read_frame_id(f) for f in frames]
     assert None not in ids
     assert ids == sorted(ids)  # type: ignore[type-var]
@@ -156,7 +156,7 @@ async def test_camera_off_sends_black_once_a_second_and_comes_back_on_at_once() 
     for frame in black:
         assert (frame.width, frame.height) == (64, 48)  # same size: the encoder is not rebuilt
         assert int(luma(frame).max()) == 16
-    assert 0.15 < elapsed < 0.5, elapsed  # first at once, then every off_interval
+    assert 0.15 < elapsed < 0.8, elapsed  # first at once, then every off_interval
     pts = [pts_of(on)] + [pts_of(f) for f in black]
     assert all(b > a for a, b in itertools.pairwise(pts))
     assert track.black_frames_sent == 3
@@ -167,7 +167,7 @@ async def test_camera_off_sends_black_once_a_second_and_comes_back_on_at_once() 
     await asyncio.sleep(0.02)
     threading.Thread(target=lambda: setattr(track, "camera_on", True)).start()
     camera.push_from_thread(value=200, delay=0.01)
-    back = await asyncio.wait_for(waiting, 0.5)
+    back = await asyncio.wait_for(waiting, 2.0)  # far less than the 5 s off interval
     assert int(luma(back).mean()) > 100
     assert pts_of(back) > pts[-1]
     track.stop()
@@ -209,7 +209,7 @@ async def test_camera_track_can_scale_and_cap_the_rate() -> None:
         track.stop()
         camera.stop()
     assert all((f.width, f.height) == (320, 180) for f in frames)
-    assert 0.28 < elapsed < 0.6, elapsed  # five gaps of 1/15 s
+    assert 0.28 < elapsed < 1.0, elapsed  # five gaps of 1/15 s
 
 
 async def test_stopped_camera_track_ends_and_lets_go_of_the_camera() -> None:
@@ -256,7 +256,7 @@ async def test_microphone_track_paces_20ms_frames_with_48k_pts() -> None:
         assert frame.sample_rate == SAMPLE_RATE
         assert frame.time_base == fractions.Fraction(1, SAMPLE_RATE)
         assert (frame.format.name, frame.layout.name) == ("s16", "mono")
-    assert 0.45 < elapsed < 0.7, elapsed  # 25 intervals of 20 ms
+    assert 0.45 < elapsed < 1.0, elapsed  # 25 intervals of 20 ms
     assert np.abs(frames[3].to_ndarray()).max() > 1000
     track.stop()
 
@@ -349,7 +349,7 @@ async def test_pre_encoded_track_is_paced_at_the_clip_rate(clip: EncodedClip) ->
     started = time.monotonic()
     for _ in range(10):
         await track.recv()
-    assert 0.25 < time.monotonic() - started < 0.5
+    assert 0.25 < time.monotonic() - started < 0.8
     track.stop()
 
 
