@@ -61,6 +61,13 @@ def black_frame(width: int, height: int) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(planes, format="yuv420p")
 
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
+    """Schedule ``callback`` on ``loop`` from any thread; a loop that has shut down is ignored."""
+    # RuntimeError: the loop has closed because the engine is shutting down.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback)
+
+
 class CameraVideoTrack(VideoStreamTrack):
     """Sends the newest picture of a :class:`CameraSource`, at the camera's rate or at most ``max_fps``.
 
@@ -131,6 +138,8 @@ class CameraVideoTrack(VideoStreamTrack):
             if frame is not None:
                 video = await asyncio.get_running_loop().run_in_executor(None, self._convert, frame.image)
                 return self._stamp(video, frame.timestamp, black=False)
+            if self.readyState != "live":
+                raise MediaStreamError
         else:
             await self._sleep_while_off()
             if self.readyState != "live":
@@ -149,8 +158,8 @@ class CameraVideoTrack(VideoStreamTrack):
 
     def _wake(self) -> None:
         """Wake a waiting recv, from whatever thread called us."""
-        if self._wakeup is not None and self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+        if self._wakeup is not None and self._loop is not None:
+            _call_soon(self._loop, self._wakeup.set)
 
     # --- loop thread ---------------------------------------------------------------------------
 
@@ -162,8 +171,7 @@ class CameraVideoTrack(VideoStreamTrack):
         wakeup, loop = self._wakeup, self._loop
 
         def on_frame(_frame: CameraFrame) -> None:  # capture thread
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(wakeup.set)
+            _call_soon(loop, wakeup.set)
 
         self._unsubscribe = self.source.subscribe(on_frame)
 

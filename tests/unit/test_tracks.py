@@ -407,6 +407,16 @@ def test_keyframe_requests_from_the_sender_reach_the_track(clip: EncodedClip) ->
     assert not forward_keyframe_requests(object(), track)  # type: ignore[arg-type]
 
 
+async def test_stopping_the_track_ends_a_waiting_recv() -> None:
+    camera = FakeCamera()
+    track = CameraVideoTrack(camera, stall_resend=5.0)
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0.02)
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(waiting, 1.0)
+
+
 def test_encode_clip_uses_the_given_pattern() -> None:
     pattern = SyntheticPattern(320, 180, label="Load bot", frame_id=False)
     small = encode_clip(width=320, height=180, fps=15, seconds=0.4, keyframe_interval=3, pattern=pattern)
