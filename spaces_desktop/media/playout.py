@@ -6,14 +6,15 @@ ride out the jitter it has seen:
 
 - **Target delay** (the level the buffer fills to before it starts playing, and
   again after an underrun) is one frame plus the arrival jitter seen over the
-  last ``jitter_window`` seconds plus a small margin, kept between
-  ``min_target_ms`` (20) and ``max_target_ms`` (60).
+  last ``jitter_window`` seconds, kept between ``min_target_ms`` (20) and
+  ``max_target_ms`` (60): with steady arrival, playout starts on the first frame.
 - **Jitter** is how late a frame arrives compared with the earliest frame in the
   window, measured on the media clock (``pts``) when the frame has one.
-- **Trimming**: if the buffer never ran lower than the cushion it needs over
-  about half a second (after a burst, or when the sender's clock runs fast),
-  the surplus is dropped from the oldest end with a 2 ms crossfade, so delay
-  does not pile up.
+- **Trimming**: over each half second of playout the lowest buffer level is
+  watched. Audio that never got played down to (a few ms of margin, plus any
+  lateness the jitter window remembers that this half second did not see) is a
+  standing surplus (after a burst, or a sender clock running fast): it is
+  dropped from the oldest end with a 2 ms crossfade, so delay does not pile up.
 - **Overflow**: it never holds more than ``max_delay_ms`` (80); a push beyond
   that drops the oldest audio.
 - **Underrun**: what is left plays with a short fade-out, then silence for this
@@ -55,7 +56,7 @@ class PlayoutSettings:
     max_delay_ms: float = 80.0
     """Hard cap: a push that would hold more drops the oldest audio."""
     margin_ms: float = 5.0
-    """Added to the measured jitter for the cushion the buffer keeps."""
+    """Added to the measured jitter for the cushion the buffer keeps at its lowest (see trimming)."""
     jitter_window: float = 2.0
     """Seconds of arrival history the jitter estimate looks back over."""
     trim_period: float = 0.5
@@ -102,7 +103,7 @@ class PlayoutBuffer:
         self._primed = False
         self._fade_in_pending = False
         self._target = round(s.min_target_ms * SAMPLES_PER_MS)
-        self._cushion = round(s.margin_ms * SAMPLES_PER_MS)
+        self._period_lateness = 0.0
         window_frames = max(2, round(s.jitter_window * SAMPLE_RATE / FRAME_SAMPLES))
         self._transits: deque[float] = deque(maxlen=window_frames)
         self._lateness: deque[float] = deque(maxlen=window_frames)
@@ -179,14 +180,14 @@ class PlayoutBuffer:
             self._transits.clear()
             self._lateness.clear()
         self._transits.append(transit)
-        self._lateness.append(transit - min(self._transits))
+        lateness = transit - min(self._transits)
+        self._lateness.append(lateness)
+        self._period_lateness = max(self._period_lateness, lateness)
         s = self.settings
         self.jitter_ms = max(self._lateness) * 1000.0
-        cushion_ms = self.jitter_ms + s.margin_ms
         frame_ms = count / SAMPLES_PER_MS
-        target_ms = min(s.max_target_ms, max(s.min_target_ms, frame_ms + cushion_ms))
+        target_ms = min(s.max_target_ms, max(s.min_target_ms, frame_ms + self.jitter_ms))
         self._target = round(target_ms * SAMPLES_PER_MS)
-        self._cushion = round(min(cushion_ms, s.max_target_ms) * SAMPLES_PER_MS)
 
     # --- speaker callback thread ---------------------------------------------------------------
 
@@ -230,18 +231,24 @@ class PlayoutBuffer:
             out[first:count] = self._ring[: count - first]
 
     def _watch_level(self, pulled: int) -> None:
-        """Trim a standing surplus: the lowest level over a trim period above the needed cushion."""
+        """Trim a standing surplus: the lowest level over a trim period above the cushion still needed."""
         level = self.available
         self._low_water = level if self._low_water is None else min(self._low_water, level)
         self._watched += pulled
         if self._watched < self._trim_period:
             return
-        surplus = self._low_water - self._cushion
-        if surplus > round(self.settings.trim_hysteresis_ms * SAMPLES_PER_MS):
+        # The lowest level already reflects the late frames of this period; keep
+        # room for the worse lateness the jitter window remembers, plus a margin.
+        s = self.settings
+        unseen_ms = max(0.0, self.jitter_ms - self._period_lateness * 1000.0)
+        cushion = round((unseen_ms + s.margin_ms) * SAMPLES_PER_MS)
+        surplus = self._low_water - cushion
+        if surplus > round(s.trim_hysteresis_ms * SAMPLES_PER_MS):
             self.trimmed_samples += surplus
             self._discard(surplus)
         self._low_water = None
         self._watched = 0
+        self._period_lateness = 0.0
 
     # --- either thread -------------------------------------------------------------------------
 
