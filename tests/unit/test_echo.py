@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import time
@@ -27,10 +26,10 @@ from spaces_desktop.media.echo import (
 )
 from spaces_desktop.media.mixer import AudioMixer
 
-HAVE_APM = importlib.util.find_spec("aec_audio_processing") is not None
+_PROCESSOR, _WHY_NOT = echo.load_processor_class()
 needs_apm = pytest.mark.skipif(
-    not HAVE_APM,
-    reason="aec-audio-processing is not installed (pip install aec-audio-processing; it builds from source)",
+    _PROCESSOR is None,
+    reason=f"WebRTC audio processing not importable: {_WHY_NOT} (pip install aec-audio-processing)",
 )
 
 
