@@ -42,7 +42,10 @@ log = logging.getLogger(__name__)
 LevelListener = Callable[[str, float], None]
 """``(participant_id, level_dbov)`` for each decoded frame; runs on the engine loop."""
 FarEndSink = Callable[[np.ndarray], None]
-"""Receives every block the speaker plays (48 kHz mono int16); runs on the speaker callback thread."""
+"""Receives every block the speaker plays (48 kHz mono int16); speaker callback thread.
+
+The array is the one ``pull`` returns: copy it to keep it.
+"""
 
 _FULL_SCALE = 32767.0
 MAX_VOLUME = 2.0

@@ -56,7 +56,7 @@ class PlayoutSettings:
     max_delay_ms: float = 80.0
     """Hard cap: a push that would hold more drops the oldest audio."""
     margin_ms: float = 5.0
-    """Added to the measured jitter for the cushion the buffer keeps at its lowest (see trimming)."""
+    """Audio left in the buffer at its lowest point, as a safety margin (see trimming)."""
     jitter_window: float = 2.0
     """Seconds of arrival history the jitter estimate looks back over."""
     trim_period: float = 0.5
