@@ -39,6 +39,8 @@ class BotOptions:
     video: bool
     devices: DeviceChoice
     request_to_speak: bool
+    raise_hand: bool
+    muted: bool
     accept_requests: bool
     camera_toggle_s: float | None
     duration: float | None
@@ -90,6 +92,8 @@ class Bot:
             )
             if options.request_to_speak and session.state.myself and not session.state.myself.on_stage:
                 await session.api.request_to_speak()
+            if options.raise_hand:
+                await session.api.raise_hand(True)
             await self._live(session)
         except SpacesError as exc:
             session.report.errors.append(exc.message)
@@ -134,6 +138,10 @@ class Bot:
                 with contextlib.suppress(SpacesError):
                     await session.api.set_role(requester.id, Role.SPEAKER)
                     self.emit("accepted_request", participant_id=requester.id, name=requester.display_name)
+        if self.options.muted and me.on_stage and not me.muted:
+            with contextlib.suppress(SpacesError):
+                await session.set_muted(True)
+                self.emit("muted", on=True)
         if state.can_use_camera and self._camera_wanted and not self.options.camera_toggle_s:
             for source in CameraSource:
                 if session.media.has_camera(source) and not session.media.camera_on[source]:
@@ -160,7 +168,9 @@ class Bot:
         for member in state.members.values():
             old = previous.members.get(member.id) if previous else None
             if member.id != state.me and old is not None and old.camera_on != member.camera_on:
-                self.emit("member_camera", participant_id=member.id, name=member.display_name, on=member.camera_on)
+                self.emit(
+                    "member_camera", participant_id=member.id, name=member.display_name, on=member.camera_on
+                )
         if previous is None or previous.streams != state.streams:
             self.emit("streams", count=len(state.streams))
 
@@ -192,8 +202,17 @@ class Bot:
             }
         for pid, count in session.report.audio_frames.items():
             received.setdefault(pid, {"name": self._name(pid), "video": {}})["audio_frames"] = count
+        me = state.myself
         return {
-            "role": state.myself.role.value if state.myself else None,
+            "role": me.role.value if me else None,
+            "me": {
+                "hand_raised": me.hand_raised,
+                "muted": me.muted,
+                "camera_on": me.camera_on,
+                "second_camera_on": me.second_camera_on,
+            }
+            if me
+            else None,
             "connection": state.connection.value,
             "received": received,
             "audio_frames": sum(session.report.audio_frames.values()),

@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     janus.add_argument("--janus-bin", default=None, help="path of the janus executable to run")
     serve.add_argument("--janus-secret", default=None, help="api secret of the external Janus")
     serve.add_argument(
-        "--ice-interface", default=None, help="network interface Janus uses for media (ice_enforce_list)"
+        "--ice-interface",
+        default=None,
+        help="network interfaces Janus uses for media, comma-separated (ice_enforce_list)",
     )
     serve.add_argument(
         "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
@@ -72,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument(
         "--request-to-speak", action="store_true", help="ask the host for the stage after joining"
     )
+    bot.add_argument("--raise-hand", action="store_true", help="raise a hand after joining")
+    bot.add_argument("--muted", action="store_true", help="mute the microphone once on stage")
     bot.add_argument(
         "--accept-requests", action="store_true", help="as host: bring everyone who asks on stage"
     )
@@ -159,6 +163,8 @@ def _bot(args: argparse.Namespace) -> int:
         video=args.video,
         devices=devices,
         request_to_speak=args.request_to_speak,
+        raise_hand=args.raise_hand,
+        muted=args.muted,
         accept_requests=args.accept_requests,
         camera_toggle_s=args.camera_toggle,
         duration=args.duration,

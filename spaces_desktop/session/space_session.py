@@ -44,7 +44,8 @@ from spaces_desktop.transport.subscriber import Subscriber
 log = logging.getLogger(__name__)
 
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
-MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: the path is gone
+MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
+MEDIA_STALL_MAX_S = 12.0
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
 
@@ -92,6 +93,7 @@ class SpaceSession:
         self._media_dirty = asyncio.Event()
         self._media_broken = False
         self._last_packet = time.monotonic()
+        self._stall_limit = MEDIA_STALL_S
         self._tasks: list[asyncio.Task[None]] = []
         self._consumers: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
@@ -279,10 +281,10 @@ class SpaceSession:
 
         wanted = self._wanted_streams()
         subscriber = self._subscriber
-        stalled = (
+        stalled = bool(
             subscriber is not None
             and self._subscribed
-            and time.monotonic() - self._last_packet > MEDIA_STALL_S
+            and time.monotonic() - self._last_packet > self._stall_limit
         )
         if not wanted:
             await self._drop_subscriber()
@@ -294,7 +296,10 @@ class SpaceSession:
             or stalled
         ):
             if stalled:
-                self._mark_broken("The media connection stalled; reconnecting…")
+                # Silence may be the publishers' network, not ours: rebuild quietly, and back
+                # off so a speaker who dropped out does not make every listener churn.
+                log.info("No media for %.0f s; subscribing again", self._stall_limit)
+                self._stall_limit = min(self._stall_limit * 2, MEDIA_STALL_MAX_S)
             await self._subscribe(wanted, epoch)
         if self._media_broken and (not wanted or time.monotonic() - self._last_packet < 1.0):
             self._media_broken = False
@@ -349,6 +354,12 @@ class SpaceSession:
         if subscriber is not None:
             await subscriber.close()
 
+    def _media_flowing(self) -> None:
+        self._last_packet = time.monotonic()
+        self._stall_limit = MEDIA_STALL_S
+        if self._media_broken:
+            self._media_dirty.set()  # the reconciler clears the reconnecting banner
+
     def _on_track(self, stream: StreamView, track: MediaStreamTrack) -> None:
         consume = (
             self._consume_audio(stream, track)
@@ -364,7 +375,7 @@ class SpaceSession:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                self._last_packet = time.monotonic()
+                self._media_flowing()
                 self.frames.put(key, frame)  # type: ignore[arg-type]
 
     async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack) -> None:
@@ -372,7 +383,7 @@ class SpaceSession:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                self._last_packet = time.monotonic()
+                self._media_flowing()
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
                 samples = frame.to_ndarray()  # type: ignore[union-attr]
                 self.director.feed(pid, self._now(), level_dbov(samples))

@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 DEAD_STATES = ("failed", "closed")
 
 
-def new_peer_connection(on_dead: Callable[[str], None] | None = None) -> RTCPeerConnection:
+def new_peer_connection(
+    on_dead: Callable[[str], None] | None = None, ice_servers: Sequence[RTCIceServer] = ()
+) -> RTCPeerConnection:
     """A PeerConnection for Janus: one bundled transport for every m-line.
+
+    No ICE servers unless configured: Janus has a public address (or a 1:1 NAT
+    mapping), so the client's host candidates are enough, and aiortc's built-in
+    default would otherwise send STUN requests to a third party on every call.
 
     Janus bundles everything on one transport; with aiortc's default policy only the
     first video of a multistream subscription plays, and a publisher's second video
     is never sent.
     """
-    pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+    pc = RTCPeerConnection(
+        RTCConfiguration(iceServers=list(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+    )
     if on_dead is not None:
 
         @pc.on("connectionstatechange")

@@ -10,7 +10,9 @@ from tests.support.bots import BotProcess
 
 def host_bot(backend: Backend, tmp_path: Path, *extra: str) -> tuple[BotProcess, str]:
     host = BotProcess(
-        ["--server", backend.url, "--create", "Bot Space", "--video", "--accept-requests", *extra], tmp_path, "Host"
+        ["--server", backend.url, "--create", "Bot Space", "--video", "--accept-requests", *extra],
+        tmp_path,
+        "Host",
     )
     joined = host.wait_event("joined")
     return host, str(joined["share_link"])
@@ -20,8 +22,14 @@ def test_four_bots_hold_a_video_space(backend: Backend, tmp_path: Path) -> None:
     host, link = host_bot(backend, tmp_path, "--duration", "16")
     guests = [
         BotProcess(["--join", link, "--request-to-speak", "--duration", "12"], tmp_path, "Ann"),
-        BotProcess(["--join", link, "--request-to-speak", "--second-camera", "synthetic", "--duration", "12"], tmp_path, "Brand"),
-        BotProcess(["--join", link, "--camera", "none", "--mic", "none", "--duration", "12"], tmp_path, "Lee"),
+        BotProcess(
+            ["--join", link, "--request-to-speak", "--second-camera", "synthetic", "--duration", "12"],
+            tmp_path,
+            "Brand",
+        ),
+        BotProcess(
+            ["--join", link, "--camera", "none", "--mic", "none", "--duration", "12"], tmp_path, "Lee"
+        ),
     ]
     try:
         summaries = {bot.name: bot.summary() for bot in guests}
@@ -46,7 +54,9 @@ def test_four_bots_hold_a_video_space(backend: Backend, tmp_path: Path) -> None:
 
 def test_camera_toggle_reaches_the_others(backend: Backend, tmp_path: Path) -> None:
     host, link = host_bot(backend, tmp_path, "--camera", "none", "--duration", "14")
-    toggler = BotProcess(["--join", link, "--request-to-speak", "--camera-toggle", "3", "--duration", "12"], tmp_path, "Tog")
+    toggler = BotProcess(
+        ["--join", link, "--request-to-speak", "--camera-toggle", "3", "--duration", "12"], tmp_path, "Tog"
+    )
     try:
         # The host sees the guest's camera go on, off and on again.
         host.wait_event("member_camera", name="Tog", on=True, timeout=15)

@@ -22,7 +22,11 @@ def free_port() -> int:
 
 
 class Backend:
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, log_path: Path, host: str = "127.0.0.1", ice_interfaces: str = MEDIA_INTERFACE
+    ) -> None:
+        self.host = host
+        self.ice_interfaces = ice_interfaces
         self.data_dir = data_dir
         self.log_path = log_path
         self.port = free_port()
@@ -40,12 +44,14 @@ class Backend:
                 "-m",
                 "spaces_desktop",
                 "serve",
+                "--host",
+                self.host,
                 "--port",
                 str(self.port),
                 "--data-dir",
                 str(self.data_dir),
                 "--ice-interface",
-                MEDIA_INTERFACE,
+                self.ice_interfaces,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,17 @@ class BotProcess:
         self.name = name
         self.events: list[dict[str, Any]] = []
         self.stderr_path = log_dir / f"bot-{name}.err"
-        command = [*(prefix or []), sys.executable, "-m", "spaces_desktop", "bot", "--json", "--name", name, *args]
+        command = [
+            *(prefix or []),
+            sys.executable,
+            "-m",
+            "spaces_desktop",
+            "bot",
+            "--json",
+            "--name",
+            name,
+            *args,
+        ]
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(
                 command,
@@ -45,7 +55,9 @@ class BotProcess:
             if self.process.poll() is not None and not self._reader.is_alive():
                 break
             time.sleep(0.05)
-        raise AssertionError(f"{self.name}: no {kind} {match}; got {[e['event'] for e in self.events]}\n{self.stderr()}")
+        errors = [e for e in self.events if e["event"] == "error"]
+        got = [e["event"] for e in self.events]
+        raise AssertionError(f"{self.name}: no {kind} {match}; got {got}, errors {errors}\n{self.stderr()}")
 
     def summary(self, timeout: float = 60.0) -> dict[str, Any]:
         self.process.wait(timeout)

@@ -58,3 +58,40 @@ def set_interface_up(up: bool) -> None:
     """Cuts or restores the media network (both ends of the veth pair)."""
     for name in ("veth0", "veth1"):
         _ip("link", "set", name, "up" if up else "down")
+
+
+class OwnNetwork:
+    """A participant on a network of its own: a child namespace joined to ours by a veth pair.
+
+    Traffic between the two crosses the veth pair, so taking the link down cuts the
+    participant off completely (signaling and media), as a dropped Wi-Fi would.
+    """
+
+    def __init__(self, name: str = "cut", subnet: str = "10.78.0") -> None:
+        self.outer = f"{name}0"
+        self.inner = f"{name}1"
+        self.gateway = f"{subnet}.1"
+        self.address = f"{subnet}.2"
+        _ip("link", "add", self.outer, "type", "veth", "peer", "name", self.inner)
+        _ip("addr", "add", f"{self.gateway}/24", "dev", self.outer)
+        _ip("link", "set", self.outer, "up")
+
+    def prefix(self) -> list[str]:
+        """A command prefix that runs the rest in a new namespace once the inner end arrives there."""
+        script = (
+            f"until ip link show {self.inner} >/dev/null 2>&1; do sleep 0.02; done; "
+            f"ip link set lo up; ip addr add {self.address}/24 dev {self.inner}; "
+            f"ip link set {self.inner} up; "
+            f'ip route add default via {self.gateway}; exec "$@"'
+        )
+        return ["unshare", "-n", "sh", "-c", script, "sh"]
+
+    def hand_over(self, pid: int) -> None:
+        """Moves the inner end into the namespace of process `pid` (started with `prefix()`)."""
+        _ip("link", "set", self.inner, "netns", str(pid))
+
+    def set_up(self, up: bool) -> None:
+        _ip("link", "set", self.outer, "up" if up else "down")
+
+    def close(self) -> None:
+        subprocess.run(["ip", "link", "del", self.outer], capture_output=True)

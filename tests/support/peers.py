@@ -59,7 +59,7 @@ class Publisher:
         self.member = member
         # One transport for every m-line: Janus bundles, and aiortc only sends the
         # second video on the bundled transport with max-bundle.
-        self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         if audio:
             self.pc.addTransceiver(ToneTrack(), direction="sendonly")
         for _ in range(video):
@@ -91,7 +91,7 @@ class Subscriber:
 
     def __init__(self, member: Member) -> None:
         self.member = member
-        self.pc = RTCPeerConnection(RTCConfiguration(bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self.received: dict[str, Received] = {}
         self.streams: list[dict[str, object]] = []
         self._tasks: list[asyncio.Task[None]] = []
