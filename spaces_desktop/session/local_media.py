@@ -17,6 +17,7 @@ from spaces_desktop.devices.opencv_camera import OpenCvCamera
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
+from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
 
@@ -51,15 +52,21 @@ def open_camera(spec: str, choice: DeviceChoice, label: str) -> CameraDevice | N
     return OpenCvCamera(device, width=choice.width, height=choice.height, fps=choice.fps)
 
 
-def open_microphone(choice: DeviceChoice) -> MicrophoneSource | None:
+def open_microphone(choice: DeviceChoice, echo: EchoCanceller | None) -> MicrophoneSource | None:
     spec = choice.microphone
     if spec == NONE:
         return None
     if spec == SYNTHETIC:
         return SyntheticMicrophone.from_tone(220.0, level_dbfs=-30.0, schedule=choice.speak_schedule)
-    if spec.lower().endswith((".wav", ".ogg", ".flac", ".mp3")):
+    if _is_audio_file(spec):
         return SyntheticMicrophone.from_file(spec, loop=False, schedule=choice.speak_schedule)
-    return SoundDeviceMicrophone(int(spec) if spec.isdigit() else spec)
+    device = SoundDeviceMicrophone(int(spec) if spec.isdigit() else spec)
+    # A real microphone hears the speakers: cancel their echo and suppress noise.
+    return ProcessedMicrophone(device, echo) if echo is not None else device
+
+
+def _is_audio_file(spec: str) -> bool:
+    return spec.lower().endswith((".wav", ".ogg", ".flac", ".mp3"))
 
 
 class LocalMedia:
@@ -74,7 +81,9 @@ class LocalMedia:
             if choice.second_camera
             else None,
         }
-        self.microphone = open_microphone(choice)
+        real_microphone = choice.microphone not in (NONE, SYNTHETIC) and not _is_audio_file(choice.microphone)
+        self.echo: EchoCanceller | None = create_echo_canceller() if real_microphone else None
+        self.microphone = open_microphone(choice, self.echo)
         self.camera_on: dict[CameraSource, bool] = dict.fromkeys(CameraSource, False)
         self.muted = False
         self._mic_started = False

@@ -31,7 +31,7 @@ from spaces_desktop.domain.reducer import (
 )
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import SpacesError
-from spaces_desktop.media.levels import level_dbov
+from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, Joined, StreamView
 from spaces_desktop.session.frames import FrameBoard
@@ -50,7 +50,6 @@ RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
 
 StateListener = Callable[[SessionState], None]
-AudioSink = Callable[[str, object], None]
 
 
 @dataclass
@@ -74,7 +73,6 @@ class SpaceSession:
         director: StageDirectorSettings | None = None,
         frames: FrameBoard | None = None,
         on_state: StateListener | None = None,
-        audio_sink: AudioSink | None = None,
     ) -> None:
         self.client = client
         self.media = media
@@ -83,7 +81,11 @@ class SpaceSession:
         self.state = SessionState()
         self.report = SessionReport()
         self._on_state = on_state
-        self._audio_sink = audio_sink
+        # Levels are measured on the decoded audio before local volume, and drive the stage.
+        self.mixer = AudioMixer(
+            on_level=lambda pid, level: self.director.feed(pid, self._now(), level),
+            far_end=media.echo.push_far_end if media.echo is not None else None,
+        )
         self._api: ParticipantClient | None = None
         self._publisher: Publisher | None = None
         self._publisher_epoch = -1
@@ -197,6 +199,7 @@ class SpaceSession:
         for gone in set(previous.members) - set(state.members):
             self.director.remove(gone, self._now())
             self.frames.drop(gone)
+            self.mixer.remove_participant(gone)
         if self._on_state is not None and state is not previous:
             self._on_state(state)
 
@@ -385,10 +388,7 @@ class SpaceSession:
                 frame = await track.recv()
                 self._media_flowing()
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
-                samples = frame.to_ndarray()  # type: ignore[union-attr]
-                self.director.feed(pid, self._now(), level_dbov(samples))
-                if self._audio_sink is not None:
-                    self._audio_sink(pid, frame)
+                self.mixer.push(pid, frame)  # type: ignore[arg-type]
 
     # --- the stage ---
 

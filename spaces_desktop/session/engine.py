@@ -1,0 +1,211 @@
+"""The client engine on its own thread: one asyncio loop for signaling, WebRTC and audio.
+
+Threads:
+- the caller's (GUI) thread calls the command methods; each returns a
+  `concurrent.futures.Future` at once and never waits on the network;
+- the engine thread runs the loop; `on_state` and the frame board's `on_frame`
+  are called there, so a GUI must hop back to its own thread (a queued signal);
+- the speaker's PortAudio thread pulls the mix.
+Shutdown is orderly: close the session (peer connections, devices), stop the
+loop, join the thread; the process then exits cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.devices.speaker import SpeakerSink
+from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.state import SessionState
+from spaces_desktop.errors import SpacesError
+from spaces_desktop.media.stage_director import StageDirectorSettings
+from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.space_session import SpaceSession
+from spaces_desktop.signaling.client import SpacesClient
+from spaces_desktop.signaling.links import parse_link
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Engine:
+    def __init__(
+        self,
+        on_state: Callable[[SessionState], None],
+        frames: FrameBoard | None = None,
+        *,
+        director: StageDirectorSettings | None = None,
+        play_audio: bool = True,
+        speaker_device: int | str | None = None,
+    ) -> None:
+        self.frames = frames or FrameBoard()
+        self.on_state = on_state
+        self.director = director
+        self.play_audio = play_audio
+        self.speaker_device = speaker_device
+        self.session: SpaceSession | None = None
+        self.notices: list[str] = []
+        """Things a person should know that are not errors, e.g. "no speaker found"."""
+        self._client: SpacesClient | None = None
+        self._speaker: SpeakerSink | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="spaces-engine", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    def submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
+        """Runs `factory()` on the engine loop (any thread)."""
+
+        async def run() -> T:
+            return await factory()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+
+    # --- entering and leaving ---
+
+    def create_space(
+        self,
+        server: str,
+        title: str,
+        name: str,
+        video: bool,
+        devices: DeviceChoice,
+        client_id: str | None = None,
+    ) -> concurrent.futures.Future[None]:
+        async def create() -> None:
+            session = await self._new_session(server, devices)
+            await session.create(title, name, video, client_id)
+            self._start_speaker(session)
+
+        return self.submit(create)
+
+    def join(
+        self, link: str, name: str, devices: DeviceChoice, client_id: str | None = None
+    ) -> concurrent.futures.Future[None]:
+        async def join() -> None:
+            base, space_id = parse_link(link)
+            session = await self._new_session(base, devices)
+            await session.join(space_id, name, client_id)
+            self._start_speaker(session)
+
+        return self.submit(join)
+
+    def leave(self) -> concurrent.futures.Future[None]:
+        async def leave() -> None:
+            if self.session is not None:
+                await self.session.leave()
+            await self._drop_session()
+
+        return self.submit(leave)
+
+    async def _new_session(self, server: str, devices: DeviceChoice) -> SpaceSession:
+        await self._drop_session()
+        self._client = SpacesClient(server)
+        self.session = SpaceSession(
+            self._client,
+            LocalMedia(devices),
+            director=self.director,
+            frames=self.frames,
+            on_state=self.on_state,
+        )
+        return self.session
+
+    async def _drop_session(self) -> None:
+        if self._speaker is not None:
+            self._speaker.stop()
+            self._speaker = None
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _start_speaker(self, session: SpaceSession) -> None:
+        if not self.play_audio:
+            return
+        try:
+            self._speaker = SpeakerSink(session.mixer.pull, self.speaker_device)
+            self._speaker.start()
+        except DeviceError as exc:
+            self._speaker = None
+            self.notices.append(exc.message)
+            log.warning("No sound output: %s", exc.message)
+
+    # --- commands while in a Space ---
+
+    def _call(self, action: Callable[[SpaceSession], Awaitable[Any]]) -> concurrent.futures.Future[Any]:
+        async def run() -> Any:
+            if self.session is None:
+                raise SpacesError("You are not in a Space.")
+            return await action(self.session)
+
+        return self.submit(run)
+
+    def set_muted(self, muted: bool) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.set_muted(muted))
+
+    def set_camera(self, source: CameraSource, on: bool) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.set_camera(source, on))
+
+    def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.raise_hand(raised))
+
+    def react(self, emoji: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.react(emoji))
+
+    def request_to_speak(self, requested: bool = True) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.request_to_speak() if requested else s.api.cancel_request())
+
+    def answer_invite(self, accept: bool) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.accept_invite() if accept else s.api.decline_invite())
+
+    def set_role(self, participant_id: str, role: Role) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.set_role(participant_id, role))
+
+    def invite(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.invite(participant_id))
+
+    def decline_request(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.decline_request(participant_id))
+
+    def mute(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.mute(participant_id, True))
+
+    def remove(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.remove(participant_id))
+
+    def end_space(self) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.end())
+
+    def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
+        async def pin(session: SpaceSession) -> None:
+            session.pin(participant_id)
+
+        return self._call(pin)
+
+    # --- shutdown ---
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Closes everything in order and joins the engine thread (caller's thread)."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self.submit(self._drop_session).result(timeout)
+        except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
+            log.warning("Engine shutdown was not clean: %s", exc)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._loop.close()

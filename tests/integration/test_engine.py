@@ -1,0 +1,75 @@
+"""The engine thread: commands from another thread, state and frames back, a clean exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from spaces_desktop.domain import CameraSource
+from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.session.engine import Engine
+from spaces_desktop.session.local_media import NONE, DeviceChoice
+from tests.support.backend import Backend
+from tests.support.bots import BotProcess
+
+
+def test_engine_hosts_a_space_and_receives_a_guest(backend: Backend, tmp_path: Path) -> None:
+    states: list[SessionState] = []
+    threads: set[str] = set()
+
+    def on_state(state: SessionState) -> None:
+        threads.add(threading.current_thread().name)
+        states.append(state)
+
+    engine = Engine(on_state, play_audio=False)
+    guest: BotProcess | None = None
+    try:
+        devices = DeviceChoice(camera="synthetic", microphone=NONE, label="Me")
+        engine.create_space(backend.url, "Engine", "Me", True, devices).result(10)
+        assert states[-1].connection is Connection.LIVE and states[-1].can_use_camera
+        engine.set_camera(CameraSource.MAIN, True).result(10)
+        link = states[-1].space.share_link if states[-1].space else ""
+        guest = BotProcess(["--join", link, "--request-to-speak", "--duration", "30"], tmp_path, "Guest")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not any(s.pending_requests for s in states[-3:]):
+            time.sleep(0.05)
+        [request] = states[-1].pending_requests
+        engine.set_role(request.id, request.role.SPEAKER).result(10)
+        deadline = time.monotonic() + 20
+        key = (request.id, CameraSource.MAIN)
+        while time.monotonic() < deadline and (
+            engine.frames.stats().get(key) is None or engine.frames.stats()[key].frames < 30
+        ):
+            time.sleep(0.1)
+        assert engine.frames.stats()[key].frames >= 30
+        latest = engine.frames.latest(key)
+        assert latest is not None and latest[1].width == 640
+        assert threads == {"spaces-engine"}
+        me = states[-1].myself
+        assert me is not None and me.camera_on
+    finally:
+        engine.leave().result(10)
+        engine.shutdown()
+        if guest is not None:
+            guest.stop()
+    assert states[-1].connection in (Connection.LEFT, Connection.ENDED)
+
+
+def test_engine_process_exits_cleanly(backend: Backend) -> None:
+    script = f"""
+import time
+from spaces_desktop.session.engine import Engine
+from spaces_desktop.session.local_media import DeviceChoice
+engine = Engine(lambda state: None, play_audio=False)
+engine.create_space({backend.url!r}, "Exit", "Me", True, DeviceChoice(label="Me")).result(10)
+time.sleep(2)
+engine.shutdown()
+print("bye")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "bye" in done.stdout
+    assert "Fatal Python error" not in done.stderr and "Traceback" not in done.stderr, done.stderr
