@@ -8,3 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# Echo cancellation compiles from source; the app and its tests run without it if that fails.
+.venv/bin/python -m pip install -q -e ".[aec]" || echo "note: echo cancellation (aec-audio-processing) did not install"
