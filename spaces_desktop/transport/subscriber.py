@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCSessionDescription
 
 from spaces_desktop.protocol import StreamView, SubscribeOffer
+from spaces_desktop.transport.jitter import install as install_jitter_buffer
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class Subscriber:
         offer = await request_offer()
         self.streams = {s.mid: s for s in offer.streams}
         await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
+        for transceiver in self.pc.getTransceivers():
+            if not install_jitter_buffer(transceiver.receiver, transceiver.kind):
+                log.warning("Low-latency jitter buffer not installed; aiortc's default is used")
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await send_answer(self.pc.localDescription.sdp)
         return list(offer.streams)
