@@ -25,7 +25,14 @@ def _port_range(value: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spaces-desktop", description="Live audio and video Spaces.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=False)
+
+    gui = commands.add_parser(
+        "gui", help="open the app (the default; `spaces-desktop LINK` joins that Space)"
+    )
+    gui.add_argument("link", nargs="?", default=None, help="a Space's share link to join")
+    gui.add_argument("--server", default=None, help="Spaces server URL to use instead of the built-in one")
+    gui.add_argument("-v", "--verbose", action="store_true")
 
     serve = commands.add_parser("serve", help="run the Spaces backend with its own Janus")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -85,15 +92,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_to_gui(argv: Sequence[str]) -> list[str]:
+    """`spaces-desktop LINK` means `spaces-desktop gui LINK`."""
+    args = list(argv)
+    if args and not args[0].startswith("-") and args[0] not in ("gui", "serve", "bot"):
+        return ["gui", *args]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_default_to_gui(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "serve" else logging.WARNING,
+        level=logging.DEBUG
+        if getattr(args, "verbose", False)
+        else logging.INFO
+        if args.command == "serve"
+        else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Request lines of httpx would print Janus URLs with the api secret in them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        if args.command in (None, "gui"):
+            return _gui(args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "bot":
@@ -102,6 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spaces-desktop: {exc.message}", file=sys.stderr)
         return 2
     return 2
+
+
+def _gui(args: argparse.Namespace) -> int:
+    from spaces_desktop.ui.app import run
+
+    link = getattr(args, "link", None)
+    return run(link=link, server_url=getattr(args, "server", None))
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,0 +1,197 @@
+"""The bar under the stage: mic, cameras, hand or request, reactions, layout, leave, end.
+
+GUI thread only. Which buttons show comes from :func:`space_model.controls_for`;
+the bar only reports clicks, it changes nothing itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spaces_desktop.ui import shortcuts
+from spaces_desktop.ui.reactions import ReactionPicker
+from spaces_desktop.ui.space_model import Controls
+from spaces_desktop.ui.theme import Theme
+
+LAYOUTS = (
+    ("speaker", "Speaker: the person talking, large"),
+    ("grid", "Grid: everyone the same size"),
+    ("side_by_side", "Side by side: camera and product camera"),
+    ("pip", "Picture in picture"),
+)
+
+
+class ControlButton(QWidget):
+    """A round icon button with a caption under it."""
+
+    def __init__(self, theme: Theme, icon: str, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.button = QToolButton()
+        self.button.setObjectName("control")
+        self.button.setIconSize(QSize(22, 22))
+        self.button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("controlCaption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.set_look(icon, caption)
+
+    def set_look(self, icon: str, caption: str, *, off: bool = False, tooltip: str | None = None) -> None:
+        colour = self._theme.palette.danger if off else None
+        self.button.setIcon(self._theme.icon(icon, colour))
+        self.button.setProperty("off", "true" if off else "false")
+        self.button.style().unpolish(self.button)
+        self.button.style().polish(self.button)
+        self.caption.setText(caption)
+        self.button.setAccessibleName(caption)
+        if tooltip:
+            self.button.setToolTip(tooltip)
+
+
+class ControlBar(QFrame):
+    mic_clicked = Signal()
+    camera_clicked = Signal()
+    second_camera_clicked = Signal()
+    hand_clicked = Signal()
+    request_clicked = Signal()
+    reaction_picked = Signal(str)
+    layout_chosen = Signal(str)
+    leave_clicked = Signal()
+    end_clicked = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("controlBar")
+        self._theme = theme
+        self.mic = ControlButton(theme, "mic", "Mute")
+        self.camera = ControlButton(theme, "camera", "Camera")
+        self.second_camera = ControlButton(theme, "product", "Product cam")
+        self.hand = ControlButton(theme, "hand", "Raise hand")
+        self.hand.button.setCheckable(True)
+        self.react = ControlButton(theme, "smile", "React")
+        self.picker = ReactionPicker(self)
+        self.react.button.setMenu(self.picker)
+        self.react.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.react.button.setToolTip("Send a reaction")
+        self.layout_button = ControlButton(theme, "grid", "Layout")
+        self.layout_menu = QMenu(self)
+        self.layout_actions = QActionGroup(self)
+        for mode, label in LAYOUTS:
+            action = QAction(label, self.layout_menu, checkable=True)
+            action.setData(mode)
+            self.layout_actions.addAction(action)
+            self.layout_menu.addAction(action)
+        self.layout_button.button.setMenu(self.layout_menu)
+        self.layout_button.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.layout_button.button.setToolTip("Choose how the stage is laid out")
+
+        self.request = QPushButton("Request to speak")
+        self.request.setProperty("kind", "primary")
+        self.request.setIcon(theme.icon("hand", "#ffffff", 18))
+        self.leave = QPushButton("Leave")
+        self.leave.setIcon(theme.icon("leave", theme.palette.text, 18))
+        self.leave.setToolTip(shortcuts.with_keys("Leave the Space", shortcuts.LEAVE))
+        self.end = QPushButton("End Space")
+        self.end.setProperty("kind", "danger")
+        self.end.setIcon(theme.icon("end", "#ffffff", 18))
+        self.end.setToolTip("End the Space for everyone")
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setSpacing(6)
+        layout.addWidget(self.layout_button)
+        layout.addStretch(1)
+        for control in (self.mic, self.camera, self.second_camera, self.hand, self.react):
+            layout.addWidget(control)
+        layout.addSpacing(8)
+        layout.addWidget(self.request, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addStretch(1)
+        layout.addWidget(self.leave, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.end, 0, Qt.AlignmentFlag.AlignVCenter)
+
+        self.mic.button.clicked.connect(self.mic_clicked)
+        self.camera.button.clicked.connect(self.camera_clicked)
+        self.second_camera.button.clicked.connect(self.second_camera_clicked)
+        self.hand.button.clicked.connect(self.hand_clicked)
+        self.request.clicked.connect(self.request_clicked)
+        self.picker.picked.connect(self.reaction_picked)
+        self.layout_actions.triggered.connect(lambda action: self.layout_chosen.emit(str(action.data())))
+        self.leave.clicked.connect(self.leave_clicked)
+        self.end.clicked.connect(self.end_clicked)
+        self.set_controls(Controls(), set())
+
+    def set_layout_mode(self, mode: str) -> None:
+        for action in self.layout_actions.actions():
+            action.setChecked(action.data() == mode)
+
+    def set_controls(self, c: Controls, pending: set[str]) -> None:
+        self.mic.setVisible(c.mic)
+        self.mic.set_look(
+            "mic-off" if c.muted else "mic",
+            "Unmute" if c.muted else "Mute",
+            off=c.muted,
+            tooltip=shortcuts.with_keys("Unmute" if c.muted else "Mute", shortcuts.MIC),
+        )
+        self.mic.button.setEnabled("mic" not in pending)
+        self.camera.setVisible(c.camera)
+        self.camera.set_look(
+            "camera" if c.camera_on else "camera-off",
+            "Stop camera" if c.camera_on else "Start camera",
+            off=not c.camera_on,
+            tooltip=shortcuts.with_keys(
+                "Turn your camera off" if c.camera_on else "Turn your camera on", shortcuts.CAMERA
+            ),
+        )
+        self.camera.button.setEnabled("camera:main" not in pending)
+        self.second_camera.setVisible(c.second_camera)
+        self.second_camera.set_look(
+            "product",
+            "Product cam on" if c.second_camera_on else "Product cam",
+            off=False,
+            tooltip="Turn your second (product) camera off"
+            if c.second_camera_on
+            else "Show your second camera",
+        )
+        self.second_camera.button.setCheckable(True)
+        self.second_camera.button.setChecked(c.second_camera_on)
+        self.second_camera.button.setEnabled("camera:second" not in pending)
+        self.hand.setVisible(c.hand)
+        self.hand.button.setChecked(c.hand_raised)
+        self.hand.set_look(
+            "hand",
+            "Lower hand" if c.hand_raised else "Raise hand",
+            tooltip=shortcuts.with_keys(
+                "Lower your hand" if c.hand_raised else "Raise your hand", shortcuts.HAND
+            ),
+        )
+        self.hand.button.setEnabled("hand" not in pending)
+        self.request.setVisible(c.request)
+        self.request.setText("Cancel request" if c.requested else "Request to speak")
+        self.request.setProperty("kind", "" if c.requested else "primary")
+        self.request.setIcon(
+            self._theme.icon("close" if c.requested else "hand", None if c.requested else "#ffffff", 18)
+        )
+        self.request.style().unpolish(self.request)
+        self.request.style().polish(self.request)
+        self.request.setEnabled("request" not in pending)
+        self.react.setVisible(c.react)
+        self.leave.setVisible(c.leave)
+        self.leave.setEnabled("leave" not in pending)
+        self.end.setVisible(c.end)
+        self.end.setEnabled("end" not in pending)

@@ -1,0 +1,55 @@
+"""The screen after a Space ended or the host removed you, with a way back home (GUI thread)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from spaces_desktop.ui.space_model import EndView
+from spaces_desktop.ui.theme import Theme
+
+
+class EndedScreen(QWidget):
+    home_requested = Signal()
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.icon = QLabel()
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel()
+        self.title.setProperty("role", "hero")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.space = QLabel()
+        self.space.setProperty("role", "muted")
+        self.space.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = QLabel()
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setWordWrap(True)
+        self.home_button = QPushButton("Back to home")
+        self.home_button.setProperty("kind", "primary")
+        self.home_button.setMinimumWidth(180)
+        card = QFrame()
+        card.setObjectName("card")
+        card.setMaximumWidth(520)
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(40, 36, 40, 32)
+        inner.setSpacing(12)
+        inner.addWidget(self.icon)
+        inner.addWidget(self.title)
+        inner.addWidget(self.space)
+        inner.addWidget(self.detail)
+        inner.addSpacing(12)
+        inner.addWidget(self.home_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        self.home_button.clicked.connect(self.home_requested)
+
+    def show_end(self, view: EndView, space_title: str) -> None:
+        self.icon.setPixmap(self._theme.icon(view.icon, self._theme.palette.muted, 56).pixmap(56, 56))
+        self.title.setText(view.title)
+        self.space.setText(f"“{space_title}”" if space_title else "")
+        self.space.setVisible(bool(space_title))
+        self.detail.setText(view.detail)

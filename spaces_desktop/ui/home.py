@@ -1,0 +1,284 @@
+"""The home screen: your name, start a Space, join by link, recent Spaces, which server.
+
+GUI thread only; it only collects input and reports it through signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spaces_desktop.signaling.errors import InvalidLink
+from spaces_desktop.signaling.links import check_base_url, parse_link
+from spaces_desktop.ui.settings import RecentSpace, ServerMode
+from spaces_desktop.ui.theme import Theme
+
+
+def _label(text: str, role: str | None = None) -> QLabel:
+    label = QLabel(text)
+    if role:
+        label.setProperty("role", role)
+    return label
+
+
+def _card() -> tuple[QFrame, QVBoxLayout]:
+    card = QFrame()
+    card.setObjectName("card")
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(20, 18, 20, 18)
+    layout.setSpacing(10)
+    return card, layout
+
+
+class HomeScreen(QWidget):
+    start_requested = Signal()
+    join_requested = Signal(str)
+    server_changed = Signal(str, str)
+    """(ServerMode value, URL)."""
+    name_changed = Signal(str)
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self._server_ready = False
+
+        logo = QLabel()
+        logo.setPixmap(theme.icon("spaces", theme.palette.accent, 44).pixmap(44, 44))
+        hero = _label("Spaces", "hero")
+        tagline = _label("Live conversations with audio and video: host one, or drop into one.", "muted")
+        heading = QHBoxLayout()
+        heading.setSpacing(14)
+        heading.addWidget(logo)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(hero)
+        text.addWidget(tagline)
+        heading.addLayout(text)
+        heading.addStretch(1)
+
+        # Left card: who you are, start, join.
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("The name others see")
+        self.name_edit.setMaxLength(50)
+        self.name_edit.setAccessibleName("Your display name")
+        self.start_button = QPushButton("Start a Space")
+        self.start_button.setProperty("kind", "primary")
+        self.start_button.setIcon(theme.icon("plus", "#ffffff", 18))
+        self.start_button.setMinimumHeight(40)
+        self.link_edit = QLineEdit()
+        self.link_edit.setPlaceholderText("Paste a link, e.g. https://example.com/s/AbC123")
+        self.link_edit.setAccessibleName("Space link")
+        self.join_button = QPushButton("Join")
+        self.join_button.setIcon(theme.icon("join", theme.palette.text, 18))
+        self.link_error = _label("", "error")
+        self.link_error.setWordWrap(True)
+        self.link_error.hide()
+        self.status = _label("", "muted")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        self.error = _label("", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+
+        left, left_layout = _card()
+        left_layout.addWidget(_label("YOUR NAME", "section"))
+        left_layout.addWidget(self.name_edit)
+        left_layout.addSpacing(8)
+        left_layout.addWidget(_label("HOST", "section"))
+        left_layout.addWidget(self.start_button)
+        left_layout.addSpacing(8)
+        left_layout.addWidget(_label("JOIN", "section"))
+        join_row = QHBoxLayout()
+        join_row.addWidget(self.link_edit, 1)
+        join_row.addWidget(self.join_button)
+        left_layout.addLayout(join_row)
+        left_layout.addWidget(self.link_error)
+        left_layout.addStretch(1)
+        left_layout.addWidget(self.status)
+        left_layout.addWidget(self.error)
+
+        # Right: recent Spaces and the server.
+        self.recent = QListWidget()
+        self.recent.setAccessibleName("Recent Spaces")
+        self.recent.setMinimumHeight(150)
+        self.recent_empty = _label("Spaces you host or join show up here.", "muted")
+        recent_card, recent_layout = _card()
+        recent_title = QHBoxLayout()
+        recent_title.addWidget(_label("RECENT SPACES", "section"))
+        recent_layout.addLayout(recent_title)
+        recent_layout.addWidget(self.recent, 1)
+        recent_layout.addWidget(self.recent_empty)
+
+        self.embedded_radio = QRadioButton("Built-in server on this computer")
+        self.url_radio = QRadioButton("A Spaces server:")
+        self._server_group = QButtonGroup(self)
+        self._server_group.addButton(self.embedded_radio)
+        self._server_group.addButton(self.url_radio)
+        self.server_edit = QLineEdit()
+        self.server_edit.setPlaceholderText("https://spaces.example.com")
+        self.server_edit.setAccessibleName("Server address")
+        self.server_status = _label("", "muted")
+        self.server_status.setWordWrap(True)
+        self.server_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        server_card, server_layout = _card()
+        server_layout.addWidget(_label("SERVER", "section"))
+        server_layout.addWidget(self.embedded_radio)
+        url_row = QHBoxLayout()
+        url_row.addWidget(self.url_radio)
+        url_row.addWidget(self.server_edit, 1)
+        server_layout.addLayout(url_row)
+        server_layout.addWidget(self.server_status)
+
+        right = QVBoxLayout()
+        right.setSpacing(16)
+        right.addWidget(recent_card, 1)
+        right.addWidget(server_card)
+
+        columns = QGridLayout()
+        columns.setHorizontalSpacing(16)
+        columns.addWidget(left, 0, 0)
+        columns.addLayout(right, 0, 1)
+        columns.setColumnStretch(0, 1)
+        columns.setColumnStretch(1, 1)
+
+        page = QVBoxLayout()
+        page.setSpacing(24)
+        page.addLayout(heading)
+        page.addLayout(columns, 1)
+        frame = QWidget()
+        frame.setLayout(page)
+        frame.setMaximumWidth(980)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(32, 32, 32, 32)
+        outer.addWidget(frame, 1, Qt.AlignmentFlag.AlignHCenter)
+
+        self.start_button.clicked.connect(self.start_requested)
+        self.join_button.clicked.connect(self._join)
+        self.link_edit.returnPressed.connect(self._join)
+        self.link_edit.textChanged.connect(lambda _: self.link_error.hide())
+        self.name_edit.editingFinished.connect(lambda: self.name_changed.emit(self.name_edit.text().strip()))
+        self.name_edit.textChanged.connect(self._update_buttons)
+        self.recent.itemActivated.connect(self._recent_activated)
+        self.embedded_radio.toggled.connect(self._server_toggled)
+        self.server_edit.editingFinished.connect(self._server_edited)
+        self._busy = False
+        self._update_buttons()
+
+    # --- input ---
+
+    @property
+    def display_name(self) -> str:
+        return self.name_edit.text().strip()
+
+    def set_display_name(self, name: str) -> None:
+        self.name_edit.setText(name)
+
+    def set_link(self, link: str) -> None:
+        self.link_edit.setText(link)
+
+    def _join(self) -> None:
+        link = self.link_edit.text().strip()
+        if not link:
+            self.link_error.setText("Paste the link of a Space first.")
+            self.link_error.show()
+            return
+        try:
+            parse_link(link)
+        except InvalidLink as exc:
+            self.link_error.setText(exc.message)
+            self.link_error.show()
+            return
+        self.join_requested.emit(link)
+
+    def _recent_activated(self, item: QListWidgetItem) -> None:
+        link = str(item.data(Qt.ItemDataRole.UserRole))
+        self.link_edit.setText(link)
+        self._join()
+
+    def set_recent(self, spaces: list[RecentSpace]) -> None:
+        self.recent.clear()
+        for space in spaces:
+            when = space.last_seen.replace("T", " ")
+            role = "hosted" if space.hosted else "joined"
+            item = QListWidgetItem(self._theme.icon("history", self._theme.palette.muted, 18), "")
+            item.setText(f"{space.title}\n{role} · {when}")
+            item.setToolTip(space.link)
+            item.setData(Qt.ItemDataRole.UserRole, space.link)
+            self.recent.addItem(item)
+        self.recent.setVisible(bool(spaces))
+        self.recent_empty.setVisible(not spaces)
+
+    # --- server ---
+
+    def set_server(self, mode: ServerMode, url: str) -> None:
+        self.server_edit.setText(url)
+        (self.embedded_radio if mode is ServerMode.EMBEDDED else self.url_radio).setChecked(True)
+        self.server_edit.setEnabled(mode is ServerMode.URL)
+
+    def _server_toggled(self, embedded: bool) -> None:
+        self.server_edit.setEnabled(not embedded)
+        if embedded:
+            self.server_changed.emit(ServerMode.EMBEDDED.value, self.server_edit.text().strip())
+        else:
+            self.server_edit.setFocus()
+            self._server_edited()
+
+    def _server_edited(self) -> None:
+        if self.embedded_radio.isChecked():
+            return
+        url = self.server_edit.text().strip()
+        if not url:
+            self.set_server_status("Enter the server's address.", ready=False, error=True)
+            return
+        try:
+            url = check_base_url(url)
+        except InvalidLink as exc:
+            self.set_server_status(exc.message, ready=False, error=True)
+            return
+        self.server_changed.emit(ServerMode.URL.value, url)
+
+    def set_server_status(self, text: str, *, ready: bool, error: bool = False) -> None:
+        self._server_ready = ready
+        self.server_status.setText(text)
+        self.server_status.setProperty("role", "error" if error else "muted")
+        self.server_status.style().unpolish(self.server_status)
+        self.server_status.style().polish(self.server_status)
+        self._update_buttons()
+
+    # --- feedback ---
+
+    def set_busy(self, text: str | None) -> None:
+        self._busy = text is not None
+        self.status.setText(text or "")
+        self.status.setVisible(text is not None)
+        if text:
+            self.error.hide()
+        self._update_buttons()
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def _update_buttons(self) -> None:
+        has_name = bool(self.name_edit.text().strip())
+        can = has_name and self._server_ready and not self._busy
+        self.start_button.setEnabled(can)
+        self.join_button.setEnabled(has_name and not self._busy)
+        tip = "" if has_name else "Enter your name first"
+        if has_name and not self._server_ready:
+            tip = "Waiting for the server"
+        self.start_button.setToolTip(tip)
+        self.join_button.setToolTip("" if has_name else "Enter your name first")

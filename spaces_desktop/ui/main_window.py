@@ -1,0 +1,570 @@
+"""The main window: home, the Space, the end screen, menus and shortcuts (GUI thread).
+
+Built by the composition root (``ui/app.py``) or by a test with an injected
+engine, server URL, stage factory and device fakes. Nothing here waits on the
+network: every engine call returns a future whose outcome comes back through
+the GUI dispatcher.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
+
+from spaces_desktop.devices.catalog import DeviceCatalog
+from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.local_media import NONE, DeviceChoice
+from spaces_desktop.ui import shortcuts
+from spaces_desktop.ui.bridge import GuiDispatcher
+from spaces_desktop.ui.control_bar import LAYOUTS
+from spaces_desktop.ui.devices import (
+    DeviceDirectory,
+    LocalPreviewDevices,
+    PreviewDevices,
+    camera_options,
+    default_index,
+    microphone_options,
+)
+from spaces_desktop.ui.embedded_server import ServerPort
+from spaces_desktop.ui.ended_screen import EndedScreen
+from spaces_desktop.ui.engine_port import EnginePort
+from spaces_desktop.ui.home import HomeScreen
+from spaces_desktop.ui.invite_prompt import InvitePrompt
+from spaces_desktop.ui.join_dialog import JoinDialog
+from spaces_desktop.ui.session_controller import ENTER, SessionController
+from spaces_desktop.ui.settings import AppSettings, DevicePrefs, ServerMode, director_settings
+from spaces_desktop.ui.settings_dialog import SettingsDialog, SettingsValues
+from spaces_desktop.ui.setup_dialog import SetupDialog, SpaceSetup
+from spaces_desktop.ui.space_model import end_view
+from spaces_desktop.ui.space_screen import SpaceScreen
+from spaces_desktop.ui.theme import Theme
+
+log = logging.getLogger(__name__)
+
+StageFactory = Callable[[FrameBoard], QWidget]
+Confirm = Callable[[QWidget, str, str, str], bool]
+"""(parent, title, text, confirm-button label) -> True to go ahead."""
+
+
+def default_stage_factory(frames: FrameBoard) -> QWidget:
+    from spaces_desktop.ui.stage import StageView
+
+    return StageView(frames)
+
+
+def ask(parent: QWidget, title: str, text: str, confirm_label: str) -> bool:
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(title)
+    box.setInformativeText(text)
+    go = box.addButton(confirm_label, QMessageBox.ButtonRole.DestructiveRole)
+    go.setProperty("kind", "danger")
+    box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is go
+
+
+def devices_for(prefs: DevicePrefs, catalog: DeviceCatalog | None, label: str, video: bool) -> DeviceChoice:
+    """The devices to bring into a Space: the saved picks when present, else the best available."""
+    cameras = camera_options(catalog)
+    mics = microphone_options(catalog)
+    camera = cameras[default_index(cameras, prefs.camera)].spec if video else NONE
+    second = prefs.second_camera if video and prefs.second_camera and prefs.second_camera != NONE else None
+    microphone = mics[default_index(mics, prefs.microphone)].spec
+    return DeviceChoice(camera=camera, second_camera=second, microphone=microphone, label=label)
+
+
+def engine_supports_schedule(engine: EnginePort) -> bool:
+    try:
+        return "scheduled_for" in inspect.signature(engine.create_space).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class MainWindow(QMainWindow):
+    screen_changed = Signal(str)
+    """"home", "space" or "ended"."""
+
+    def __init__(
+        self,
+        engine: EnginePort,
+        settings: AppSettings,
+        theme: Theme,
+        *,
+        server_url: str | None = None,
+        embedded: ServerPort | None = None,
+        stage_factory: StageFactory = default_stage_factory,
+        directory: DeviceDirectory | None = None,
+        preview_devices: PreviewDevices | None = None,
+        dispatcher: GuiDispatcher | None = None,
+        confirm: Confirm = ask,
+        apply_theme: Callable[[], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Spaces")
+        self.settings = settings
+        self.theme = theme
+        self.dispatcher = dispatcher or GuiDispatcher(self)
+        self.fixed_server_url = server_url
+        self.embedded = embedded
+        self.embedded_url: str | None = None
+        self.embedded_error: str | None = None
+        self.stage_factory = stage_factory
+        self.directory = directory or DeviceDirectory(dispatcher=self.dispatcher, parent=self)
+        self.preview_devices = preview_devices or LocalPreviewDevices()
+        self.confirm = confirm
+        self.apply_theme = apply_theme
+        engine.director = director_settings(settings.sensitivity)
+        self.controller = SessionController(engine, self.dispatcher, parent=self)
+        self.setup_dialog: SetupDialog | None = None
+        self.join_dialog: JoinDialog | None = None
+        self.invite_prompt: InvitePrompt | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.space_screen: SpaceScreen | None = None
+        self._pending_setup: SpaceSetup | None = None
+        self._was_invited = False
+
+        self.stack = QStackedWidget()
+        self.home = HomeScreen(theme)
+        self.ended = EndedScreen(theme)
+        self.stack.addWidget(self.home)
+        self.stack.addWidget(self.ended)
+        self.setCentralWidget(self.stack)
+        self._build_menus()
+
+        self.home.set_display_name(settings.display_name)
+        self.home.set_recent(settings.recent)
+        self.home.start_requested.connect(self.open_setup)
+        self.home.join_requested.connect(self.open_join)
+        self.home.name_changed.connect(self._name_changed)
+        self.home.server_changed.connect(self._server_changed)
+        self.ended.home_requested.connect(self.go_home)
+        c = self.controller
+        c.state_changed.connect(self._on_state)
+        c.entered.connect(self._entered)
+        c.enter_failed.connect(self._enter_failed)
+        c.left.connect(self.go_home)
+        c.notice.connect(lambda text: self.statusBar().showMessage(text, 20000))
+        c.pending_changed.connect(self._update_actions)
+
+        self._init_server()
+        self.directory.refresh()
+        self.resize(1180, 760)
+        self.go_home()
+
+    # --- server ---
+
+    @property
+    def server_url(self) -> str | None:
+        """Where "Start a Space" creates it: a fixed URL, the configured server, or the built-in one."""
+        if self.fixed_server_url:
+            return self.fixed_server_url
+        if self.settings.server_mode is ServerMode.URL:
+            return self.settings.server_url or None
+        return self.embedded_url
+
+    def _init_server(self) -> None:
+        if self.fixed_server_url:
+            self.home.set_server(ServerMode.URL, self.fixed_server_url)
+            self.home.embedded_radio.setEnabled(False)
+            self.home.url_radio.setEnabled(False)
+            self.home.server_edit.setEnabled(False)
+            self.home.set_server_status(f"Using {self.fixed_server_url}", ready=True)
+            return
+        self.home.set_server(self.settings.server_mode, self.settings.server_url)
+        self._show_server_status()
+        if self.settings.server_mode is ServerMode.EMBEDDED:
+            self._start_embedded()
+
+    def _start_embedded(self) -> None:
+        if self.embedded is None:
+            self.embedded_error = "No built-in server is available; choose a Spaces server."
+            self._show_server_status()
+            return
+        if self.embedded_url or self.embedded_error:
+            return
+        self.embedded.start(
+            lambda url: self.dispatcher.post(lambda: self._embedded_ready(url)),
+            lambda message: self.dispatcher.post(lambda: self._embedded_failed(message)),
+        )
+
+    def _embedded_ready(self, url: str) -> None:
+        self.embedded_url = url
+        self._show_server_status()
+
+    def _embedded_failed(self, message: str) -> None:
+        self.embedded_error = message
+        self._show_server_status()
+
+    def _show_server_status(self) -> None:
+        if self.fixed_server_url:
+            return
+        if self.settings.server_mode is ServerMode.URL:
+            url = self.settings.server_url
+            self.home.set_server_status(
+                f"Spaces you start are hosted on {url}." if url else "Enter the server's address.",
+                ready=bool(url),
+                error=not url,
+            )
+        elif self.embedded_url:
+            self.home.set_server_status(f"Built-in server ready at {self.embedded_url}.", ready=True)
+        elif self.embedded_error:
+            self.home.set_server_status(self.embedded_error, ready=False, error=True)
+        else:
+            self.home.set_server_status("Starting the built-in server…", ready=False)
+
+    def _server_changed(self, mode: str, url: str) -> None:
+        self.settings.server_mode = ServerMode(mode)
+        if url:
+            self.settings.server_url = url
+        if self.settings.server_mode is ServerMode.EMBEDDED:
+            self._start_embedded()
+        self._show_server_status()
+
+    # --- menus and shortcuts ---
+
+    def _action(self, text: str, shortcut: shortcuts.Shortcut | None, slot: Callable[[], object]) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut.keys))
+            action.setToolTip(shortcuts.with_keys(text, shortcut))
+        action.triggered.connect(lambda _=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        app_menu = bar.addMenu("&Spaces")
+        self.start_action = self._action("Start a Space…", None, self.open_setup)
+        self.join_action = self._action("Join a Space…", None, lambda: self.open_join(""))
+        self.settings_action = self._action("Settings…", shortcuts.SETTINGS, self.open_settings)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.start_action, self.join_action):
+            app_menu.addAction(action)
+        app_menu.addSeparator()
+        app_menu.addAction(self.settings_action)
+        app_menu.addSeparator()
+        app_menu.addAction(quit_action)
+
+        space_menu = bar.addMenu("&Space")
+        c = self.controller
+        self.mic_action = self._action("Mute / unmute", shortcuts.MIC, c.toggle_mic)
+        self.camera_action = self._action(
+            "Camera on / off", shortcuts.CAMERA, lambda: c.toggle_camera(CameraSource.MAIN)
+        )
+        self.second_camera_action = self._action(
+            "Product camera on / off", None, lambda: c.toggle_camera(CameraSource.SECOND)
+        )
+        self.hand_action = self._action("Raise / lower hand", shortcuts.HAND, self._hand)
+        self.pin_action = self._action("Pin / unpin the big tile", shortcuts.PIN, c.toggle_pin)
+        self.leave_action = self._action("Leave", shortcuts.LEAVE, self.request_leave)
+        self.end_action = self._action("End Space…", None, self.request_end)
+        self.space_actions = [
+            self.mic_action,
+            self.camera_action,
+            self.second_camera_action,
+            self.hand_action,
+            self.pin_action,
+            self.leave_action,
+            self.end_action,
+        ]
+        for action in self.space_actions[:5]:
+            space_menu.addAction(action)
+        space_menu.addSeparator()
+        space_menu.addAction(self.leave_action)
+        space_menu.addAction(self.end_action)
+
+        view_menu = bar.addMenu("&View")
+        self.layout_group = QActionGroup(self)
+        for mode, label in LAYOUTS:
+            action = QAction(label, self, checkable=True)
+            action.setData(mode)
+            action.setChecked(mode == self.settings.layout_mode)
+            action.triggered.connect(lambda _=False, m=mode: self.set_layout_mode(m))
+            self.layout_group.addAction(action)
+            view_menu.addAction(action)
+        self._update_actions()
+
+    def _hand(self) -> None:
+        me = self.controller.state.myself
+        if me is not None and me.role is Role.LISTENER:
+            self.controller.toggle_request()
+        else:
+            self.controller.toggle_hand()
+
+    def _update_actions(self) -> None:
+        state = self.controller.state
+        in_space = self.space_screen is not None and self.stack.currentWidget() is self.space_screen
+        me = state.myself
+        on_stage = bool(in_space and me and me.on_stage)
+        self.mic_action.setEnabled(on_stage)
+        self.camera_action.setEnabled(in_space and state.can_use_camera)
+        self.second_camera_action.setEnabled(
+            in_space and state.can_use_camera and bool(self.controller.devices.second_camera)
+        )
+        self.hand_action.setEnabled(bool(in_space and me and me.role is not Role.HOST))
+        self.pin_action.setEnabled(in_space and bool(state.stage or state.pinned))
+        self.leave_action.setEnabled(in_space)
+        self.end_action.setEnabled(bool(in_space and me and me.role is Role.HOST))
+        busy = ENTER in self.controller.pending
+        self.start_action.setEnabled(not in_space and not busy)
+        self.join_action.setEnabled(not in_space and not busy)
+
+    def set_layout_mode(self, mode: str) -> None:
+        self.settings.layout_mode = mode
+        for action in self.layout_group.actions():
+            action.setChecked(action.data() == mode)
+        if self.space_screen is not None:
+            self.space_screen.controls.set_layout_mode(mode)
+            self.space_screen._stage().set_layout_mode(mode)
+
+    # --- home ---
+
+    def _name_changed(self, name: str) -> None:
+        if name:
+            self.settings.display_name = name
+
+    def go_home(self) -> None:
+        self._drop_space_screen()
+        self.home.set_busy(None)
+        self.home.set_recent(self.settings.recent)
+        self.stack.setCurrentWidget(self.home)
+        self.setWindowTitle("Spaces")
+        self._update_actions()
+        self.screen_changed.emit("home")
+
+    def open_setup(self) -> SetupDialog | None:
+        name = self.home.display_name
+        if not name:
+            self.home.show_error("Enter your name first: it's what others see.")
+            self.home.name_edit.setFocus()
+            return None
+        if self.server_url is None:
+            self.home.show_error(self.embedded_error or "The server isn't ready yet.")
+            return None
+        self.settings.display_name = name
+        dialog = SetupDialog(
+            self.theme,
+            self.directory,
+            self.preview_devices,
+            self.settings.devices,
+            name,
+            allow_schedule=engine_supports_schedule(self.controller.engine),
+            parent=self,
+        )
+        dialog.accepted.connect(lambda: self._setup_done(dialog))
+        dialog.finished.connect(lambda _: dialog.deleteLater())
+        self.setup_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _setup_done(self, dialog: SetupDialog) -> None:
+        setup = dialog.result_setup
+        self.setup_dialog = None
+        server = self.server_url
+        if setup is None or server is None:
+            return
+        self.settings.devices = setup.prefs
+        self._pending_setup = setup
+        self.home.set_busy("Going live…" if setup.scheduled_for is None else "Scheduling your Space…")
+        self.controller.create(
+            server,
+            setup.title,
+            self.home.display_name,
+            setup.video_enabled,
+            setup.devices,
+            self.settings.client_id,
+            scheduled_for=setup.scheduled_for,
+        )
+
+    def open_join(self, link: str) -> JoinDialog:
+        dialog = JoinDialog(
+            self.theme, link or self.home.link_edit.text().strip(), self.home.display_name, self
+        )
+        dialog.accepted.connect(lambda: self._join_done(dialog))
+        dialog.finished.connect(lambda _: dialog.deleteLater())
+        self.join_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _join_done(self, dialog: JoinDialog) -> None:
+        self.join_dialog = None
+        link, name = dialog.link, dialog.name
+        self.settings.display_name = name
+        self.home.set_display_name(name)
+        self.home.set_link(link)
+        self._pending_setup = None
+        devices = devices_for(self.settings.devices, self.directory.catalog, name, video=True)
+        self.home.set_busy("Joining…")
+        self.controller.join(link, name, devices, self.settings.client_id)
+
+    def _entered(self) -> None:
+        self.home.set_busy(None)
+        state = self.controller.state
+        if state.space is not None:
+            self.settings.remember(
+                state.space.title, state.space.share_link, hosted=self._pending_setup is not None
+            )
+        self.show_space()
+
+    def _enter_failed(self, message: str) -> None:
+        self.home.set_busy(None)
+        self.home.show_error(message)
+        self.go_home()
+        self.home.show_error(message)
+
+    # --- in the Space ---
+
+    def show_space(self) -> SpaceScreen:
+        if self.space_screen is None:
+            stage = self.stage_factory(self.controller.engine.frames)
+            frame_ready = getattr(stage, "frame_ready", None)
+            if frame_ready is not None:
+                self.controller.engine.frames.on_frame = frame_ready
+            screen = SpaceScreen(
+                self.theme, self.controller, stage, layout_mode=self.settings.layout_mode, parent=self
+            )
+            screen.leave_requested.connect(self.request_leave)
+            screen.end_requested.connect(self.request_end)
+            screen.retry_requested.connect(self.retry)
+            screen.layout_changed.connect(self.set_layout_mode)
+            self.stack.addWidget(screen)
+            self.space_screen = screen
+        self.stack.setCurrentWidget(self.space_screen)
+        self.space_screen.start()
+        title = self.controller.state.space.title if self.controller.state.space else ""
+        self.setWindowTitle(f"{title} · Spaces" if title else "Spaces")
+        self._update_actions()
+        self.screen_changed.emit("space")
+        return self.space_screen
+
+    def _drop_space_screen(self) -> None:
+        screen, self.space_screen = self.space_screen, None
+        if screen is None:
+            return
+        screen.stop()
+        self.controller.engine.frames.on_frame = None
+        self.stack.removeWidget(screen)
+        screen.deleteLater()
+
+    def _on_state(self, state: SessionState) -> None:
+        self._update_actions()
+        me = state.myself
+        invited = bool(me and me.invited and me.role is Role.LISTENER)
+        if invited and not self._was_invited and self.space_screen is not None:
+            self.show_invite()
+        if not invited and self.invite_prompt is not None and not self.invite_prompt.isVisible():
+            self.invite_prompt = None
+        self._was_invited = invited
+        ending = end_view(state)
+        if ending is not None and self.space_screen is not None:
+            self._close_invite()
+            self._drop_space_screen()
+            self.ended.show_end(ending, state.space.title if state.space else "")
+            self.stack.setCurrentWidget(self.ended)
+            self.setWindowTitle("Spaces")
+            self._update_actions()
+            self.screen_changed.emit("ended")
+        elif state.connection is Connection.LEFT and self.space_screen is not None:
+            self.go_home()
+
+    def show_invite(self) -> InvitePrompt:
+        state = self.controller.state
+        video = bool(state.space and state.space.video_enabled)
+        prompt = InvitePrompt(
+            self.theme,
+            self.preview_devices,
+            self.controller.devices,
+            space_title=state.space.title if state.space else "",
+            video=video,
+            parent=self,
+        )
+        prompt.accepted.connect(lambda: self.controller.answer_invite(True))
+        prompt.rejected.connect(lambda: self.controller.answer_invite(False))
+        self.invite_prompt = prompt
+        prompt.open()
+        return prompt
+
+    def _close_invite(self) -> None:
+        prompt, self.invite_prompt = self.invite_prompt, None
+        if prompt is not None and prompt.isVisible():
+            prompt.blockSignals(True)
+            prompt.done(0)
+
+    def request_leave(self) -> None:
+        if self.space_screen is None:
+            return
+        me = self.controller.state.myself
+        host = me is not None and me.role is Role.HOST
+        if host and not self.confirm(
+            self,
+            "Leave and end the Space?",
+            "You're the host: leaving ends the Space for everyone.",
+            "End Space",
+        ):
+            return
+        self.controller.leave()
+
+    def request_end(self) -> None:
+        if self.space_screen is None:
+            return
+        if self.confirm(
+            self,
+            "End this Space?",
+            "Everyone will be disconnected, and the Space can't be restarted.",
+            "End Space",
+        ):
+            self.controller.end_space()
+
+    def retry(self) -> None:
+        state = self.controller.state
+        link = state.space.share_link if state.space else self.controller.link
+        if not link:
+            return
+        self.controller.join(link, self.controller.name, self.controller.devices, self.settings.client_id)
+
+    # --- settings ---
+
+    def open_settings(self) -> SettingsDialog:
+        values = SettingsValues(self.settings.devices, self.settings.sensitivity, self.settings.theme)
+        dialog = SettingsDialog(
+            self.theme, self.directory, self.preview_devices, values, self.home.display_name, self
+        )
+        dialog.accepted.connect(lambda: self._settings_done(dialog))
+        dialog.finished.connect(lambda _: dialog.deleteLater())
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _settings_done(self, dialog: SettingsDialog) -> None:
+        self.settings_dialog = None
+        values = dialog.values()
+        self.settings.devices = values.devices
+        self.settings.sensitivity = values.sensitivity
+        self.controller.engine.director = director_settings(values.sensitivity)
+        if values.theme != self.settings.theme:
+            self.settings.theme = values.theme
+            if self.apply_theme is not None:
+                self.apply_theme()
+        self.settings.sync()
+
+    # --- closing ---
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window quits the app; the composition root shuts the engine down in order."""
+        self.settings.sync()
+        event.accept()
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()

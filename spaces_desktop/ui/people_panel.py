@@ -1,0 +1,225 @@
+"""The side panel: requests to speak, who is on stage, the listeners.
+
+Hosts and co-hosts get buttons on each row (accept/decline, invite, mute,
+promote/demote, make co-host, remove); everyone else sees the lists. A button
+is disabled while its action is pending; a refusal shows inline at the top of
+the panel with the backend's own message. GUI thread only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spaces_desktop.domain.state import SessionState
+from spaces_desktop.ui.space_model import (
+    ACTION_ICONS,
+    ACTION_LABELS,
+    Action,
+    PersonRow,
+    Section,
+    action_key,
+    people_sections,
+)
+from spaces_desktop.ui.theme import Theme
+
+AVATAR_COLOURS = ("#7856ff", "#1d9bf0", "#00ba7c", "#f91880", "#ff7a00", "#ffad1f", "#17bf63", "#794bc4")
+
+
+def avatar_pixmap(initials: str, key: str, size: int = 34) -> QPixmap:
+    colour = AVATAR_COLOURS[sum(key.encode()) % len(AVATAR_COLOURS)]
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(QRectF(0, 0, size, size))
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.4))
+    painter.setFont(font)
+    painter.setPen(QColor("#ffffff"))
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, initials or "?")
+    painter.end()
+    return pixmap
+
+
+class PersonRowWidget(QFrame):
+    action_requested = Signal(str, str)
+
+    def __init__(self, theme: Theme, row: PersonRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("personRow")
+        self.row = row
+        member = row.member
+        self.buttons: dict[Action, QToolButton] = {}
+        self.menu_actions: dict[Action, object] = {}
+        avatar = QLabel()
+        avatar.setPixmap(avatar_pixmap(member.initials, member.id))
+        avatar.setFixedSize(34, 34)
+        name = QLabel(member.display_name + ("  ✋" if member.hand_raised else ""))
+        name.setStyleSheet("font-weight: 600;")
+        name.setToolTip(member.display_name)
+        detail = QLabel(row.detail)
+        detail.setProperty("role", "muted")
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(name)
+        text.addWidget(detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 6, 6, 6)
+        layout.setSpacing(10)
+        layout.addWidget(avatar)
+        layout.addLayout(text, 1)
+        for action in row.actions:
+            button = QToolButton()
+            button.setObjectName("rowAction")
+            accept = action is Action.ACCEPT
+            button.setProperty("kind", "accept" if accept else "")
+            button.setIcon(theme.icon(ACTION_ICONS[action], "#ffffff" if accept else None, 18))
+            button.setIconSize(QSize(18, 18))
+            button.setToolTip(f"{ACTION_LABELS[action]}: {member.display_name}")
+            button.setAccessibleName(ACTION_LABELS[action])
+            button.clicked.connect(lambda _=False, a=action: self.action_requested.emit(a, member.id))
+            layout.addWidget(button)
+            self.buttons[action] = button
+        if row.menu:
+            more = QToolButton()
+            more.setObjectName("rowAction")
+            more.setText("⋯")
+            more.setToolTip(f"More for {member.display_name}")
+            more.setAccessibleName("More actions")
+            more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            more.setStyleSheet("QToolButton::menu-indicator { image: none; }")
+            menu = QMenu(more)
+            for action in row.menu:
+                entry = menu.addAction(theme.icon(ACTION_ICONS[action], None, 16), ACTION_LABELS[action])
+                entry.triggered.connect(lambda _=False, a=action: self.action_requested.emit(a, member.id))
+                self.menu_actions[action] = entry
+            more.setMenu(menu)
+            self.more = more
+            layout.addWidget(more)
+
+    def set_pending(self, pending: set[str]) -> None:
+        for action, button in self.buttons.items():
+            button.setEnabled(action_key(action, self.row.member.id) not in pending)
+        for action, entry in self.menu_actions.items():
+            entry.setEnabled(action_key(action, self.row.member.id) not in pending)  # type: ignore[attr-defined]
+
+
+class PeoplePanel(QFrame):
+    action_requested = Signal(str, str)
+    """(Action value, participant id)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self._theme = theme
+        self._sections: list[Section] = []
+        self._pending: set[str] = set()
+        self.rows: dict[str, PersonRowWidget] = {}
+
+        title = QLabel("People")
+        title.setProperty("role", "title")
+        self.error = QLabel()
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.error_close = QToolButton()
+        self.error_close.setObjectName("flat")
+        self.error_close.setIcon(theme.icon("close", theme.palette.muted, 14))
+        self.error_close.setToolTip("Dismiss")
+        self.error_close.hide()
+        self.error_close.clicked.connect(self.clear_error)
+
+        self._content = QWidget()
+        self._list = QVBoxLayout(self._content)
+        self._list.setContentsMargins(8, 0, 8, 8)
+        self._list.setSpacing(2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._content)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        error_row = QHBoxLayout()
+        error_row.addWidget(self.error, 1)
+        error_row.addWidget(self.error_close, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 14, 8, 0)
+        layout.setSpacing(8)
+        header = QHBoxLayout()
+        header.setContentsMargins(8, 0, 8, 0)
+        header.addWidget(title)
+        layout.addLayout(header)
+        error_box = QWidget()
+        error_box.setLayout(error_row)
+        error_row.setContentsMargins(8, 0, 8, 0)
+        layout.addWidget(error_box)
+        layout.addWidget(scroll, 1)
+        self.setMinimumWidth(300)
+        self.setMaximumWidth(380)
+
+    def set_state(self, state: SessionState) -> None:
+        sections = people_sections(state)
+        if sections == self._sections:
+            return
+        self._sections = sections
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        while self._list.count():
+            item = self._list.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.rows = {}
+        for section in self._sections:
+            if section.id == "requests" and not section.rows:
+                continue
+            heading = QLabel(section.title.upper())
+            heading.setProperty("role", "section")
+            heading.setContentsMargins(8, 12, 0, 4)
+            self._list.addWidget(heading)
+            if not section.rows:
+                empty = QLabel("Nobody yet" if section.id != "listeners" else "No listeners yet")
+                empty.setProperty("role", "muted")
+                empty.setContentsMargins(8, 0, 0, 4)
+                self._list.addWidget(empty)
+            for row in section.rows:
+                widget = PersonRowWidget(self._theme, row)
+                widget.action_requested.connect(self.action_requested)
+                widget.set_pending(self._pending)
+                self._list.addWidget(widget)
+                self.rows[f"{section.id}:{row.member.id}"] = widget
+        self._list.addStretch(1)
+
+    def row(self, section: str, participant_id: str) -> PersonRowWidget | None:
+        return self.rows.get(f"{section}:{participant_id}")
+
+    def set_pending(self, pending: set[str]) -> None:
+        self._pending = set(pending)
+        for widget in self.rows.values():
+            widget.set_pending(self._pending)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+        self.error_close.show()
+
+    def clear_error(self) -> None:
+        self.error.clear()
+        self.error.hide()
+        self.error_close.hide()

@@ -1,0 +1,224 @@
+"""The GUI's side of a session: current state, pending actions and refusals (GUI thread).
+
+Every command goes to the engine and returns at once; its future's outcome
+comes back through the GUI dispatcher. An action stays *pending* (its button
+disabled) until the engine answers; what changed shows up through the state
+the backend confirms, never optimistically. A refusal is reported with the
+error's own message through ``action_failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.state import SessionState
+from spaces_desktop.session.local_media import DeviceChoice
+from spaces_desktop.ui.bridge import GuiDispatcher, StateBridge
+from spaces_desktop.ui.engine_port import EnginePort, Future
+from spaces_desktop.ui.errors import describe
+from spaces_desktop.ui.space_model import Action, action_key
+
+log = logging.getLogger(__name__)
+
+ENTER = "enter"
+LEAVE = "leave"
+
+
+class SessionController(QObject):
+    state_changed = Signal(object)
+    """A new SessionState (GUI thread)."""
+    pending_changed = Signal()
+    action_failed = Signal(str, str)
+    """(action key, message a person understands)."""
+    action_done = Signal(str)
+    entered = Signal()
+    """Creating or joining a Space succeeded."""
+    enter_failed = Signal(str)
+    left = Signal()
+    notice = Signal(str)
+    """Something worth knowing that is not an error, e.g. "no sound output"."""
+
+    def __init__(
+        self,
+        engine: EnginePort,
+        dispatcher: GuiDispatcher,
+        bridge: StateBridge | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.dispatcher = dispatcher
+        self.bridge = bridge or StateBridge(self)
+        self.bridge.state_changed.connect(self._on_state)
+        engine.on_state = self.bridge.post
+        self.state = SessionState()
+        self.pending: set[str] = set()
+        self.devices = DeviceChoice()
+        self.link: str | None = None
+        self.name = ""
+        self._notices_seen = 0
+
+    # --- state ---
+
+    def _on_state(self, state: SessionState) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+        self._check_notices()
+
+    def _check_notices(self) -> None:
+        notices = list(self.engine.notices)
+        for text in notices[self._notices_seen :]:
+            self.notice.emit(text)
+        self._notices_seen = len(notices)
+
+    def is_pending(self, key: str) -> bool:
+        return key in self.pending
+
+    # --- running commands ---
+
+    def run(
+        self, key: str, start: Callable[[], Future[Any]], on_ok: Callable[[Any], None] | None = None
+    ) -> bool:
+        """Start a command unless the same one is still pending; False when it was."""
+        if key in self.pending:
+            return False
+        try:
+            future = start()
+        except Exception as exc:  # the engine refused before even starting
+            self.action_failed.emit(key, describe(exc))
+            return False
+        self.pending.add(key)
+        self.pending_changed.emit()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            self.pending.discard(key)
+            self.pending_changed.emit()
+            if error is not None:
+                log.info("%s refused: %r", key, error)
+                self.action_failed.emit(key, describe(error))
+                return
+            if on_ok is not None:
+                on_ok(result)
+            self.action_done.emit(key)
+
+        self.dispatcher.when_done(future, done)
+        return True
+
+    # --- entering and leaving ---
+
+    def create(
+        self,
+        server: str,
+        title: str,
+        name: str,
+        video: bool,
+        devices: DeviceChoice,
+        client_id: str | None,
+        *,
+        scheduled_for: datetime | None = None,
+    ) -> None:
+        self.devices, self.name, self.link = devices, name, None
+        if scheduled_for is None:
+            self._enter(lambda: self.engine.create_space(server, title, name, video, devices, client_id))
+            return
+        # Only engines that take a start time are offered scheduling (see engine_supports_schedule).
+        create: Any = self.engine.create_space
+        self._enter(
+            lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for)
+        )
+
+    def join(self, link: str, name: str, devices: DeviceChoice, client_id: str | None) -> None:
+        self.devices, self.name, self.link = devices, name, link
+        self._enter(lambda: self.engine.join(link, name, devices, client_id))
+
+    def _enter(self, start: Callable[[], Future[None]]) -> None:
+        if ENTER in self.pending:
+            return
+        self._notices_seen = len(self.engine.notices)
+        try:
+            future = start()
+        except Exception as exc:
+            self.enter_failed.emit(describe(exc))
+            return
+        self.pending.add(ENTER)
+        self.pending_changed.emit()
+
+        def done(_: Any, error: BaseException | None) -> None:
+            self.pending.discard(ENTER)
+            self.pending_changed.emit()
+            if error is not None:
+                self.enter_failed.emit(describe(error))
+                return
+            self.entered.emit()
+            self._check_notices()
+
+        self.dispatcher.when_done(future, done)
+
+    def leave(self) -> None:
+        self.run(LEAVE, self.engine.leave, lambda _: self.left.emit())
+
+    # --- my own controls ---
+
+    def toggle_mic(self) -> None:
+        me = self.state.myself
+        if me is not None and me.on_stage:
+            self.run("mic", lambda: self.engine.set_muted(not me.muted))
+
+    def toggle_camera(self, source: CameraSource = CameraSource.MAIN) -> None:
+        me = self.state.myself
+        if me is None or not self.state.can_use_camera:
+            return
+        on = me.second_camera_on if source is CameraSource.SECOND else me.camera_on
+        self.run(f"camera:{source}", lambda: self.engine.set_camera(source, not on))
+
+    def toggle_hand(self) -> None:
+        me = self.state.myself
+        if me is not None:
+            self.run("hand", lambda: self.engine.raise_hand(not me.hand_raised))
+
+    def toggle_request(self) -> None:
+        me = self.state.myself
+        if me is not None and me.role is Role.LISTENER:
+            self.run("request", lambda: self.engine.request_to_speak(not me.speak_requested))
+
+    def react(self, emoji: str) -> None:
+        self.run(f"react:{emoji}", lambda: self.engine.react(emoji))
+
+    def answer_invite(self, accept: bool) -> None:
+        self.run("invite_answer", lambda: self.engine.answer_invite(accept))
+
+    def pin(self, participant_id: str | None) -> None:
+        self.run("pin", lambda: self.engine.pin(participant_id))
+
+    def toggle_pin(self) -> None:
+        """Pin whoever is on the big tile, or unpin."""
+        if self.state.pinned:
+            self.pin(None)
+        elif self.state.stage:
+            self.pin(self.state.stage)
+
+    def end_space(self) -> None:
+        self.run("end", self.engine.end_space)
+
+    # --- moderation ---
+
+    def moderate(self, action: Action, participant_id: str) -> None:
+        engine = self.engine
+        calls: dict[Action, Callable[[], Future[Any]]] = {
+            Action.ACCEPT: lambda: engine.set_role(participant_id, Role.SPEAKER),
+            Action.PROMOTE: lambda: engine.set_role(participant_id, Role.SPEAKER),
+            Action.DECLINE: lambda: engine.decline_request(participant_id),
+            Action.INVITE: lambda: engine.invite(participant_id),
+            Action.DEMOTE: lambda: engine.set_role(participant_id, Role.LISTENER),
+            Action.MAKE_COHOST: lambda: engine.set_role(participant_id, Role.COHOST),
+            Action.REMOVE_COHOST: lambda: engine.set_role(participant_id, Role.SPEAKER),
+            Action.MUTE: lambda: engine.mute(participant_id),
+            Action.REMOVE: lambda: engine.remove(participant_id),
+        }
+        self.run(action_key(action, participant_id), calls[action])

@@ -1,0 +1,178 @@
+"""Settings: devices, how eagerly the stage follows speakers, theme, and the shortcuts.
+
+GUI thread only. Device previews run only while the Devices tab shows.
+Nothing is stored until Save; the caller reads the values and applies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spaces_desktop.ui import shortcuts
+from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices
+from spaces_desktop.ui.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
+from spaces_desktop.ui.theme import Theme, ThemeChoice
+from spaces_desktop.ui.widgets.device_pickers import DevicePickers
+
+THEME_LABELS = {ThemeChoice.SYSTEM: "Follow the system", ThemeChoice.DARK: "Dark", ThemeChoice.LIGHT: "Light"}
+
+
+@dataclass(frozen=True)
+class SettingsValues:
+    devices: DevicePrefs
+    sensitivity: Sensitivity
+    theme: ThemeChoice
+
+
+def _label(text: str, role: str | None = None) -> QLabel:
+    label = QLabel(text)
+    if role:
+        label.setProperty("role", role)
+    label.setWordWrap(True)
+    return label
+
+
+def _page() -> tuple[QWidget, QVBoxLayout]:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(18, 16, 18, 16)
+    layout.setSpacing(10)
+    return page, layout
+
+
+class SettingsDialog(QDialog):
+    def __init__(
+        self,
+        theme: Theme,
+        directory: DeviceDirectory,
+        devices: PreviewDevices,
+        values: SettingsValues,
+        display_name: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setModal(True)
+        self.tabs = QTabWidget()
+
+        devices_page, devices_layout = _page()
+        self.pickers = DevicePickers(theme, directory, devices, values.devices, display_name)
+        refresh = QPushButton("Look for devices again")
+        refresh.setProperty("kind", "ghost")
+        refresh.setIcon(theme.icon("refresh", theme.palette.accent, 16))
+        refresh.clicked.connect(directory.refresh)
+        devices_layout.addWidget(self.pickers)
+        devices_layout.addWidget(refresh, 0, Qt.AlignmentFlag.AlignLeft)
+        devices_layout.addWidget(
+            _label("Device changes apply from the next Space you start or join.", "muted")
+        )
+        devices_layout.addStretch(1)
+        self.tabs.addTab(devices_page, "Devices")
+
+        stage_page, stage_layout = _page()
+        stage_layout.addWidget(_label("Who gets the big tile", "title"))
+        stage_layout.addWidget(
+            _label(
+                "The stage enlarges whoever holds the floor. Choose how quickly it moves "
+                "to someone who starts talking.",
+                "muted",
+            )
+        )
+        self.sensitivity_buttons: dict[Sensitivity, QRadioButton] = {}
+        group = QButtonGroup(self)
+        for value in Sensitivity:
+            button = QRadioButton(SENSITIVITY_LABELS[value])
+            button.setChecked(value is values.sensitivity)
+            group.addButton(button)
+            stage_layout.addWidget(button)
+            self.sensitivity_buttons[value] = button
+        stage_layout.addWidget(_label("Pin someone (P, or from their tile) to keep them large.", "muted"))
+        stage_layout.addStretch(1)
+        self.tabs.addTab(stage_page, "Stage")
+
+        look_page, look_layout = _page()
+        look_layout.addWidget(_label("Theme", "title"))
+        self.theme_combo = QComboBox()
+        for choice in ThemeChoice:
+            self.theme_combo.addItem(THEME_LABELS[choice], choice)
+        self.theme_combo.setCurrentIndex(list(ThemeChoice).index(values.theme))
+        look_layout.addWidget(self.theme_combo)
+        look_layout.addStretch(1)
+        self.tabs.addTab(look_page, "Appearance")
+
+        keys_page, keys_layout = _page()
+        self.shortcut_table = QTableWidget(len(shortcuts.ALL), 2)
+        self.shortcut_table.setHorizontalHeaderLabels(["Action", "Keys"])
+        self.shortcut_table.verticalHeader().setVisible(False)
+        self.shortcut_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.shortcut_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.shortcut_table.setShowGrid(False)
+        header = self.shortcut_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for row, shortcut in enumerate(shortcuts.ALL):
+            self.shortcut_table.setItem(row, 0, QTableWidgetItem(shortcut.label))
+            self.shortcut_table.setItem(row, 1, QTableWidgetItem(shortcut.keys))
+        keys_layout.addWidget(self.shortcut_table)
+        self.tabs.addTab(keys_page, "Shortcuts")
+
+        save = QPushButton("Save")
+        save.setProperty("kind", "primary")
+        save.setDefault(True)
+        cancel = QPushButton("Cancel")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(save)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 18)
+        layout.setSpacing(14)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self.setMinimumSize(660, 560)
+
+        save.clicked.connect(self.accept)
+        cancel.clicked.connect(self.reject)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.finished.connect(lambda _: self.pickers.stop_previews())
+
+    def values(self) -> SettingsValues:
+        sensitivity = next(v for v, b in self.sensitivity_buttons.items() if b.isChecked())
+        return SettingsValues(
+            devices=self.pickers.prefs(),
+            sensitivity=sensitivity,
+            theme=ThemeChoice(self.theme_combo.currentData()),
+        )
+
+    def _tab_changed(self, index: int) -> None:
+        if index == 0 and self.isVisible():
+            self.pickers.start_previews()
+        else:
+            self.pickers.stop_previews()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._tab_changed(self.tabs.currentIndex())
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self.pickers.stop_previews()
+        super().hideEvent(event)

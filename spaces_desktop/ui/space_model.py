@@ -1,0 +1,230 @@
+"""What the Space screen shows and allows, computed from a SessionState (no widgets).
+
+Everything here is pure: the same state always gives the same controls and
+rows, so the rules are tested without Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from spaces_desktop.domain import Role, is_moderator, outranks
+from spaces_desktop.domain.state import Connection, Member, SessionState
+
+ROLE_NAMES = {Role.HOST: "Host", Role.COHOST: "Co-host", Role.SPEAKER: "Speaker", Role.LISTENER: "Listener"}
+
+
+@dataclass(frozen=True)
+class Controls:
+    """Which control-bar buttons show and in which position."""
+
+    mic: bool = False
+    muted: bool = False
+    camera: bool = False
+    camera_on: bool = False
+    second_camera: bool = False
+    second_camera_on: bool = False
+    hand: bool = False
+    hand_raised: bool = False
+    request: bool = False
+    requested: bool = False
+    react: bool = False
+    end: bool = False
+    leave: bool = True
+
+
+def controls_for(state: SessionState, has_second_camera: bool) -> Controls:
+    me = state.myself
+    if me is None:
+        return Controls(leave=state.connection is not Connection.IDLE)
+    live = state.connection in (Connection.LIVE, Connection.RECONNECTING, Connection.CONNECTING)
+    return Controls(
+        mic=me.on_stage,
+        muted=me.muted,
+        camera=state.can_use_camera,
+        camera_on=me.camera_on,
+        second_camera=state.can_use_camera and has_second_camera,
+        second_camera_on=me.second_camera_on,
+        hand=me.on_stage and me.role is not Role.HOST,
+        hand_raised=me.hand_raised,
+        request=me.role is Role.LISTENER,
+        requested=me.speak_requested,
+        react=live,
+        end=me.role is Role.HOST,
+    )
+
+
+class Action(StrEnum):
+    """What a host or co-host can do to someone, as the side panel offers it."""
+
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    INVITE = "invite"
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+    MAKE_COHOST = "make_cohost"
+    REMOVE_COHOST = "remove_cohost"
+    MUTE = "mute"
+    REMOVE = "remove"
+
+
+ACTION_LABELS = {
+    Action.ACCEPT: "Bring on stage",
+    Action.DECLINE: "Decline request",
+    Action.INVITE: "Invite to speak",
+    Action.PROMOTE: "Make speaker",
+    Action.DEMOTE: "Move to listeners",
+    Action.MAKE_COHOST: "Make co-host",
+    Action.REMOVE_COHOST: "Remove as co-host",
+    Action.MUTE: "Mute",
+    Action.REMOVE: "Remove from Space",
+}
+
+ACTION_ICONS = {
+    Action.ACCEPT: "check",
+    Action.DECLINE: "close",
+    Action.INVITE: "invite",
+    Action.PROMOTE: "promote",
+    Action.DEMOTE: "demote",
+    Action.MAKE_COHOST: "star",
+    Action.REMOVE_COHOST: "demote",
+    Action.MUTE: "volume-off",
+    Action.REMOVE: "remove-user",
+}
+
+
+def action_key(action: Action, participant_id: str) -> str:
+    """The pending/error key of one action on one person."""
+    return f"{action}:{participant_id}"
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    member: Member
+    detail: str
+    is_me: bool
+    actions: tuple[Action, ...] = ()
+    """Quick actions shown as buttons (the rest go in the row's menu)."""
+    menu: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    rows: tuple[PersonRow, ...]
+
+
+def _detail(member: Member, state: SessionState) -> str:
+    bits = []
+    if member.on_stage:
+        bits.append(ROLE_NAMES[member.role])
+        if member.muted:
+            bits.append("muted")
+        if member.camera_on:
+            bits.append("camera on")
+        if member.hand_raised:
+            bits.append("hand raised")
+    else:
+        if member.speak_requested:
+            bits.append("asked to speak")
+        if member.invited:
+            bits.append("invited to speak")
+        if not bits:
+            bits.append("Listener")
+    if member.id == state.me:
+        bits.insert(0, "You")
+    return " · ".join(bits)
+
+
+def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """(buttons, menu) the current user may use on ``member``; empty for non-moderators."""
+    me = state.myself
+    if me is None or member.id == me.id or not is_moderator(me.role) or not outranks(me.role, member.role):
+        return (), ()
+    if member.role is Role.LISTENER:
+        if member.speak_requested:
+            return (Action.ACCEPT, Action.DECLINE), (Action.REMOVE,)
+        buttons = () if member.invited else (Action.INVITE,)
+        return buttons, (Action.PROMOTE, Action.REMOVE)
+    menu: list[Action] = []
+    if member.role is Role.SPEAKER:
+        if me.role is Role.HOST:
+            menu.append(Action.MAKE_COHOST)
+        menu.append(Action.DEMOTE)
+    elif member.role is Role.COHOST:
+        menu += [Action.REMOVE_COHOST, Action.DEMOTE]
+    menu.append(Action.REMOVE)
+    buttons = () if member.muted else (Action.MUTE,)
+    return buttons, tuple(menu)
+
+
+def people_sections(state: SessionState) -> list[Section]:
+    """Requests (moderators only), who is on stage, and the listeners."""
+    me = state.myself
+    moderator = me is not None and is_moderator(me.role)
+
+    def row(member: Member) -> PersonRow:
+        buttons, menu = actions_for(state, member)
+        return PersonRow(member, _detail(member, state), member.id == state.me, buttons, menu)
+
+    sections = []
+    if moderator:
+        requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
+        sections.append(Section("requests", f"Requests to speak · {len(requests)}", requests))
+    stage = tuple(row(m) for m in state.speakers)
+    sections.append(Section("stage", f"On stage · {len(stage)}", stage))
+    listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
+    sections.append(Section("listeners", f"Listeners · {len(state.listeners)}", listeners))
+    return sections
+
+
+def listener_count_text(state: SessionState) -> str:
+    n = len(state.listeners)
+    return f"{n} listening" if n != 1 else "1 listening"
+
+
+@dataclass(frozen=True)
+class BannerView:
+    visible: bool
+    tone: str = "info"
+    text: str = ""
+    busy: bool = False
+    retry: bool = False
+
+
+def banner_for(state: SessionState) -> BannerView:
+    c = state.connection
+    if c is Connection.CONNECTING:
+        return BannerView(True, "info", state.reason or "Connecting to the Space…", busy=True)
+    if c is Connection.RECONNECTING:
+        return BannerView(True, "warning", state.reason or "Reconnecting…", busy=True)
+    if c is Connection.FAILED:
+        return BannerView(
+            True, "error", state.reason or "The connection to the Space was lost.", busy=False, retry=True
+        )
+    return BannerView(False)
+
+
+@dataclass(frozen=True)
+class EndView:
+    title: str
+    detail: str
+    icon: str
+
+
+def end_view(state: SessionState) -> EndView | None:
+    """The "it's over" screen for an ended Space or a removal; None while still in."""
+    me = state.myself
+    if state.connection is Connection.ENDED:
+        if me is not None and me.role is Role.HOST:
+            return EndView("You ended the Space", "Thanks for hosting. Everyone has been let go.", "end")
+        return EndView("This Space has ended", state.reason or "The host ended the Space.", "end")
+    if state.connection is Connection.REMOVED:
+        return EndView(
+            "You were removed from this Space",
+            state.reason or "The host removed you; you can't rejoin this Space.",
+            "remove-user",
+        )
+    return None

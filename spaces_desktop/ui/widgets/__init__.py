@@ -1,0 +1,1 @@
+"""Small reusable widgets: the switch, the level meter, the camera preview."""
