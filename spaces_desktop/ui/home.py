@@ -25,6 +25,7 @@ from spaces_desktop.signaling.errors import InvalidLink
 from spaces_desktop.signaling.links import check_base_url, parse_link
 from spaces_desktop.ui.settings import RecentSpace, ServerMode
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 
 
 def _label(text: str, role: str | None = None) -> QLabel:
@@ -92,6 +93,10 @@ class HomeScreen(QWidget):
         self.error = _label("", "error")
         self.error.setWordWrap(True)
         self.error.hide()
+        self.host_problem = _label("", "note")
+        self.host_problem.setWordWrap(True)
+        self.host_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.host_problem.hide()
 
         left, left_layout = _card()
         left_layout.addWidget(_label("YOUR NAME", "section"))
@@ -99,6 +104,7 @@ class HomeScreen(QWidget):
         left_layout.addSpacing(8)
         left_layout.addWidget(_label("HOST", "section"))
         left_layout.addWidget(self.start_button)
+        left_layout.addWidget(self.host_problem)
         left_layout.addSpacing(8)
         left_layout.addWidget(_label("JOIN", "section"))
         join_row = QHBoxLayout()
@@ -120,7 +126,7 @@ class HomeScreen(QWidget):
         recent_title.addWidget(_label("RECENT SPACES", "section"))
         recent_layout.addLayout(recent_title)
         recent_layout.addWidget(self.recent, 1)
-        recent_layout.addWidget(self.recent_empty)
+        recent_layout.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
 
         self.embedded_radio = QRadioButton("Built-in server on this computer")
         self.url_radio = QRadioButton("A Spaces server:")
@@ -130,9 +136,8 @@ class HomeScreen(QWidget):
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText("https://spaces.example.com")
         self.server_edit.setAccessibleName("Server address")
-        self.server_status = _label("", "muted")
-        self.server_status.setWordWrap(True)
-        self.server_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.server_status = ElidedLabel("")
+        self.server_status.setProperty("role", "muted")
         server_card, server_layout = _card()
         server_layout.addWidget(_label("SERVER", "section"))
         server_layout.addWidget(self.embedded_radio)
@@ -251,7 +256,13 @@ class HomeScreen(QWidget):
         self.server_changed.emit(ServerMode.URL.value, url)
 
     def set_server_status(self, text: str, *, ready: bool, error: bool = False) -> None:
+        """A short status in the server card; a problem that stops hosting also shows, in full, by Start."""
         self._server_ready = ready
+        self.host_problem.setText(text)
+        self.host_problem.setVisible(error)
+        self.server_status.setToolTip(text)
+        if error and len(text) > 60:
+            text = "Not available: see “Host” for why."
         self.server_status.setText(text)
         self.server_status.setProperty("role", "error" if error else "muted")
         self.server_status.style().unpolish(self.server_status)

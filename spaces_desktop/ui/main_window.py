@@ -211,12 +211,12 @@ class MainWindow(QMainWindow):
         if self.settings.server_mode is ServerMode.URL:
             url = self.settings.server_url
             self.home.set_server_status(
-                f"Spaces you start are hosted on {url}." if url else "Enter the server's address.",
+                f"Spaces you start are hosted on {url}" if url else "Enter the server's address.",
                 ready=bool(url),
                 error=not url,
             )
         elif self.embedded_url:
-            self.home.set_server_status(f"Built-in server ready at {self.embedded_url}.", ready=True)
+            self.home.set_server_status(f"Ready at {self.embedded_url}", ready=True)
         elif self.embedded_error:
             self.home.set_server_status(self.embedded_error, ready=False, error=True)
         else:

@@ -32,6 +32,7 @@ from spaces_desktop.ui.space_model import (
     people_sections,
 )
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 
 AVATAR_COLOURS = ("#7856ff", "#1d9bf0", "#00ba7c", "#f91880", "#ff7a00", "#ffad1f", "#17bf63", "#794bc4")
 
@@ -69,11 +70,12 @@ class PersonRowWidget(QFrame):
         avatar = QLabel()
         avatar.setPixmap(avatar_pixmap(member.initials, member.id))
         avatar.setFixedSize(34, 34)
-        name = QLabel(member.display_name + ("  ✋" if member.hand_raised else ""))
+        name = ElidedLabel(member.display_name + ("  ✋" if member.hand_raised else ""))
         name.setStyleSheet("font-weight: 600;")
         name.setToolTip(member.display_name)
-        detail = QLabel(row.detail)
+        detail = ElidedLabel(row.detail)
         detail.setProperty("role", "muted")
+        detail.setToolTip(row.detail)
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(name)
@@ -145,6 +147,8 @@ class PeoplePanel(QFrame):
         self.error_close.clicked.connect(self.clear_error)
 
         self._content = QWidget()
+        self._content.setObjectName("peopleList")
+        self._content.setStyleSheet("QWidget#peopleList { background: transparent; }")
         self._list = QVBoxLayout(self._content)
         self._list.setContentsMargins(8, 0, 8, 8)
         self._list.setSpacing(2)
@@ -152,6 +156,8 @@ class PeoplePanel(QFrame):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self._content)
+        scroll.setStyleSheet("QScrollArea { background: transparent; }")
+        scroll.viewport().setAutoFillBackground(False)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
         error_row = QHBoxLayout()
@@ -169,7 +175,7 @@ class PeoplePanel(QFrame):
         error_row.setContentsMargins(8, 0, 8, 0)
         layout.addWidget(error_box)
         layout.addWidget(scroll, 1)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(320)
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:

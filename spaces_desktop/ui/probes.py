@@ -7,13 +7,13 @@ arrived (``read`` never blocks) and reports the loudest as ``level`` in dBFS.
 from __future__ import annotations
 
 import logging
-import threading
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.media.levels import level_dbov
 from spaces_desktop.ui.errors import describe
+from spaces_desktop.ui.opener import BackgroundOpener
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class MicLevelProbe(QObject):
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
         self._opened.connect(self._on_opened)
+        self._opener = BackgroundOpener("mic-probe")
 
     @property
     def microphone(self) -> MicrophoneSource | None:
@@ -48,32 +49,20 @@ class MicLevelProbe(QObject):
         generation = self._generation
         self._mic = mic
 
-        def open_mic() -> None:  # worker thread
-            error: BaseException | None = None
-            try:
-                mic.start()
-            except Exception as exc:  # PortAudio failures arrive as several types
-                error = exc
-            self._opened.emit((generation, mic), error)
-
-        threading.Thread(target=open_mic, name="mic-probe-open", daemon=True).start()
+        self._opener.open(mic, lambda error: self._opened.emit((generation, mic), error))
 
     def stop(self) -> None:
         self._generation += 1
         mic, self._mic = self._mic, None
         self._timer.stop()
         if mic is not None:
-            try:
-                mic.stop()
-            except Exception:
-                log.exception("stopping the microphone probe failed")
+            self._opener.close(mic)
         self.level.emit(SILENCE_DB)
 
     def _on_opened(self, tagged: tuple[int, MicrophoneSource], error: BaseException | None) -> None:
-        generation, mic = tagged
+        generation, _ = tagged
         if generation != self._generation:
-            mic.stop()
-            return
+            return  # stopped meanwhile; the opener released it
         if error is not None:
             self._mic = None
             self.failed.emit(describe(error))

@@ -237,7 +237,9 @@ def catalog_with_devices() -> DeviceCatalog:
     return DeviceCatalog(
         cameras=(DeviceInfo("camera", "/dev/video0", "Integrated Webcam", 0, "/dev/video0", True),),
         audio=AudioCatalog(
-            microphones=(DeviceInfo("microphone", "in:ALSA:Built-in", "Built-in Microphone", 3, is_default=True),),
+            microphones=(
+                DeviceInfo("microphone", "in:ALSA:Built-in", "Built-in Microphone", 3, is_default=True),
+            ),
         ),
     )
 

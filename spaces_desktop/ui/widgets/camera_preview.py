@@ -9,7 +9,6 @@ so its light goes off. The camera's own capture thread never touches the widget.
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
@@ -17,8 +16,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QWidget
 
 from spaces_desktop.devices.camera import CameraSource as CameraDevice
-from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.ui.errors import describe
+from spaces_desktop.ui.opener import BackgroundOpener
 from spaces_desktop.ui.theme import Palette
 
 log = logging.getLogger(__name__)
@@ -47,6 +46,7 @@ class CameraPreview(QFrame):
         self._timer.setInterval(1000 // PREVIEW_FPS)
         self._timer.timeout.connect(self._poll)
         self._opened.connect(self._on_opened)
+        self._opener = BackgroundOpener("camera-preview")
         self.setMinimumSize(192, 108)
 
     def sizeHint(self) -> QSize:
@@ -80,19 +80,7 @@ class CameraPreview(QFrame):
         self._camera = camera
         self._message = "Starting camera…"
         self.update()
-
-        def open_camera() -> None:  # worker thread
-            error: BaseException | None = None
-            try:
-                camera.start()
-            except DeviceError as exc:
-                error = exc
-            except Exception as exc:  # an unknown backend failure still ends in a message
-                log.exception("camera preview failed to start")
-                error = exc
-            self._opened.emit((generation, camera), error)
-
-        threading.Thread(target=open_camera, name="camera-preview-open", daemon=True).start()
+        self._opener.open(camera, lambda error: self._opened.emit((generation, camera), error))
 
     def stop(self, message: str = "Camera off") -> None:
         """Release the camera now (GUI thread)."""
@@ -100,7 +88,7 @@ class CameraPreview(QFrame):
         camera, self._camera = self._camera, None
         self._timer.stop()
         if camera is not None:
-            camera.stop()
+            self._opener.close(camera)
         self._image = None
         self._frame = None
         self._last_index = -1
@@ -108,14 +96,11 @@ class CameraPreview(QFrame):
         self.update()
 
     def _on_opened(self, tagged: tuple[int, CameraDevice], error: BaseException | None) -> None:
-        generation, camera = tagged
+        generation, _ = tagged
         if generation != self._generation:
-            # Stopped or replaced while opening: let go of it at once.
-            camera.stop()
-            return
+            return  # stopped or replaced meanwhile; the opener released it
         if error is not None:
             self._camera = None
-            camera.stop()
             self._message = describe(error)
             self.failed.emit(self._message)
             self.update()
