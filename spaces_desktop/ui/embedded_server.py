@@ -15,7 +15,7 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from spaces_desktop.errors import ConfigError
 
@@ -40,6 +40,12 @@ class ServerPort(Protocol):
     def stop(self, timeout: float = 8.0) -> None: ...
 
 
+def _find_janus() -> str:
+    from spaces_desktop.server.janus_process import find_janus
+
+    return find_janus(None)
+
+
 class _ErrorTap(logging.Handler):
     """Keeps the last error the backend logged while starting, to tell the person why."""
 
@@ -52,11 +58,15 @@ class _ErrorTap(logging.Handler):
 
 
 class EmbeddedServer:
-    def __init__(self, data_dir: Path, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, data_dir: Path, host: str = "127.0.0.1", check_janus: Callable[[], object] | None = None
+    ) -> None:
+        """``check_janus`` raises ConfigError when Janus is missing (default: look for the executable)."""
         self.data_dir = data_dir
+        self._check_janus = check_janus or _find_janus
         self.host = host
         self.url: str | None = None
-        self._server: object | None = None
+        self._server: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -70,9 +80,7 @@ class EmbeddedServer:
 
     def _run(self, on_ready: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
         try:
-            from spaces_desktop.server.janus_process import find_janus
-
-            find_janus(None)
+            self._check_janus()
         except ConfigError:
             on_failed(JANUS_MISSING)
             return
@@ -132,7 +140,7 @@ class EmbeddedServer:
         self._stopping.set()
         server = self._server
         if server is not None:
-            server.should_exit = True  # type: ignore[attr-defined]
+            server.should_exit = True
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
