@@ -53,7 +53,7 @@ class ControlButton(QWidget):
         self.set_look(icon, caption)
 
     def set_look(self, icon: str, caption: str, *, off: bool = False, tooltip: str | None = None) -> None:
-        colour = self._theme.palette.danger if off else None
+        colour = self._theme.palette.off_icon if off else None
         self.button.setIcon(self._theme.icon(icon, colour))
         self.button.setProperty("off", "true" if off else "false")
         self.button.style().unpolish(self.button)

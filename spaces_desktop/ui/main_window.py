@@ -345,6 +345,8 @@ class MainWindow(QMainWindow):
         self.screen_changed.emit("home")
 
     def open_setup(self) -> SetupDialog | None:
+        if self.space_screen is not None:
+            return None  # one Space at a time
         name = self.home.display_name
         if not name:
             self.home.show_error("Enter your name first: it's what others see.")
@@ -388,7 +390,9 @@ class MainWindow(QMainWindow):
             scheduled_for=setup.scheduled_for,
         )
 
-    def open_join(self, link: str) -> JoinDialog:
+    def open_join(self, link: str) -> JoinDialog | None:
+        if self.space_screen is not None:
+            return None  # one Space at a time
         dialog = JoinDialog(
             self.theme, link or self.home.link_edit.text().strip(), self.home.display_name, self
         )

@@ -54,6 +54,7 @@ class Palette:
     success: str
     warning: str
     off_bg: str
+    off_icon: str
     off_border: str
     note_bg: str
     note_border: str
@@ -84,7 +85,8 @@ DARK = Palette(
     danger_hover="#dc1e29",
     success="#00ba7c",
     warning="#ffad1f",
-    off_bg="#3a1d22",
+    off_bg="#4a1a20",
+    off_icon="#ff6b74",
     off_border="#6b2a33",
     note_bg="#2a2414",
     note_border="#5c4a1c",
@@ -116,6 +118,7 @@ LIGHT = Palette(
     success="#00a36c",
     warning="#b26a00",
     off_bg="#fde3e5",
+    off_icon="#d3202b",
     off_border="#f3a7ad",
     note_bg="#fff6e0",
     note_border="#f0d48a",

@@ -21,7 +21,7 @@ from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.embedded_server import JANUS_MISSING
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings, ServerMode
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.theme import Theme, ThemeChoice
 from tests.gui.conftest import (
     HOST_ID,
     CountingDevices,
@@ -442,3 +442,27 @@ def test_app_quits_on_close(qtbot: QtBot, make_window: Callable[..., MainWindow]
     assert app is not None
     app.aboutToQuit.connect(lambda: quit_called.append(True))
     window.close()
+
+
+def test_light_theme(
+    qtbot: QtBot,
+    qapp: QApplication,
+    make_window: Callable[..., MainWindow],
+    engine: FakeEngine,
+    theme: Theme,
+    shot,
+) -> None:
+    theme.apply(qapp, ThemeChoice.LIGHT)
+    try:
+        window = make_window()
+        shot(window, "home-light")
+        go_live(qtbot, window, engine)
+        engine.push(busy_room(HOST_ID))
+        screen = window.space_screen
+        assert screen is not None
+        qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
+        shot(window, "space-host-light")
+        dialog = window.open_setup()
+        assert dialog is None  # already in a Space: the window refuses a second one
+    finally:
+        theme.apply(qapp, ThemeChoice.DARK)
