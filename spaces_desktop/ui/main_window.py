@@ -134,19 +134,13 @@ class MainWindow(QMainWindow):
         self._was_invited = False
 
         self.stack = QStackedWidget()
-        self.home = HomeScreen(theme)
+        self.home = self._make_home()
         self.ended = EndedScreen(theme)
         self.stack.addWidget(self.home)
         self.stack.addWidget(self.ended)
         self.setCentralWidget(self.stack)
         self._build_menus()
 
-        self.home.set_display_name(settings.display_name)
-        self.home.set_recent(settings.recent)
-        self.home.start_requested.connect(self.open_setup)
-        self.home.join_requested.connect(self.open_join)
-        self.home.name_changed.connect(self._name_changed)
-        self.home.server_changed.connect(self._server_changed)
         self.ended.home_requested.connect(self.go_home)
         c = self.controller
         c.state_changed.connect(self._on_state)
@@ -160,6 +154,37 @@ class MainWindow(QMainWindow):
         self.directory.refresh()
         self.resize(1180, 760)
         self.go_home()
+
+    def _make_home(self) -> HomeScreen:
+        home = HomeScreen(self.theme)
+        home.set_display_name(self.settings.display_name)
+        home.set_recent(self.settings.recent)
+        home.start_requested.connect(self.open_setup)
+        home.join_requested.connect(self.open_join)
+        home.name_changed.connect(self._name_changed)
+        home.server_changed.connect(self._server_changed)
+        return home
+
+    def _restyle(self) -> None:
+        """After a theme change: screens drawn with the old colours are built again."""
+        old_home, link = self.home, self.home.link_edit.text()
+        showing_home = self.stack.currentWidget() is old_home
+        self.home = self._make_home()
+        self.home.set_link(link)
+        self.stack.insertWidget(0, self.home)
+        self.stack.removeWidget(old_home)
+        old_home.deleteLater()
+        self._init_server()
+        if showing_home:
+            self.stack.setCurrentWidget(self.home)
+        old_ended = self.ended
+        self.ended = EndedScreen(self.theme)
+        self.ended.home_requested.connect(self.go_home)
+        self.stack.insertWidget(1, self.ended)
+        if self.stack.currentWidget() is old_ended:
+            self.go_home()
+        self.stack.removeWidget(old_ended)
+        old_ended.deleteLater()
 
     # --- server ---
 
@@ -561,6 +586,7 @@ class MainWindow(QMainWindow):
             self.settings.theme = values.theme
             if self.apply_theme is not None:
                 self.apply_theme()
+                self._restyle()
         self.settings.sync()
 
     # --- closing ---

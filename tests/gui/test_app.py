@@ -408,7 +408,13 @@ def test_settings_apply_sensitivity_and_theme(
 
     dialog.sensitivity_buttons[Sensitivity.QUICK].setChecked(True)
     dialog.theme_combo.setCurrentIndex(2)
+    old_home = window.home
+    window.home.set_link("spaces://127.0.0.1:8470/s/keep")
     dialog.accept()
+    assert window.home is not old_home  # redrawn in the new colours
+    assert window.stack.currentWidget() is window.home
+    assert window.home.link_edit.text() == "spaces://127.0.0.1:8470/s/keep"
+    assert window.home.start_button.isEnabled()
     assert app_settings.sensitivity is Sensitivity.QUICK
     assert engine.director is not None and engine.director.onset_s == pytest.approx(0.1)
     assert applied == [True]
