@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
     serve.add_argument("-v", "--verbose", action="store_true")
 
+    from spaces_desktop.bench.cli import add_arguments as add_bench_arguments
+
+    bench = commands.add_parser("bench", help="run a benchmark in a private network namespace; prints JSON")
+    add_bench_arguments(bench)
+    bench.add_argument("-v", "--verbose", action="store_true")
+
     bot = commands.add_parser("bot", help="a headless participant for demos, tests and load")
     bot.add_argument(
         "--server", default=None, help="backend URL when creating (default http://127.0.0.1:8470)"
@@ -95,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _default_to_gui(argv: Sequence[str]) -> list[str]:
     """`spaces-desktop LINK` means `spaces-desktop gui LINK`."""
     args = list(argv)
-    if args and not args[0].startswith("-") and args[0] not in ("gui", "serve", "bot"):
+    if args and not args[0].startswith("-") and args[0] not in ("gui", "serve", "bot", "bench", "demo"):
         return ["gui", *args]
     return args
 
@@ -119,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "bot":
             return _bot(args)
+        if args.command == "bench":
+            from spaces_desktop.bench.cli import run as run_bench
+
+            return run_bench(args)
     except ConfigError as exc:
         print(f"spaces-desktop: {exc.message}", file=sys.stderr)
         return 2

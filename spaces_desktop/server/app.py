@@ -7,7 +7,6 @@ server is away); request bodies are capped before they are read in full.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -295,13 +294,6 @@ class _InvalidHeader(DomainError):
         super().__init__(message)
 
 
-def _frame(event: EventRow) -> bytes:
-    payload = json.dumps(
-        {"id": event.id, "type": event.type, "data": event.data, "at": event.at.isoformat()}, default=str
-    )
-    return f"id: {event.id}\nevent: {event.type}\ndata: {payload}\n\n".encode()
-
-
 async def _event_stream(
     service: SpacesService, request: Request, me: ParticipantRow, after: int
 ) -> AsyncIterator[bytes]:
@@ -311,7 +303,7 @@ async def _event_stream(
         yield b"retry: 1000\n\n"
         last = after
         for event in service.store.events_after(me.space_id, after, me.id):
-            yield _frame(event)
+            yield event.sse
             last = event.id
             if event.type in FINAL_EVENTS:
                 return
@@ -326,11 +318,11 @@ async def _event_stream(
             if live is None:
                 # Closed (removed, left, ended): flush what is left in the log for this viewer.
                 for late in service.store.events_after(me.space_id, last, me.id):
-                    yield _frame(late)
+                    yield late.sse
                 return
             if live.id <= last:
                 continue
-            yield _frame(live)
+            yield live.sse
             last = live.id
             if live.type in FINAL_EVENTS:
                 return

@@ -75,8 +75,14 @@ class SpacesService:
             share_link=f"{self.public_url}/s/{space.id}",
         )
 
-    def participant_view(self, p: ParticipantRow) -> ParticipantView:
-        publishing = self.media is not None and any(s.feed == p.seq for s in self.media.streams(p.space_id))
+    def _publishing_feeds(self, space_id: str) -> set[int]:
+        return {s.feed for s in self.media.streams(space_id)} if self.media is not None else set()
+
+    def participant_view(
+        self, p: ParticipantRow, publishing_feeds: set[int] | None = None
+    ) -> ParticipantView:
+        feeds = publishing_feeds if publishing_feeds is not None else self._publishing_feeds(p.space_id)
+        publishing = p.seq in feeds
         return ParticipantView(
             id=p.id,
             display_name=p.display_name,
@@ -107,9 +113,10 @@ class SpacesService:
 
     def snapshot(self, caller: ParticipantRow) -> Snapshot:
         space = self._space(caller.space_id)
+        feeds = self._publishing_feeds(space.id)
         return Snapshot(
             space=self.space_view(space),
-            participants=[self.participant_view(p) for p in self.store.active_participants(space.id)],
+            participants=[self.participant_view(p, feeds) for p in self.store.active_participants(space.id)],
             streams=self.stream_views(space.id),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,14 @@ class EventRow:
     type: str
     data: dict[str, Any]
     at: datetime
+
+    @cached_property
+    def sse(self) -> bytes:
+        """The event as one server-sent-events message, encoded once for every listener."""
+        payload = json.dumps(
+            {"id": self.id, "type": self.type, "data": self.data, "at": self.at.isoformat()}, default=str
+        )
+        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
 
 
 _PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "camera_on", "second_camera_on")

@@ -1,0 +1,72 @@
+"""`spaces-desktop bench NAME`: runs one benchmark in its own network namespace and prints JSON.
+
+The last line of output is always one JSON object (an `error` key when it failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from spaces_desktop.bench import environment
+
+NAMES = ("latency", "join", "speaker", "render", "fanout")
+DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=NAMES)
+    parser.add_argument("--json", action="store_true", help="print only the JSON result")
+    parser.add_argument("--resolution", default="1280x720", help="latency: camera size (default 1280x720)")
+    parser.add_argument("--seconds", type=float, default=None, help="measuring time (latency 10, render 60)")
+    parser.add_argument("--runs", type=int, default=10, help="join: how many joins (default 10)")
+    parser.add_argument(
+        "--conversation", type=Path, default=DEFAULT_CONVERSATION, help="speaker: WAVs + truth.json"
+    )
+    parser.add_argument("--listeners", type=int, default=2000, help="fanout: listeners (default 2000)")
+    parser.add_argument("--events", type=int, default=100, help="fanout: events the host emits (default 100)")
+
+
+def run(args: argparse.Namespace) -> int:
+    environment.enter_namespace()
+    if not args.json:
+        logging.basicConfig(level=logging.WARNING)
+    try:
+        result = _run(args)
+    except Exception as exc:  # the benchmark failed: say so on the JSON line
+        result = {"name": args.name, "error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(result), flush=True)
+        return 1
+    print(json.dumps({"name": args.name, **result}), flush=True)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.name == "fanout":
+        from spaces_desktop.bench.fanout import raise_file_limit, run_fanout
+
+        raise_file_limit(args.listeners * 2 + 512)
+        with environment.backend() as url:
+            return asyncio.run(run_fanout(url, args.listeners, args.events))
+    if args.name == "latency":
+        from spaces_desktop.bench.latency import run_latency
+
+        width, height = (int(v) for v in args.resolution.lower().split("x", 1))
+        with environment.backend() as url:
+            return asyncio.run(run_latency(url, width, height, args.seconds or 10.0))
+    if args.name == "speaker":
+        from spaces_desktop.bench.conversation import run_conversation
+
+        if not (args.conversation / "truth.json").is_file():
+            raise FileNotFoundError(f"no conversation (WAVs + truth.json) at {args.conversation}")
+        with environment.backend() as url:
+            result = asyncio.run(run_conversation(url, args.conversation))
+        return {k: v for k, v in result.summary().items() if k != "latencies_ms"}
+    raise NotImplementedError(f"the {args.name} benchmark needs the desktop app's stage; see the README")
+
+
+__all__ = ["add_arguments", "run"]

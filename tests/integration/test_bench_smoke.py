@@ -1,0 +1,59 @@
+"""Every benchmark in a tiny configuration, so none of them rots."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.test_active_speaker import CONVERSATION
+
+
+def bench(*args: str, timeout: float = 180) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "spaces_desktop", "bench", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert lines, done.stderr[-3000:]
+    result = dict(json.loads(lines[-1]))
+    assert done.returncode == 0 and "error" not in result, (result, done.stderr[-3000:])
+    return result
+
+
+def test_latency_bench() -> None:
+    result = bench("latency", "--resolution", "320x180", "--seconds", "2")
+    assert set(result) >= {"resolution", "fps", "p50_ms", "p95_ms", "frames", "baseline_p50_ms"}
+    assert result["frames"] > 20 and result["p50_ms"] > 0
+
+
+def test_fanout_bench() -> None:
+    result = bench("fanout", "--listeners", "20", "--events", "5")
+    assert result["listeners"] == 20 and result["delivered"] == 100
+    assert set(result) >= {"delivery_p50_ms", "delivery_p99_ms", "join_rate_per_s"}
+
+
+@pytest.mark.skipif(not (CONVERSATION / "truth.json").is_file(), reason=f"no conversation at {CONVERSATION}")
+def test_speaker_bench_on_a_short_conversation(tmp_path: Path) -> None:
+    seconds = 12.0
+    truth = json.loads((CONVERSATION / "truth.json").read_text())
+    truth["segments"] = [s for s in truth["segments"] if s["end"] <= seconds]
+    truth["duration_s"] = seconds
+    (tmp_path / "truth.json").write_text(json.dumps(truth))
+    for name in truth["speakers"]:
+        with (
+            wave.open(str(CONVERSATION / f"{name}.wav")) as source,
+            wave.open(str(tmp_path / f"{name}.wav"), "wb") as cut,
+        ):
+            cut.setparams(source.getparams())
+            cut.writeframes(source.readframes(int(seconds * source.getframerate())))
+    result = bench("speaker", "--conversation", str(tmp_path))
+    assert set(result) >= {"turns", "switch_p50_ms", "switch_p95_ms", "false_switches", "missed_turns"}
+    assert result["turns"] >= 2 and result["missed_turns"] == 0
