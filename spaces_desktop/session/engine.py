@@ -186,6 +186,10 @@ class Engine:
     def remove(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.remove(participant_id))
 
+    def start_space(self) -> concurrent.futures.Future[Any]:
+        """Takes a scheduled Space live (host)."""
+        return self._call(lambda s: s.api.start())
+
     def end_space(self) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.end())
 
