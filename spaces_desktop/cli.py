@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_arguments(bench)
     bench.add_argument("-v", "--verbose", action="store_true")
 
+    demo = commands.add_parser("demo", help="the app hosting a video Space with three synthetic guests")
+    demo.add_argument(
+        "--quit-after", type=float, default=None, metavar="S", help="close the demo after S seconds"
+    )
+    demo.add_argument("--screenshot", type=Path, default=None, help="save a picture of the window to this PNG")
+    demo.add_argument("--screenshot-after", type=float, default=20.0, metavar="S", help="when to take it (s)")
+    demo.add_argument("-v", "--verbose", action="store_true")
+
     bot = commands.add_parser("bot", help="a headless participant for demos, tests and load")
     bot.add_argument(
         "--server", default=None, help="backend URL when creating (default http://127.0.0.1:8470)"
@@ -125,6 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "bot":
             return _bot(args)
+        if args.command == "demo":
+            from spaces_desktop.ui.demo import run_demo
+
+            return run_demo(
+                quit_after_s=args.quit_after, screenshot=args.screenshot, screenshot_after_s=args.screenshot_after
+            )
         if args.command == "bench":
             from spaces_desktop.bench.cli import run as run_bench
 
