@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -68,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quit-after", type=float, default=None, metavar="S", help="close the demo after S seconds"
     )
-    demo.add_argument("--screenshot", type=Path, default=None, help="save a picture of the window to this PNG")
+    demo.add_argument(
+        "--screenshot", type=Path, default=None, help="save a picture of the window to this PNG"
+    )
     demo.add_argument("--screenshot-after", type=float, default=20.0, metavar="S", help="when to take it (s)")
     demo.add_argument("-v", "--verbose", action="store_true")
 
@@ -136,8 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from spaces_desktop.ui.demo import run_demo
 
-            return run_demo(
-                quit_after_s=args.quit_after, screenshot=args.screenshot, screenshot_after_s=args.screenshot_after
+            return _exit_now(
+                run_demo(
+                    quit_after_s=args.quit_after,
+                    screenshot=args.screenshot,
+                    screenshot_after_s=args.screenshot_after,
+                )
             )
         if args.command == "bench":
             from spaces_desktop.bench.cli import run as run_bench
@@ -153,7 +160,21 @@ def _gui(args: argparse.Namespace) -> int:
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
-    return run(link=link, server_url=getattr(args, "server", None))
+    return _exit_now(run(link=link, server_url=getattr(args, "server", None)))
+
+
+def _exit_now(code: int) -> int:
+    """Ends a GUI process right after its orderly shutdown.
+
+    Everything that matters (leaving the Space, closing connections and devices,
+    stopping the server, saving settings) is done by then; what is left is the
+    interpreter's final garbage collection, during which PyAV/aiortc objects can
+    crash it ("Fatal Python error: none_dealloc"). Skipping it keeps the exit code true.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _serve(args: argparse.Namespace) -> int:

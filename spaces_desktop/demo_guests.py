@@ -64,10 +64,11 @@ class DemoGuests:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="demo-guests", daemon=True)
         self._client: SpacesClient | None = None
+        self._task: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     def start(self) -> None:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._run(), self._loop)
+        self._task = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
 
     async def _run(self) -> None:
         self._client = SpacesClient(self.server)
@@ -116,6 +117,7 @@ class DemoGuests:
 
     def stop(self, timeout: float = 5.0) -> None:
         async def close() -> None:
+            self._task.cancel()
             for session in self.sessions:
                 with contextlib.suppress(SpacesError):
                     await session.leave()

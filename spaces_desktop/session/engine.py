@@ -209,6 +209,7 @@ class Engine:
             self.submit(self._drop_session).result(timeout)
         except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
             log.warning("Engine shutdown was not clean: %s", exc)
+        self.frames.clear()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout)
         if not self._thread.is_alive():

@@ -68,6 +68,11 @@ class FrameBoard:
         with self._lock:
             return dict(self._stats)
 
+    def clear(self) -> None:
+        """Forgets every frame (on shutdown, so no picture outlives the decoder that made it)."""
+        with self._lock:
+            self._frames.clear()
+
     def drop(self, participant_id: str) -> None:
         with self._lock:
             for key in [k for k in self._frames if k[0] == participant_id]:

@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
 from spaces_desktop.domain.reducer import (
@@ -48,6 +50,7 @@ MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild
 MEDIA_STALL_MAX_S = 12.0
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
+SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
 
 StateListener = Callable[[SessionState], None]
 
@@ -125,6 +128,7 @@ class SpaceSession:
             loop.create_task(self._read_events(), name="session-events"),
             loop.create_task(self._reconcile_media(), name="session-media"),
             loop.create_task(self._direct_stage(), name="session-stage"),
+            loop.create_task(self._show_self(), name="session-self-view"),
         ]
         self._media_dirty.set()
 
@@ -389,6 +393,22 @@ class SpaceSession:
                 self._media_flowing()
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
+
+    async def _show_self(self) -> None:
+        """Our own cameras on our own tiles: the SFU never sends us back what we publish."""
+        shown: dict[CameraSource, int] = {}
+        while not self._closed.is_set():
+            await asyncio.sleep(SELF_VIEW_INTERVAL_S)
+            me = self.state.me
+            for source, device in self.media.cameras.items():
+                if me is None or device is None or not self.media.camera_on[source]:
+                    continue
+                frame = device.latest()
+                if frame is None or shown.get(source) == frame.index:
+                    continue
+                shown[source] = frame.index
+                picture = av.VideoFrame.from_ndarray(bgr_to_yuv420p(frame.image), format="yuv420p")
+                self.frames.put((me, source), picture)
 
     # --- the stage ---
 

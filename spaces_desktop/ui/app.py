@@ -83,6 +83,7 @@ def run(link: str | None = None, server_url: str | None = None, argv: Sequence[s
 def shutdown(engine: Engine, embedded: EmbeddedServer | None, window: MainWindow) -> None:
     """Orderly stop (GUI thread): engine first, then the server; safe to call twice."""
     window.directory.close()
+    window.release_space_screen()
     engine.shutdown()
     if embedded is not None:
         embedded.stop()

@@ -478,6 +478,10 @@ class MainWindow(QMainWindow):
         self.screen_changed.emit("space")
         return self.space_screen
 
+    def release_space_screen(self) -> None:
+        """Stops the Space screen's workers; the app calls it before shutting the engine down."""
+        self._drop_space_screen()
+
     def _drop_space_screen(self) -> None:
         screen, self.space_screen = self.space_screen, None
         if screen is None:

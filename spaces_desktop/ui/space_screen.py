@@ -44,6 +44,8 @@ class StageLike(Protocol):
 
     def set_layout_mode(self, mode: str) -> None: ...
 
+    def shutdown(self) -> None: ...
+
 
 class SpaceScreen(QWidget):
     leave_requested = Signal()
@@ -242,7 +244,9 @@ class SpaceScreen(QWidget):
         self._levels.start()
 
     def stop(self) -> None:
+        """Stops polling and the stage's conversion worker (before the engine goes away)."""
         self._levels.stop()
+        self.stage.shutdown()  # type: ignore[attr-defined]
 
     def _poll_levels(self) -> None:
         session = getattr(self.controller.engine, "session", None)
