@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("link", nargs="?", default=None, help="a Space's share link to join")
     gui.add_argument("--server", default=None, help="Spaces server URL to use instead of the built-in one")
     gui.add_argument("-v", "--verbose", action="store_true")
+    gui.add_argument("--self-check", action="store_true", help="open and close the main window, then exit 0")
 
     serve = commands.add_parser("serve", help="run the Spaces backend with its own Janus")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -160,7 +161,13 @@ def _gui(args: argparse.Namespace) -> int:
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
-    return _exit_now(run(link=link, server_url=getattr(args, "server", None)))
+    self_check = bool(getattr(args, "self_check", False))
+    if self_check:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    code = run(link=link, server_url=getattr(args, "server", None), self_check=self_check)
+    if self_check:
+        print("self-check passed: the main window opened and closed", flush=True)
+    return _exit_now(code)
 
 
 def _exit_now(code: int) -> int:

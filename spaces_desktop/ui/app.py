@@ -40,8 +40,18 @@ def _ignore_state(_: SessionState) -> None:
     """Placeholder until the main window installs its own listener."""
 
 
-def run(link: str | None = None, server_url: str | None = None, argv: Sequence[str] | None = None) -> int:
-    """Open the app (blocks until it quits); ``link`` is a Space to join at once."""
+def run(
+    link: str | None = None,
+    server_url: str | None = None,
+    argv: Sequence[str] | None = None,
+    *,
+    self_check: bool = False,
+) -> int:
+    """Open the app (blocks until it quits); ``link`` is a Space to join at once.
+
+    ``self_check`` opens the main window, lets it paint, and quits: a packaged build
+    proves it starts without a display or a server.
+    """
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
@@ -53,7 +63,7 @@ def run(link: str | None = None, server_url: str | None = None, argv: Sequence[s
     theme = Theme()
     theme.apply(app, settings.theme)
     engine = Engine(_ignore_state, director=director_settings(settings.sensitivity))
-    embedded = None if server_url else EmbeddedServer(data_dir() / "server")
+    embedded = None if server_url or self_check else EmbeddedServer(data_dir() / "server")
     window = MainWindow(
         engine,
         settings,
@@ -73,6 +83,8 @@ def run(link: str | None = None, server_url: str | None = None, argv: Sequence[s
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)  # lets Python see the signal while Qt runs
 
+    if self_check:
+        QTimer.singleShot(1000, app.quit)
     try:
         app.exec()
     finally:

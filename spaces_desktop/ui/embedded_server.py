@@ -40,6 +40,11 @@ class ServerPort(Protocol):
     def stop(self, timeout: float = 8.0) -> None: ...
 
 
+NO_BUILT_IN_SERVER = (
+    "This build of Spaces has no built-in server. Choose \"A Spaces server\" and enter its address."
+)
+
+
 def _find_janus() -> str:
     from spaces_desktop.server.janus_process import find_janus
 
@@ -83,6 +88,9 @@ class EmbeddedServer:
             self._check_janus()
         except ConfigError:
             on_failed(JANUS_MISSING)
+            return
+        except ImportError:
+            on_failed(NO_BUILT_IN_SERVER)
             return
         tap = _ErrorTap()
         logging.getLogger().addHandler(tap)
