@@ -1,0 +1,325 @@
+"""One participant's tile: their video or avatar, name, role, mute, pin and speaking ring (GUI thread).
+
+A tile paints everything itself with QPainter. Video is drawn straight from
+the converted BGRA picture wrapped as a QImage (no copy), through a texture
+brush on the tile's rounded rectangle, which clips the corners for free. The
+picture is already at the tile's size in device pixels, so drawing it is a
+plain blit; only while the layout animates is it stretched (without
+smoothing, the motion hides it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QTransform,
+)
+from PySide6.QtWidgets import QWidget
+
+from spaces_desktop.domain import Role
+from spaces_desktop.session.frames import TileKey
+from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
+from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
+from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin
+
+MARGIN = 6
+"""Room around the card for its shadow; the layout's gap is twice this."""
+FPS_WINDOW_S = 2.0
+
+BADGES = {Role.HOST: "Host", Role.COHOST: "Co-host"}
+
+
+@dataclass(frozen=True)
+class TileInfo:
+    """What a tile shows, derived from the session state."""
+
+    key: TileKey
+    label: str
+    initials: str
+    role: Role
+    muted: bool = False
+    video: bool = False
+    """The camera is on and frames are arriving; the tile shows video once one is converted."""
+    product: bool = False
+    pinned: bool = False
+    featured: bool = False
+
+    @property
+    def participant_id(self) -> str:
+        return self.key[0]
+
+
+class TileWidget(QWidget):
+    """Paints one tile; the stage view places, sizes and feeds it."""
+
+    double_clicked = Signal(str)
+    menu_requested = Signal(str, QPoint)
+
+    def __init__(
+        self, info: TileInfo, converter: FrameConverter, colors: StageColors, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.info = info
+        self.colors = colors
+        self.ring = 0.0
+        self.moving = False
+        """Set by the view while the layout animates: stretch video without smoothing."""
+        self._converter = converter
+        self._image: QImage | None = None
+        self._image_picture: Picture | None = None
+        self._painted_seq = -1
+        self._painted_at: deque[float] = deque(maxlen=256)
+        self._paint_costs: deque[float] = deque(maxlen=120)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setMouseTracking(False)
+        self._describe()
+
+    # --- fed by the view ---
+
+    def set_info(self, info: TileInfo) -> None:
+        if info != self.info:
+            self.info = info
+            self._describe()
+            self.update()
+
+    def set_colors(self, colors: StageColors) -> None:
+        self.colors = colors
+        self.update()
+
+    def set_ring(self, value: float) -> None:
+        if abs(value - self.ring) > 1e-3:
+            self.ring = value
+            self.update()
+
+    def card_rect(self) -> QRectF:
+        return QRectF(self.rect()).adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+
+    def video_target(self, size: QSize, dpr: float) -> Target:
+        """The picture size this tile wants when it is ``size`` large (device pixels)."""
+        w = max(2, round((size.width() - 2 * MARGIN) * dpr))
+        h = max(2, round((size.height() - 2 * MARGIN) * dpr))
+        return Target(w, h, fit=self.info.product)
+
+    # --- what it shows (for the view and tests) ---
+
+    @property
+    def shows_video(self) -> bool:
+        return self.info.video and self._converter.picture(self.info.key) is not None
+
+    def painted_fps(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        times = [t for t in self._painted_at if now - t <= FPS_WINDOW_S]
+        if len(times) < 2:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+
+    def paint_cost_ms(self) -> float | None:
+        costs = sorted(self._paint_costs)
+        return costs[len(costs) // 2] * 1e3 if costs else None
+
+    # --- input ---
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.double_clicked.emit(self.info.participant_id)
+            event.accept()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.menu_requested.emit(self.info.participant_id, event.globalPos())
+        event.accept()
+
+    # --- painting ---
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        started = time.perf_counter()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        card = self.card_rect()
+        if card.width() < 4 or card.height() < 4:
+            painter.end()
+            return
+        radius = max(8.0, min(16.0, min(card.width(), card.height()) * 0.06))
+        self._paint_shadow(painter, card, radius)
+        picture = self._converter.picture(self.info.key) if self.info.video else None
+        if picture is not None:
+            self._paint_video(painter, card, radius, picture)
+        else:
+            self._paint_avatar(painter, card, radius)
+        self._paint_border(painter, card, radius)
+        self._paint_labels(painter, card)
+        painter.end()
+        self._paint_costs.append(time.perf_counter() - started)
+
+    def _paint_shadow(self, painter: QPainter, card: QRectF, radius: float) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        base = self.colors.shadow
+        for i in (5, 3, 1):
+            color = QColor(base)
+            color.setAlpha(base.alpha() // 5)
+            painter.setBrush(color)
+            grown = card.adjusted(-i * 0.8, -i * 0.4, i * 0.8, i * 1.1)
+            painter.drawRoundedRect(grown, radius + i * 0.8, radius + i * 0.8)
+
+    def _paint_video(self, painter: QPainter, card: QRectF, radius: float, picture: Picture) -> None:
+        if picture is not self._image_picture:
+            pixels = memoryview(picture.frame.planes[0])
+            fmt = QImage.Format.Format_RGB32
+            self._image = QImage(pixels, picture.width, picture.height, picture.stride, fmt)
+            self._image_picture = picture
+        image = self._image
+        assert image is not None
+        dpr = self.devicePixelRatioF()
+        exact = picture.target == self.video_target(self.size(), dpr) and not self.moving
+        if picture.target.fit:
+            scale = min(card.width() / picture.width, card.height() / picture.height)
+        else:
+            scale = max(card.width() / picture.width, card.height() / picture.height)
+        if exact:
+            scale = 1.0 / dpr  # one image pixel per device pixel: a plain blit
+        shown_w, shown_h = picture.width * scale, picture.height * scale
+        dx = card.left() + (card.width() - shown_w) / 2
+        dy = card.top() + (card.height() - shown_h) / 2
+        if picture.target.fit:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0) if self.colors.dark else QColor(15, 20, 25))
+            painter.drawRoundedRect(card, radius, radius)
+        brush = QBrush(image)
+        brush.setTransform(QTransform(scale, 0, 0, scale, round(dx * dpr) / dpr, round(dy * dpr) / dpr))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not self.moving and not exact)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(brush)
+        if picture.target.fit:
+            shown = QRectF(dx, dy, shown_w, shown_h).intersected(card)
+            painter.drawRoundedRect(shown, radius, radius)
+        else:
+            painter.drawRoundedRect(card, radius, radius)
+        if picture.seq != self._painted_seq:
+            self._painted_seq = picture.seq
+            self._painted_at.append(time.monotonic())
+
+    def _paint_avatar(self, painter: QPainter, card: QRectF, radius: float) -> None:
+        colors = self.colors
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colors.card)
+        painter.drawRoundedRect(card, radius, radius)
+        fill, ink = avatar_colors(self.info.participant_id, colors.dark)
+        label_room = min(34.0, card.height() * 0.18)
+        d = max(24.0, min(168.0, min(card.width(), card.height() - label_room) * 0.5))
+        center = card.center()
+        center.setY(center.y() - min(label_room * 0.35, card.height() * 0.06))
+        if self.ring > 0:
+            halo = QColor(colors.accent)
+            halo.setAlphaF(0.18 * self.ring)
+            painter.setBrush(halo)
+            r = d / 2 + 4 + 10 * self.ring
+            painter.drawEllipse(center, r, r)
+            ring = QColor(colors.accent)
+            ring.setAlphaF(0.35 + 0.65 * self.ring)
+            painter.setPen(QPen(ring, 2.0 + 2.0 * self.ring))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            r = d / 2 + 3 + 2 * self.ring
+            painter.drawEllipse(center, r, r)
+            painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawEllipse(center, d / 2, d / 2)
+        font = QFont(self.font())
+        font.setPixelSize(max(10, round(d * 0.36)))
+        font.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(font)
+        painter.setPen(ink)
+        box = QRectF(center.x() - d / 2, center.y() - d / 2, d, d)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.info.initials)
+
+    def _paint_border(self, painter: QPainter, card: QRectF, radius: float) -> None:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if self.ring > 0:
+            color = QColor(self.colors.accent)
+            color.setAlphaF(0.30 + 0.70 * self.ring)
+            width = 2.0 + 1.5 * self.ring
+        else:
+            color, width = self.colors.card_border, 1.0
+        painter.setPen(QPen(color, width))
+        half = width / 2
+        painter.drawRoundedRect(card.adjusted(half, half, -half, -half), radius - half, radius - half)
+
+    def _paint_labels(self, painter: QPainter, card: QRectF) -> None:
+        colors = self.colors
+        small = card.height() < 110 or card.width() < 180
+        inset = 6.0 if small else 10.0
+        font = QFont(self.font())
+        font.setPixelSize(11 if small else (13 if card.height() < 300 else 14))
+        font.setWeight(QFont.Weight.Medium)
+        metrics = QFontMetricsF(font)
+        pill_h = metrics.height() + (6 if small else 9)
+        pad = 7.0 if small else 10.0
+        icon = pill_h - 8 if self.info.muted else 0.0
+        room = card.width() - 2 * inset - 2 * pad - (icon + 5 if icon else 0)
+        text = metrics.elidedText(self.info.label, Qt.TextElideMode.ElideRight, max(room, 0.0))
+        pill_w = 2 * pad + metrics.horizontalAdvance(text) + (icon + 5 if icon else 0)
+        pill = QRectF(card.left() + inset, card.bottom() - inset - pill_h, pill_w, pill_h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colors.overlay)
+        painter.drawRoundedRect(pill, pill_h / 2, pill_h / 2)
+        x = pill.left() + pad
+        if icon:
+            box = QRectF(x - 1, pill.center().y() - icon / 2, icon, icon)
+            draw_muted_mic(painter, box, QColor("#ff6b73"), colors.overlay)
+            x += icon + 5
+        painter.setFont(font)
+        painter.setPen(colors.overlay_text)
+        painter.drawText(QRectF(x, pill.top(), pill.right() - x, pill_h), Qt.AlignmentFlag.AlignVCenter, text)
+
+        badge = BADGES.get(self.info.role) if not self.info.product else None
+        if badge:
+            bfont = QFont(font)
+            bfont.setPixelSize(10 if small else 11)
+            bfont.setWeight(QFont.Weight.Bold)
+            bm = QFontMetricsF(bfont)
+            bh = bm.height() + (4 if small else 6)
+            bw = bm.horizontalAdvance(badge) + (10 if small else 14)
+            brect = QRectF(card.left() + inset, card.top() + inset, bw, bh)
+            if self.info.role is Role.HOST:
+                painter.setBrush(colors.accent)
+                painter.setPen(Qt.PenStyle.NoPen)
+            else:
+                painter.setBrush(colors.overlay)
+                painter.setPen(QPen(colors.accent, 1.2))
+            painter.drawRoundedRect(brect, bh / 2, bh / 2)
+            painter.setFont(bfont)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(brect, Qt.AlignmentFlag.AlignCenter, badge)
+
+        if self.info.pinned and not self.info.product:
+            d = pill_h
+            circle = QRectF(card.right() - inset - d, card.top() + inset, d, d)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colors.overlay)
+            painter.drawEllipse(circle)
+            draw_pin(painter, circle.adjusted(d * 0.2, d * 0.2, -d * 0.2, -d * 0.2), colors.overlay_text)
+
+    def _describe(self) -> None:
+        parts = [self.info.label]
+        if badge := BADGES.get(self.info.role):
+            parts.append(badge)
+        if self.info.muted:
+            parts.append("muted")
+        if self.info.pinned:
+            parts.append("pinned")
+        self.setAccessibleName(", ".join(parts))
+        self.setToolTip(self.info.label)
