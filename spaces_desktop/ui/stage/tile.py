@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QImage,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPen,
     QTransform,
@@ -84,6 +85,8 @@ class TileWidget(QWidget):
         self._painted_seq = -1
         self._painted_at: deque[float] = deque(maxlen=256)
         self._paint_costs: deque[float] = deque(maxlen=120)
+        self._chrome_key: tuple[float, float, float] | None = None
+        self._chrome = (QPainterPath(), QPainterPath())
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setMouseTracking(False)
         self._describe()
@@ -119,6 +122,11 @@ class TileWidget(QWidget):
     @property
     def shows_video(self) -> bool:
         return self.info.video and self._converter.picture(self.info.key) is not None
+
+    @property
+    def painted_seq(self) -> int:
+        """Sequence number of the newest frame this tile has painted (-1: none yet)."""
+        return self._painted_seq
 
     def painted_fps(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
@@ -162,19 +170,31 @@ class TileWidget(QWidget):
         else:
             self._paint_avatar(painter, card, radius)
         self._paint_border(painter, card, radius)
-        self._paint_labels(painter, card)
+        self._paint_labels(painter, card, over_video=picture is not None)
         painter.end()
         self._paint_costs.append(time.perf_counter() - started)
 
+    def _chrome_paths(self, card: QRectF, radius: float) -> tuple[QPainterPath, QPainterPath]:
+        """The shadow below the card and its hairline border, as filled rings cached per size.
+
+        Filling a ready ring costs a fraction of stroking a rounded rectangle every frame.
+        """
+        key = (card.width(), card.height(), radius)
+        if self._chrome_key != key:
+            inner = QPainterPath()
+            inner.addRoundedRect(card, radius, radius)
+            outer = QPainterPath()
+            outer.addRoundedRect(card.adjusted(-3, -2, 3, 4), radius + 3, radius + 3)
+            inset = QPainterPath()
+            inset.addRoundedRect(card.adjusted(1, 1, -1, -1), radius - 1, radius - 1)
+            self._chrome = (outer.subtracted(inner), inner.subtracted(inset))
+            self._chrome_key = key
+        return self._chrome
+
     def _paint_shadow(self, painter: QPainter, card: QRectF, radius: float) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
-        base = self.colors.shadow
-        for i in (5, 3, 1):
-            color = QColor(base)
-            color.setAlpha(base.alpha() // 5)
-            painter.setBrush(color)
-            grown = card.adjusted(-i * 0.8, -i * 0.4, i * 0.8, i * 1.1)
-            painter.drawRoundedRect(grown, radius + i * 0.8, radius + i * 0.8)
+        painter.setBrush(self.colors.shadow)
+        painter.drawPath(self._chrome_paths(card, radius)[0])
 
     def _paint_video(self, painter: QPainter, card: QRectF, radius: float, picture: Picture) -> None:
         if picture is not self._image_picture:
@@ -204,9 +224,12 @@ class TileWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not self.moving and not exact)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(brush)
-        if picture.target.fit:
-            shown = QRectF(dx, dy, shown_w, shown_h).intersected(card)
-            painter.drawRoundedRect(shown, radius, radius)
+        if picture.target.fit:  # the picture's edges meet the card's rounded corners, letterboxed
+            rounded = QPainterPath()
+            rounded.addRoundedRect(card, radius, radius)
+            shown = QPainterPath()
+            shown.addRect(QRectF(dx, dy, shown_w, shown_h))
+            painter.drawPath(rounded.intersected(shown))
         else:
             painter.drawRoundedRect(card, radius, radius)
         if picture.seq != self._painted_seq:
@@ -247,19 +270,24 @@ class TileWidget(QWidget):
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.info.initials)
 
     def _paint_border(self, painter: QPainter, card: QRectF, radius: float) -> None:
-        painter.setBrush(Qt.BrushStyle.NoBrush)
         if self.ring > 0:
             color = QColor(self.colors.accent)
             color.setAlphaF(0.30 + 0.70 * self.ring)
             width = 2.0 + 1.5 * self.ring
-        else:
-            color, width = self.colors.card_border, 1.0
-        painter.setPen(QPen(color, width))
-        half = width / 2
-        painter.drawRoundedRect(card.adjusted(half, half, -half, -half), radius - half, radius - half)
+            half = width / 2
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(QPen(color, width))
+            painter.drawRoundedRect(card.adjusted(half, half, -half, -half), radius - half, radius - half)
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colors.card_border)
+        painter.drawPath(self._chrome_paths(card, radius)[1])
 
-    def _paint_labels(self, painter: QPainter, card: QRectF) -> None:
+    def _paint_labels(self, painter: QPainter, card: QRectF, over_video: bool) -> None:
         colors = self.colors
+        backing, ink = colors.overlay, colors.overlay_text
+        if not over_video and not colors.dark:
+            backing, ink = QColor(15, 20, 25, 16), colors.text
         small = card.height() < 110 or card.width() < 180
         inset = 6.0 if small else 10.0
         font = QFont(self.font())
@@ -274,15 +302,16 @@ class TileWidget(QWidget):
         pill_w = 2 * pad + metrics.horizontalAdvance(text) + (icon + 5 if icon else 0)
         pill = QRectF(card.left() + inset, card.bottom() - inset - pill_h, pill_w, pill_h)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colors.overlay)
+        painter.setBrush(backing)
         painter.drawRoundedRect(pill, pill_h / 2, pill_h / 2)
         x = pill.left() + pad
         if icon:
             box = QRectF(x - 1, pill.center().y() - icon / 2, icon, icon)
-            draw_muted_mic(painter, box, QColor("#ff6b73"), colors.overlay)
+            mic = QColor("#ff6b73") if ink == colors.overlay_text else colors.danger
+            draw_muted_mic(painter, box, mic, backing if backing.alpha() > 100 else colors.card)
             x += icon + 5
         painter.setFont(font)
-        painter.setPen(colors.overlay_text)
+        painter.setPen(ink)
         painter.drawText(QRectF(x, pill.top(), pill.right() - x, pill_h), Qt.AlignmentFlag.AlignVCenter, text)
 
         badge = BADGES.get(self.info.role) if not self.info.product else None
