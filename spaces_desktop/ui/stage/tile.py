@@ -184,7 +184,7 @@ class TileWidget(QWidget):
             inner = QPainterPath()
             inner.addRoundedRect(card, radius, radius)
             outer = QPainterPath()
-            outer.addRoundedRect(card.adjusted(-3, -2, 3, 4), radius + 3, radius + 3)
+            outer.addRoundedRect(card.adjusted(-2, -1, 2, 3), radius + 2, radius + 2)
             inset = QPainterPath()
             inset.addRoundedRect(card.adjusted(1, 1, -1, -1), radius - 1, radius - 1)
             self._chrome = (outer.subtracted(inner), inner.subtracted(inset))
