@@ -23,6 +23,7 @@ from spaces_desktop.session.engine import Engine
 from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings, director_settings
+from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def run(
     ``self_check`` opens the main window, lets it paint, and quits: a packaged build
     proves it starts without a display or a server.
     """
+    protect()  # PySide6 6.12 on CPython 3.11 would otherwise drain None/True/False
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)

@@ -29,6 +29,7 @@ from spaces_desktop.ui.app import APP_NAME, ORG_NAME, data_dir, shutdown
 from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings, director_settings
+from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def run_demo(
     screenshot_after_s: float = 20.0,
 ) -> int:
     """Runs the demo until the window closes (or `quit_after_s`); `screenshot` saves the window once."""
+    protect()  # PySide6 6.12 on CPython 3.11 would otherwise drain None/True/False
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)

@@ -176,6 +176,9 @@ class StandInStage(QWidget):
     def set_layout_mode(self, mode: str) -> None:
         self.layout_mode = mode
 
+    def shutdown(self) -> None:
+        self.stopped = True
+
     def frame_ready(self, key: Any) -> None:
         self.frame_keys.append(key)
 
