@@ -15,7 +15,7 @@ import logging
 import secrets
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from spaces_desktop.devices.synthetic_microphone import Schedule
@@ -45,6 +45,8 @@ class BotOptions:
     camera_toggle_s: float | None
     duration: float | None
     json: bool
+    start_at: float | None = None
+    """Wall-clock time (Unix seconds) at which the microphone's clip and schedule begin."""
 
 
 class Bot:
@@ -71,7 +73,15 @@ class Bot:
         else:
             base, space_id = options.server or "http://127.0.0.1:8470", ""
         client = SpacesClient(base)
-        media = LocalMedia(options.devices)
+        devices = options.devices
+        if options.start_at is not None:
+            # Several bots share one clock: shift the schedule so time zero is `start_at`.
+            lead = max(0.0, options.start_at - time.time())
+            windows = devices.speak_schedule or [(0.0, 24 * 3600.0)]
+            devices = replace(devices, speak_schedule=[(lead + a, lead + b) for a, b in windows])
+        media = LocalMedia(devices)
+        if options.start_at is not None and media.microphone is not None:
+            media.microphone.start()
         session = SpaceSession(client, media, on_state=self._on_state)
         self.session = session
         client_id = "bot-" + secrets.token_urlsafe(8)

@@ -97,6 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--speak-schedule", default=None, metavar="A-B,C-D", help="talk only in these windows (s)"
     )
     bot.add_argument(
+        "--start-at",
+        type=float,
+        default=None,
+        metavar="UNIX_TIME",
+        help="when the clip and schedule begin (shared clock)",
+    )
+    bot.add_argument(
         "--request-to-speak", action="store_true", help="ask the host for the stage after joining"
     )
     bot.add_argument("--raise-hand", action="store_true", help="raise a hand after joining")
@@ -249,5 +256,6 @@ def _bot(args: argparse.Namespace) -> int:
         camera_toggle_s=args.camera_toggle,
         duration=args.duration,
         json=args.json,
+        start_at=args.start_at,
     )
     return run_bot(options)

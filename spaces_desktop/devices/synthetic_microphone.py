@@ -191,13 +191,36 @@ class SyntheticMicrophone:
             self._started_at = None
 
     def read(self) -> np.ndarray | None:
-        """The next 20 ms: clip audio inside the schedule, silence outside. None when stopped."""
+        """The next 20 ms: clip audio inside the schedule, silence outside. None when stopped.
+
+        Like a real microphone it keeps time: a reader that falls behind (a stalled
+        loop) skips what it missed instead of playing the clip ever later.
+        """
         with self._lock:
             if self._started_at is None:
                 return None
-            if self._finished or not self.in_schedule(self._clock() - self._started_at):
+            elapsed = self._clock() - self._started_at
+            if self._finished or not self.in_schedule(elapsed):
                 return np.zeros(FRAME_SAMPLES, dtype=np.int16)
+            self._catch_up(elapsed)
             return self._next_chunk()
+
+    def _scheduled_seconds(self, elapsed: float) -> float:
+        """How much talking time the schedule has given out by `elapsed`."""
+        if self.schedule is None:
+            return elapsed
+        return sum(max(0.0, min(end, elapsed) - start) for start, end in self.schedule)
+
+    def _catch_up(self, elapsed: float) -> None:
+        start = min(self._samples.size, max(0, round(self.start_offset * SAMPLE_RATE)))
+        due = start + round(self._scheduled_seconds(elapsed) * SAMPLE_RATE) - FRAME_SAMPLES
+        total = self._samples.size
+        if self.loop and total:
+            behind = (due - self._position) % total
+            if FRAME_SAMPLES < behind < total // 2:
+                self._position = (self._position + behind) % total
+        elif due - self._position > FRAME_SAMPLES:
+            self._position = min(due, total)
 
     def _next_chunk(self) -> np.ndarray:
         out = np.zeros(FRAME_SAMPLES, dtype=np.int16)

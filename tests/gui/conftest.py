@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import concurrent.futures
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
 from spaces_desktop.ui.devices import DeviceDirectory
+from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.settings import AppSettings
 from spaces_desktop.ui.theme import Theme, ThemeChoice
 
@@ -367,3 +369,19 @@ def shot() -> Callable[[QWidget, str], Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def server_url(tmp_path: Path) -> Iterator[str]:
+    server = EmbeddedServer(tmp_path / "server")
+    done = threading.Event()
+    outcome: dict[str, str] = {}
+    server.start(
+        lambda url: (outcome.setdefault("url", url), done.set()),
+        lambda message: (outcome.setdefault("error", message), done.set()),
+    )
+    try:
+        assert done.wait(40) and "url" in outcome, outcome.get("error")
+        yield outcome["url"]
+    finally:
+        server.stop()

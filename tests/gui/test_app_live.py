@@ -7,8 +7,7 @@ the test session's network namespace.
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,29 +17,12 @@ from pytestqt.qtbot import QtBot
 from spaces_desktop.domain.state import Connection
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.ui.devices import DeviceDirectory
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings
 from spaces_desktop.ui.theme import Theme
 from tests.gui.conftest import CountingDevices, StandInStage, empty_catalog
 
 pytestmark = pytest.mark.skipif(shutil.which("janus") is None, reason="Janus is not installed")
-
-
-@pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    server = EmbeddedServer(tmp_path / "server")
-    done = threading.Event()
-    outcome: dict[str, str] = {}
-    server.start(
-        lambda url: (outcome.setdefault("url", url), done.set()),
-        lambda message: (outcome.setdefault("error", message), done.set()),
-    )
-    try:
-        assert done.wait(40) and "url" in outcome, outcome.get("error")
-        yield outcome["url"]
-    finally:
-        server.stop()
 
 
 def test_host_a_space_for_real(

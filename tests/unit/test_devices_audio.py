@@ -400,3 +400,17 @@ def test_parse_schedule() -> None:
     for bad in ("5", "10-5", "-1-3", "a-b"):
         with pytest.raises(ValueError):
             parse_schedule(bad)
+
+
+def test_synthetic_microphone_keeps_time_when_the_reader_falls_behind() -> None:
+    now = [0.0]
+    samples = (np.arange(48000 * 4) % 30000).astype(np.int16)  # a ramp: each sample tells its position
+    mic = SyntheticMicrophone(samples, loop=False, clock=lambda: now[0])
+    mic.start()
+    first = mic.read()
+    assert first is not None and first[0] == 0
+    now[0] = 1.0  # the reader stalled for a second
+    late = mic.read()
+    assert late is not None
+    # It plays what is due now (about 1 s in), not the next 20 ms after the stall.
+    assert abs(int(late[0]) - (48000 - 960) % 30000) <= 960
