@@ -202,6 +202,8 @@ class Bot:
         now = time.monotonic()
         received: dict[str, Any] = {}
         for (pid, source), stats in session.frames.stats().items():
+            if pid == state.me:
+                continue  # our own camera's mirror, not something we received
             span = (stats.last_at or now) - (stats.first_at or now)
             entry = received.setdefault(pid, {"name": self._name(pid), "video": {}})
             entry["video"][source.value] = {
