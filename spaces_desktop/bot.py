@@ -9,6 +9,7 @@ is the summary.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import contextlib
 import json
 import logging
@@ -246,6 +247,8 @@ class Bot:
 
 def run_bot(options: BotOptions) -> int:
     logging.getLogger("aioice").setLevel(logging.WARNING)
+    # `kill -USR1 PID` prints every thread's stack: what a stuck participant is waiting for.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         return asyncio.run(Bot(options).run())
     except KeyboardInterrupt:

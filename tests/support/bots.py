@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -60,7 +61,12 @@ class BotProcess:
         raise AssertionError(f"{self.name}: no {kind} {match}; got {got}, errors {errors}\n{self.stderr()}")
 
     def summary(self, timeout: float = 60.0) -> dict[str, Any]:
-        self.process.wait(timeout)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # the bot prints its threads' stacks
+            time.sleep(1.0)
+            raise AssertionError(f"{self.name} did not finish in {timeout} s:\n{self.stderr()}") from None
         self._reader.join(5)
         assert self.process.returncode == 0, (self.process.returncode, self.stderr())
         return self.wait_event("summary", timeout=1)
