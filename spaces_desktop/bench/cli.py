@@ -66,7 +66,17 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         with environment.backend() as url:
             result = asyncio.run(run_conversation(url, args.conversation))
         return {k: v for k, v in result.summary().items() if k != "latencies_ms"}
-    raise NotImplementedError(f"the {args.name} benchmark needs the desktop app's stage; see the README")
+    if args.name == "join":
+        from spaces_desktop.ui.benchmarks import run_join
+
+        with environment.backend() as url:
+            return run_join(url, args.runs)
+    if args.name == "render":
+        from spaces_desktop.ui.benchmarks import run_render
+
+        with environment.backend() as url:
+            return run_render(url, args.seconds or 60.0)
+    raise ValueError(f"unknown benchmark {args.name}")
 
 
 __all__ = ["add_arguments", "run"]
