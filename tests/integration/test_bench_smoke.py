@@ -57,3 +57,15 @@ def test_speaker_bench_on_a_short_conversation(tmp_path: Path) -> None:
     result = bench("speaker", "--conversation", str(tmp_path))
     assert set(result) >= {"turns", "switch_p50_ms", "switch_p95_ms", "false_switches", "missed_turns"}
     assert result["turns"] >= 2 and result["missed_turns"] == 0
+
+
+def test_join_bench() -> None:
+    result = bench("join", "--runs", "2")
+    assert result["runs"] == 2 and result["joined"] == 2 and result["p50_ms"] > 0
+
+
+def test_render_bench() -> None:
+    result = bench("render", "--seconds", "4", timeout=240)
+    assert result["tiles"] == 9
+    assert set(result) >= {"min_tile_fps", "cpu_cores", "rss_mb", "stall_p99_ms"}
+    assert result["min_tile_fps"] > 0 and result["cpu_cores"] > 0
