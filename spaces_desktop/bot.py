@@ -9,8 +9,8 @@ is the summary.
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import contextlib
+import faulthandler
 import json
 import logging
 import secrets

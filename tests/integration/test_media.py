@@ -8,6 +8,7 @@ import time
 from tests.support.api import EventLog, create_space, join, promote
 from tests.support.backend import Backend
 from tests.support.peers import Publisher, Subscriber
+from tests.support.scenes import on_air
 
 
 async def test_speaker_reaches_listener_with_audio_and_video(backend: Backend) -> None:
@@ -64,17 +65,8 @@ async def test_video_is_refused_when_the_space_has_video_off(backend: Backend) -
 
 
 async def test_muted_speaker_stops_reaching_listener(backend: Backend) -> None:
-    host = await create_space(backend.url)
-    speaker = await join(backend.url, host.space_id, "Sam")
-    listener = await join(backend.url, host.space_id, "Lee")
-    await promote(host, speaker)
-    events = EventLog(listener)
-    publisher = Publisher(speaker)
-    subscriber = Subscriber(listener)
-    try:
-        await publisher.publish()
-        await events.wait_for(lambda e: e["type"] == "streams" and e["data"]["streams"])
-        await subscriber.subscribe()
+    async with on_air(backend.url) as scene:
+        host, speaker, subscriber = scene.host, scene.speaker, scene.subscriber
         [audio] = subscriber.mids("audio", speaker.id)
         [video] = subscriber.mids("video", speaker.id)
         await subscriber.wait_frames(audio, 50)
@@ -91,38 +83,20 @@ async def test_muted_speaker_stops_reaching_listener(backend: Backend) -> None:
         since = time.monotonic()
         await asyncio.sleep(1.5)
         assert subscriber.frames_since(audio, since) > 30
-    finally:
-        await subscriber.close()
-        await publisher.close()
-        await events.stop()
 
 
 async def test_end_stops_media_and_tells_everyone(backend: Backend) -> None:
-    host = await create_space(backend.url)
-    speaker = await join(backend.url, host.space_id, "Sam")
-    listener = await join(backend.url, host.space_id, "Lee")
-    await promote(host, speaker)
-    events = EventLog(listener)
-    publisher = Publisher(speaker)
-    subscriber = Subscriber(listener)
-    try:
-        await publisher.publish()
-        await events.wait_for(lambda e: e["type"] == "streams" and e["data"]["streams"])
-        await subscriber.subscribe()
+    async with on_air(backend.url) as scene:
+        subscriber, events = scene.subscriber, scene.events
         [video] = subscriber.mids("video")
         await subscriber.wait_frames(video, 10)
-        await host.post("/end", expect=204)
+        await scene.host.post("/end", expect=204)
         await events.wait_type("space_ended")
         await asyncio.wait_for(events.closed.wait(), 5)
         await asyncio.sleep(1.0)
         since = time.monotonic()
         await asyncio.sleep(1.5)
         assert subscriber.frames_since(video, since) == 0
-        again = await speaker.post(
-            "/media/publish", {"type": "offer", "sdp": publisher.pc.localDescription.sdp}, expect=409
-        )
+        offer = {"type": "offer", "sdp": scene.publisher.pc.localDescription.sdp}
+        again = await scene.speaker.post("/media/publish", offer, expect=409)
         assert again.json()["error"] == "space_ended"
-    finally:
-        await subscriber.close()
-        await publisher.close()
-        await events.stop()
