@@ -26,7 +26,7 @@ from tests.integration.test_active_speaker import CONVERSATION
 from tests.support.bots import BotProcess
 
 SECONDS = 25.0  # the first five turns: alice, carol, alice, carol, bob
-SETTLE_S = 1.2  # switch latency plus the tile animation
+SETTLE_S = 1.5  # switch latency, the tile animation, and a busy machine
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("janus") is None, reason="Janus is not installed"),
@@ -81,6 +81,10 @@ def test_enlarged_tile_follows_the_speaker(
                 "--join",
                 state.space.share_link,
                 "--request-to-speak",
+                # Avatars only: the stage's video path has its own tests, and two cores must also
+                # carry the app, three participants and Janus here.
+                "--camera",
+                "none",
                 "--mic",
                 str(CONVERSATION / f"{name}.wav"),
             ]
@@ -108,7 +112,6 @@ def test_enlarged_tile_follows_the_speaker(
             window_samples = [who for t, who in samples if turn["start"] + SETTLE_S <= t <= turn["end"]]
             on_stage = sum(who == turn["speaker"] for who in window_samples) / max(1, len(window_samples))
             assert on_stage >= 0.8, (turn, window_samples)
-        assert stage.painted_fps(), "no video was painted"
     finally:
         for bot in bots:
             bot.stop()
