@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Callable, Sequence
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
@@ -38,7 +39,14 @@ def new_peer_connection(
     return pc
 
 
+_closing: weakref.WeakSet[RTCPeerConnection] = weakref.WeakSet()
+
+
 async def close_quietly(pc: RTCPeerConnection) -> None:
+    """Closes once: aiortc fails a second close that overlaps the first."""
+    if pc in _closing:
+        return
+    _closing.add(pc)
     # Closing a broken connection must not break the caller.
     with contextlib.suppress(Exception):
         await asyncio.wait_for(pc.close(), 5)
