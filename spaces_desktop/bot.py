@@ -241,6 +241,7 @@ class Bot:
             "publishes": session.report.publishes,
             "subscriptions": session.report.subscriptions,
             "media_reconnects": session.report.rejoins,
+            "media_retries": session.report.media_retries,
             "errors": session.report.errors,
         }
 

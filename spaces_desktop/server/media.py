@@ -36,6 +36,7 @@ VIDEOROOM = "janus.plugin.videoroom"
 MAX_PUBLISHERS = 16  # 1 host + 2 co-hosts + 10 speakers, with room for a late leaver
 AUDIO_ACTIVE_PACKETS = 25  # about 0.5 s of 20 ms packets: fast enough for talking events
 ROOM_BITRATE = 2_500_000
+JANUS_NO_SUCH_FEED = 428
 JANUS_SDP_ERRORS = {460, 465, 466, 454}  # invalid SDP type or body, as Janus numbers them
 
 
@@ -326,6 +327,13 @@ class MediaService:
                 },
                 timeout=15,
             )
+        except JanusError as exc:
+            await handle.detach()
+            if exc.janus_code == JANUS_NO_SUCH_FEED:
+                # A publisher left between our list and Janus's: the client asks again.
+                message = "A stream ended while subscribing; subscribe again."
+                raise Conflict(message, code="stream_gone") from exc
+            raise
         except MediaServerError:
             await handle.detach()
             raise

@@ -63,6 +63,7 @@ class SessionReport:
     switches: list[tuple[float, StageSwitch]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     publishes: int = 0
+    media_retries: int = 0
     subscriptions: int = 0
     rejoins: int = 0
 
@@ -265,7 +266,9 @@ class SpaceSession:
             except (SpacesError, OSError, ValueError) as exc:
                 message = getattr(exc, "message", str(exc))
                 log.warning("Media setup failed (%s); retrying in %.1f s", message, delay)
-                self.report.errors.append(f"media: {message}")
+                self.report.media_retries += 1
+                if delay >= RETRY_MAX_S:  # failing for a while now, not a passing race
+                    self.report.errors.append(f"media: {message}")
                 self._mark_broken(f"Reconnecting media: {message}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)

@@ -41,7 +41,7 @@ class ServerPort(Protocol):
 
 
 NO_BUILT_IN_SERVER = (
-    "This build of Spaces has no built-in server. Choose \"A Spaces server\" and enter its address."
+    'This build of Spaces has no built-in server. Choose "A Spaces server" and enter its address.'
 )
 
 
