@@ -10,12 +10,15 @@ fake instead of patching.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from spaces_desktop.devices.errors import AudioBackendMissing
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48_000
 """Every microphone and speaker in the app runs at 48 kHz (Opus's native rate)."""
@@ -91,6 +94,17 @@ def note_stream_closed() -> None:
     global _open_streams
     with _streams_lock:
         _open_streams = max(0, _open_streams - 1)
+
+
+def close_stream(stream: Any, what: str) -> None:
+    """Stops and closes a PortAudio stream we opened; a failure is logged, never raised."""
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:
+        log.exception("closing %s failed", what)
+    finally:
+        note_stream_closed()
 
 
 def reinitialize_portaudio(backend: SoundDeviceModule) -> bool:

@@ -16,9 +16,9 @@ from spaces_desktop.devices.audio_backend import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
     BackendLoader,
+    close_stream,
     extra_settings,
     load_sounddevice,
-    note_stream_closed,
     note_stream_opened,
 )
 from spaces_desktop.devices.errors import AudioError, DeviceError, MicrophoneMissing
@@ -182,13 +182,7 @@ class SoundDeviceMicrophone:
         if stream is None:
             return
         self._stopping = True
-        try:
-            stream.stop()
-            stream.close()
-        except Exception:
-            log.exception("closing microphone %s failed", self._name)
-        finally:
-            note_stream_closed()
+        close_stream(stream, f"microphone {self._name}")
 
     def read(self) -> np.ndarray | None:
         return self._queue.pop(keep_at_most=self.max_latency_frames)

@@ -11,9 +11,9 @@ import numpy as np
 from spaces_desktop.devices.audio_backend import (
     SAMPLE_RATE,
     BackendLoader,
+    close_stream,
     extra_settings,
     load_sounddevice,
-    note_stream_closed,
     note_stream_opened,
 )
 from spaces_desktop.devices.errors import AudioError, DeviceError, SpeakerMissing
@@ -102,13 +102,7 @@ class SpeakerSink:
         if stream is None:
             return
         self._stopping = True
-        try:
-            stream.stop()
-            stream.close()
-        except Exception:
-            log.exception("closing speaker %s failed", self._name)
-        finally:
-            note_stream_closed()
+        close_stream(stream, f"speaker {self._name}")
 
     # --- PortAudio callback thread ---------------------------------------------------------
 
