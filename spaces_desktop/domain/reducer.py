@@ -35,7 +35,12 @@ class Pinned:
     participant_id: str | None
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned
+@dataclass(frozen=True)
+class QualityMeasured:
+    quality: dict[str, str]
+
+
+LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -54,6 +59,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
         return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, QualityMeasured):
+        return replace(state, quality=MappingProxyType(dict(event.quality)))
     if isinstance(event, Pinned):
         stage = event.participant_id or state.stage
         return replace(state, pinned=event.participant_id, stage=stage)

@@ -96,6 +96,8 @@ class SessionState:
     stage: str | None = None
     """Who is on the big tile: the stage director's choice, or the pin."""
     pinned: str | None = None
+    quality: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """How well each remote participant's media arrives: "good", "fair" or "poor"."""
 
     @property
     def myself(self) -> Member | None:

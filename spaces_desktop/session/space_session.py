@@ -27,6 +27,7 @@ from spaces_desktop.domain.reducer import (
     ConnectionChanged,
     LocalEvent,
     Pinned,
+    QualityMeasured,
     StageChosen,
     apply,
     from_snapshot,
@@ -34,6 +35,7 @@ from spaces_desktop.domain.reducer import (
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import SpacesError
 from spaces_desktop.media.mixer import AudioMixer
+from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, Joined, StreamView
 from spaces_desktop.session.frames import FrameBoard
@@ -50,6 +52,7 @@ MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild
 MEDIA_STALL_MAX_S = 12.0
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
+QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
 
 StateListener = Callable[[SessionState], None]
@@ -130,6 +133,7 @@ class SpaceSession:
             loop.create_task(self._reconcile_media(), name="session-media"),
             loop.create_task(self._direct_stage(), name="session-stage"),
             loop.create_task(self._show_self(), name="session-self-view"),
+            loop.create_task(self._measure_quality(), name="session-quality"),
         ]
         self._media_dirty.set()
 
@@ -396,6 +400,31 @@ class SpaceSession:
                 self._media_flowing()
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
+
+    async def _measure_quality(self) -> None:
+        """Samples the subscription's receivers and rates each remote participant's network."""
+        meter = QualityMeter()
+        while not self._closed.is_set():
+            await asyncio.sleep(QUALITY_INTERVAL_S)
+            subscriber = self._subscriber
+            if subscriber is None:
+                continue
+            samples = []
+            for transceiver in subscriber.pc.getTransceivers():
+                stream = subscriber.streams.get(transceiver.mid or "")
+                if stream is None:
+                    continue
+                report = await transceiver.receiver.getStats()
+                for stats in report.values():
+                    if getattr(stats, "type", "") == "inbound-rtp":
+                        samples.append(
+                            ReceiverSample(
+                                stream.participant_id, stream.mid, stats.packetsReceived, stats.packetsLost
+                            )
+                        )
+            verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
+            if verdicts != dict(self.state.quality):
+                self._dispatch(QualityMeasured(verdicts))
 
     async def _show_self(self) -> None:
         """Our own cameras on our own tiles: the SFU never sends us back what we publish."""

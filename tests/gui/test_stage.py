@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -430,3 +431,16 @@ def test_screenshots(qtbot: QtBot, board: FrameBoard) -> None:
     paths.append(capture("stage_empty"))
     view.shutdown()
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_tiles_show_each_remote_participants_network_quality(qtbot: QtBot, view: StageView) -> None:
+    base = state(*room())
+    view.set_state(replace(base, quality=MappingProxyType({"p_co": "good", "p_sam": "poor", HOST: "good"})))
+    tiles = view.tiles()
+    assert tiles[("p_co", MAIN)].info.quality == "good"
+    assert tiles[("p_sam", MAIN)].info.quality == "poor"
+    assert tiles[(HOST, MAIN)].info.quality is None  # our own tile has no network to rate
+    assert tiles[("p_ari", MAIN)].info.quality is None  # not measured yet
+    assert "poor connection" in tiles[("p_sam", MAIN)].accessibleName()
+    settle(qtbot, view)
+    shot(view, "stage_quality")

@@ -47,6 +47,11 @@ def test_engine_hosts_a_space_and_receives_a_guest(backend: Backend, tmp_path: P
         assert engine.frames.stats()[key].frames >= 30
         latest = engine.frames.latest(key)
         assert latest is not None and latest[1].width == 640
+        # The guest's network is rated from the receivers' statistics.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and states[-1].quality.get(request.id) is None:
+            time.sleep(0.1)
+        assert states[-1].quality.get(request.id) == "good"
         assert threads == {"spaces-engine"}
         me = states[-1].myself
         assert me is not None and me.camera_on

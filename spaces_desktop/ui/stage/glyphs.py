@@ -59,3 +59,24 @@ def draw_pin(painter: QPainter, box: QRectF, color: QColor) -> None:
     painter.setPen(QPen(color, max(1.2, s * 0.08), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
     painter.drawLine(QPointF(0, s * 0.06), QPointF(0, s * 0.46))
     painter.restore()
+
+
+SIGNAL_COLORS = {"good": QColor("#2ecc71"), "fair": QColor("#f5a623"), "poor": QColor("#ff5a5f")}
+
+
+def draw_signal_bars(painter: QPainter, box: QRectF, quality: str, dim: QColor) -> None:
+    """Three rising bars, as many lit as the connection deserves (3 good, 2 fair, 1 poor)."""
+    lit = {"good": 3, "fair": 2, "poor": 1}.get(quality, 0)
+    color = SIGNAL_COLORS.get(quality, dim)
+    faded = QColor(dim)
+    faded.setAlpha(70)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    width = box.width() / 4
+    for i in range(3):
+        height = box.height() * (0.4 + 0.3 * i)
+        bar = QRectF(box.left() + i * width * 1.4, box.bottom() - height, width, height)
+        painter.setBrush(color if i < lit else faded)
+        painter.drawRoundedRect(bar, width / 3, width / 3)
+    painter.restore()

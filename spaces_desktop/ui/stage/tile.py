@@ -35,7 +35,7 @@ from spaces_desktop.domain import Role
 from spaces_desktop.session.frames import TileKey
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
-from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin
+from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin, draw_signal_bars
 
 MARGIN = 6
 """Room around the card for its shadow; the layout's gap is twice this."""
@@ -58,6 +58,8 @@ class TileInfo:
     product: bool = False
     pinned: bool = False
     featured: bool = False
+    quality: str | None = None
+    """How well this participant's media arrives ("good", "fair", "poor"); None for ourselves."""
 
     @property
     def participant_id(self) -> str:
@@ -314,6 +316,14 @@ class TileWidget(QWidget):
         painter.setPen(ink)
         painter.drawText(QRectF(x, pill.top(), pill.right() - x, pill_h), Qt.AlignmentFlag.AlignVCenter, text)
 
+        if self.info.quality is not None:
+            size = pill_h - 6
+            bars = QRectF(card.right() - inset - size - 4, card.top() + inset, size + 4, pill_h)
+            painter.setBrush(backing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(bars, 6, 6)
+            draw_signal_bars(painter, bars.adjusted(4, 4, -4, -4), self.info.quality, ink)
+
         badge = BADGES.get(self.info.role) if not self.info.product else None
         if badge:
             bfont = QFont(font)
@@ -348,6 +358,8 @@ class TileWidget(QWidget):
             parts.append(badge)
         if self.info.muted:
             parts.append("muted")
+        if self.info.quality is not None:
+            parts.append(f"{self.info.quality} connection")
         if self.info.pinned:
             parts.append("pinned")
         self.setAccessibleName(", ".join(parts))

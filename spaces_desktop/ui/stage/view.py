@@ -217,6 +217,7 @@ class StageView(QWidget):
                     video=video_space and m.camera_on and main in self._fresh,
                     pinned=state.pinned == m.id,
                     featured=m.id == stage,
+                    quality=state.quality.get(m.id) if m.id != state.me else None,
                 )
             )
             second = (m.id, CameraSource.SECOND)
