@@ -171,6 +171,12 @@ def _gui(args: argparse.Namespace) -> int:
     self_check = bool(getattr(args, "self_check", False))
     if self_check:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from spaces_desktop.assets import missing_resources
+
+        missing = missing_resources()
+        if missing:
+            print(f"self-check failed: this install lacks {', '.join(missing)}", file=sys.stderr)
+            return 1
     code = run(link=link, server_url=getattr(args, "server", None), self_check=self_check)
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)

@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from spaces_desktop.assets import resource
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.errors import SpacesError
 from spaces_desktop.session.local_media import SYNTHETIC, DeviceChoice, LocalMedia
@@ -24,7 +25,7 @@ from spaces_desktop.signaling.client import SpacesClient
 
 log = logging.getLogger(__name__)
 
-SPEECH_DIR = Path(__file__).resolve().parent.parent / "resources" / "speech"
+SPEECH_DIR = resource("speech")
 TURN_S = 9.0
 LEAD_IN_S = 4.0
 CYCLES = 60

@@ -13,6 +13,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QMenu, QToolButton, QWidget, QWidgetAction
 
+from spaces_desktop.ui import theme
+
 EMOJI = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "😮", "😢", "👍", "🎉")
 FLOAT_S = 2.6
 MAX_FLOATING = 40
@@ -96,8 +98,7 @@ class ReactionOverlay(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         now = time.monotonic()
-        emoji_font = QFont(self.font())
-        emoji_font.setPointSize(26)
+        emoji_font = theme.emoji_font(self.font(), 26)
         name_font = QFont(self.font())
         name_font.setPointSize(8)
         name_font.setBold(True)

@@ -16,13 +16,17 @@ from pathlib import Path
 from string import Template
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-ICONS = RESOURCES / "icons"
-STYLE_SHEET = RESOURCES / "themes" / "app.qss"
+from spaces_desktop.assets import resource
+
+ICONS = resource("icons")
+STYLE_SHEET = resource("themes", "app.qss")
+# Colour emoji fonts of the three desktops (Linux: Debian's fonts-noto-color-emoji), tried before the
+# text font wherever a string is only emoji, so reactions never come out as empty boxes.
+EMOJI_FAMILIES = ("Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Twemoji Mozilla")
 
 
 class ThemeChoice(StrEnum):
@@ -222,6 +226,14 @@ def icon_pixmap(name: str, color: str, size: int) -> QPixmap:
     renderer.render(painter, QRectF(0, 0, size, size))
     painter.end()
     return pixmap
+
+
+def emoji_font(base: QFont, point_size: int) -> QFont:
+    """``base`` at ``point_size`` with the colour emoji fonts first, for text that is only emoji."""
+    font = QFont(base)
+    font.setPointSize(point_size)
+    font.setFamilies([*EMOJI_FAMILIES, *base.families()])
+    return font
 
 
 def icon_names() -> list[str]:
