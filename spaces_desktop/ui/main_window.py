@@ -12,9 +12,9 @@ import inspect
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.domain import CameraSource, Role
@@ -63,8 +63,11 @@ def ask(parent: QWidget, title: str, text: str, confirm_label: str) -> bool:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(title)
     box.setInformativeText(text)
+    for label in box.findChildren(QLabel):  # the informative text has no format setter of its own
+        label.setTextFormat(Qt.TextFormat.PlainText)
     go = box.addButton(confirm_label, QMessageBox.ButtonRole.DestructiveRole)
     go.setProperty("kind", "danger")
     box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
