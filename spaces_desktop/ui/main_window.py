@@ -45,6 +45,7 @@ from spaces_desktop.ui.setup_dialog import SetupDialog, SpaceSetup
 from spaces_desktop.ui.space_model import end_view
 from spaces_desktop.ui.space_screen import SpaceScreen
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
 
@@ -476,7 +477,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.space_screen)
         self.space_screen.start()
         title = self.controller.state.space.title if self.controller.state.space else ""
-        self.setWindowTitle(f"{title} · Spaces" if title else "Spaces")
+        self.setWindowTitle(f"{window_title(title)} · Spaces" if title else "Spaces")
         self._update_actions()
         self.screen_changed.emit("space")
         return self.space_screen

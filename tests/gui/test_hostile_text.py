@@ -95,7 +95,7 @@ def hostile(image_path: str) -> dict[str, Hostile]:
         "plainlong": Hostile("W" * 44 + " Wendy", "Wendy"),
     }
     assert all(len(h.text) <= 50 for h in strings.values())
-    strings["title"] = Hostile("<u>" + "Mmmmmm " * 18 + "</u> Tess", "Tess")
+    strings["title"] = Hostile("<u>" + "Mmmmmm " * 17 + "[*]</u> Tess", "Tess")
     assert len(strings["title"].text) <= 140
     return strings
 
@@ -160,6 +160,9 @@ def everything_shown() -> Iterator[Shown]:
     for top in QApplication.topLevelWidgets():
         widgets.append(top)
         widgets.extend(top.findChildren(QWidget))
+    for top in QApplication.topLevelWidgets():
+        handle = top.windowHandle()
+        yield Shown(f"{_name(top)} window title", handle.title() if handle is not None else top.windowTitle())
     for widget in widgets:
         if widget.metaObject().className() == "QTipLabel":
             continue  # a tooltip being shown: its text is checked as the tooltip it is
@@ -405,6 +408,7 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     qtbot.waitUntil(lambda: screen.people.error.isVisible())
     screen.show_message(f"Link copied: {h['bold'].text}")
     walker.walk("host with a refusal")
+    shot(window, "hostile-space-host")
     shot(screen.people, "hostile-people-panel")
     tile = next(t for t in stage.tiles().values() if t.info.participant_id == HOST_ID)
     shot(tile, "hostile-tile")

@@ -1,11 +1,11 @@
-"""Text that came from people or servers, shown literally: never as HTML, never as a shortcut key.
+"""Text that came from people or servers, shown exactly as typed, never as HTML (GUI thread).
 
-Qt guesses: a QLabel (and every tooltip) whose text looks like markup is
-rendered as rich text, so a display name like ``<img src=/some/file.png>``
-would load that file (on Windows ``\\\\host\\share`` paths reach the network).
-A button or menu text takes ``&`` as the mark of a shortcut key. Everything
-the app shows goes through these, so names, titles, links and server messages
-read exactly as typed. GUI thread only.
+Qt guesses: a QLabel, a QMessageBox or a tooltip whose text looks like markup
+is rendered as rich text, so a display name like ``<img src=/some/file.png>``
+would load that file (on Windows, ``\\\\host\\share`` paths reach the network).
+A window title hides ``[*]``. The app's labels are PlainLabel and its
+tooltips go through ``set_plain_tooltip``, so names, titles, links and server
+messages read as typed wherever they appear.
 """
 
 from __future__ import annotations
@@ -49,3 +49,8 @@ def tooltip_markup(text: str) -> str:
 
 def set_plain_tooltip(target: QWidget | QAction, text: str) -> None:
     target.setToolTip(tooltip_markup(text))
+
+
+def window_title(text: str) -> str:
+    """A window title that shows ``text`` as typed: Qt takes ``[*]`` as the place of the "modified" mark."""
+    return text.replace("[*]", "[*][*]")
