@@ -56,6 +56,8 @@ from tests.gui.conftest import (
 )
 
 SERVER = "http://127.0.0.1:8470"
+WAIT_MS = 20_000
+"""Generous: the machine may be busy; each wait ends as soon as the screen is there."""
 MAX_WIDTH = 1180
 """The window's size in these tests: long names and titles must fit, not widen a window past it."""
 IMAGE_SIZE = (420, 300)
@@ -278,29 +280,34 @@ class FailingServer:
         pass
 
 
+@pytest.fixture
 def make_window(
-    qtbot: QtBot,
-    engine: FakeEngine,
-    settings: AppSettings,
-    theme: Theme,
-    devices: CountingDevices,
-    **options: object,
-) -> MainWindow:
-    directory = DeviceDirectory(catalog_with_devices)
-    directory.load_now()
-    window = MainWindow(
-        engine,
-        settings,
-        theme,
-        directory=directory,
-        preview_devices=devices,
-        confirm=lambda *_: True,
-        **options,  # type: ignore[arg-type]
-    )
-    qtbot.addWidget(window)
-    window.resize(1180, 760)
-    window.show()
-    return window
+    qtbot: QtBot, theme: Theme, app_settings: AppSettings, devices: CountingDevices
+) -> Iterator[Callable[..., MainWindow]]:
+    """The real main window over a fake engine; its device directory is closed after the test."""
+    made: list[MainWindow] = []
+
+    def make(engine: FakeEngine, **options: object) -> MainWindow:
+        directory = DeviceDirectory(catalog_with_devices)
+        directory.load_now()
+        window = MainWindow(
+            engine,
+            app_settings,
+            theme,
+            directory=directory,
+            preview_devices=devices,
+            confirm=lambda *_: True,
+            **options,  # type: ignore[arg-type]
+        )
+        qtbot.addWidget(window)
+        window.resize(MAX_WIDTH, 760)
+        window.show()
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.directory.close()
 
 
 def hostile_room(h: dict[str, Hostile], me: str, title: str, **fields: object) -> SessionState:
@@ -329,9 +336,8 @@ def reactions_from_everyone(state: SessionState) -> tuple[Reaction, ...]:
 
 def test_hostile_text_is_shown_as_typed_on_every_screen(
     qtbot: QtBot,
-    theme: Theme,
+    make_window: Callable[..., MainWindow],
     app_settings: AppSettings,
-    devices: CountingDevices,
     hostile: dict[str, Hostile],
     shot: Callable[[QWidget, str], Path],
 ) -> None:
@@ -344,7 +350,7 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     app_settings.remember(h["bold"].text, f"{SERVER}/s/AbC123?{h['link'].text}", hosted=False)
     app_settings.remember(h["image"].text, f"{SERVER}/s/AbC123?{h['image'].text}", hosted=True)
     home_engine = FakeEngine()
-    home = make_window(qtbot, home_engine, app_settings, theme, devices, embedded=FailingServer(h["lt"].text))
+    home = make_window(home_engine, embedded=FailingServer(h["lt"].text))
     home.home.show_error(h["link"].text)
     walker.walk("home")
     # A pasted link that is markup: the join dialog's error repeats it.
@@ -352,12 +358,10 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     assert join is not None
     walker.walk("join dialog, bad link")
     join.reject()
-    home.close()
+    home.hide()
 
     engine = FakeEngine()
-    window = make_window(
-        qtbot, engine, app_settings, theme, devices, server_url=SERVER, stage_factory=StageView
-    )
+    window = make_window(engine, server_url=SERVER, stage_factory=StageView)
 
     # Joining: a link whose path is markup, and a hostile name typed in.
     dialog = window.open_join(f"{SERVER}/{h['bold'].text}/s/AbC123")
@@ -367,19 +371,23 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     room = hostile_room(h, "p_amp", h["title"].text)
     engine.push(room)
     dialog.join_button.click()
-    qtbot.waitUntil(lambda: window.space_screen is not None and window.space_screen.isVisible())
+    qtbot.waitUntil(
+        lambda: window.space_screen is not None and window.space_screen.isVisible(), timeout=WAIT_MS
+    )
     walker.walk("listener in the Space")
 
     # The host invites us: the prompt names the Space.
     engine.push(with_member(room, replace(room.members["p_amp"], invited=True)))
-    qtbot.waitUntil(lambda: window.invite_prompt is not None and window.invite_prompt.isVisible())
+    qtbot.waitUntil(
+        lambda: window.invite_prompt is not None and window.invite_prompt.isVisible(), timeout=WAIT_MS
+    )
     walker.walk("invite prompt")
     assert window.invite_prompt is not None
     window.invite_prompt.decline_button.click()
 
     # Removed, with a hostile reason from the server.
     engine.push(replace(room, connection=Connection.REMOVED, reason=h["image"].text))
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.ended)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.ended, timeout=WAIT_MS)
     walker.walk("removed screen")
     window.ended.home_button.click()
 
@@ -390,14 +398,16 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     host_room = hostile_room(h, HOST_ID, h["title"].text)
     engine.push(host_room)
     setup.go_button.click()
-    qtbot.waitUntil(lambda: window.space_screen is not None and window.space_screen.isVisible())
+    qtbot.waitUntil(
+        lambda: window.space_screen is not None and window.space_screen.isVisible(), timeout=WAIT_MS
+    )
     screen = window.space_screen
     assert screen is not None
     engine.push(replace(host_room, reactions=reactions_from_everyone(host_room)))
-    qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
+    qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None, timeout=WAIT_MS)
     stage = screen.stage
     assert isinstance(stage, StageView)
-    qtbot.waitUntil(lambda: len(stage.tiles()) >= 4)
+    qtbot.waitUntil(lambda: len(stage.tiles()) >= 4, timeout=WAIT_MS)
     walker.walk("host in the Space")
 
     # A refusal and a copied link carry server text.
@@ -405,7 +415,7 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     row = screen.people.row("listeners", "p_amp")
     assert row is not None
     row.menu_actions[Action.REMOVE].trigger()  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: screen.people.error.isVisible())
+    qtbot.waitUntil(lambda: screen.people.error.isVisible(), timeout=WAIT_MS)
     screen.show_message(f"Link copied: {h['bold'].text}")
     walker.walk("host with a refusal")
     shot(window, "hostile-space-host")
@@ -423,7 +433,7 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     engine.push(
         replace(hostile_room(h, "p_amp", h["long"].text), connection=Connection.ENDED, reason=h["bold"].text)
     )
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.ended)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.ended, timeout=WAIT_MS)
     walker.walk("ended screen")
 
     walker.assert_clean()
