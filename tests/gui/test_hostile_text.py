@@ -358,6 +358,9 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     assert join is not None
     walker.walk("join dialog, bad link")
     join.reject()
+    settings = home.open_settings()
+    walker.walk("settings")
+    settings.reject()
     home.hide()
 
     engine = FakeEngine()
@@ -395,6 +398,7 @@ def test_hostile_text_is_shown_as_typed_on_every_screen(
     setup = window.open_setup()
     assert setup is not None
     setup.title_edit.setText(h["long"].text)
+    walker.walk("setup dialog")
     host_room = hostile_room(h, HOST_ID, h["title"].text)
     engine.push(host_room)
     setup.go_button.click()
