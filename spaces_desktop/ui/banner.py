@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from spaces_desktop.ui.space_model import BannerView
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 TONE_ICONS = {"info": "info", "warning": "wifi-off", "error": "alert"}
 
@@ -18,8 +19,8 @@ class ConnectionBanner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self._theme = theme
-        self.icon = QLabel()
-        self.text = QLabel()
+        self.icon = PlainLabel()
+        self.text = PlainLabel()
         self.text.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # indeterminate

@@ -11,7 +11,6 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QPushButton,
     QToolButton,
@@ -23,6 +22,7 @@ from spaces_desktop.ui import shortcuts
 from spaces_desktop.ui.reactions import ReactionPicker
 from spaces_desktop.ui.space_model import Controls
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 LAYOUTS = (
     ("speaker", "Speaker: the person talking, large"),
@@ -42,7 +42,7 @@ class ControlButton(QWidget):
         self.button.setObjectName("control")
         self.button.setIconSize(QSize(22, 22))
         self.button.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.caption = QLabel(caption)
+        self.caption = PlainLabel(caption)
         self.caption.setObjectName("controlCaption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)

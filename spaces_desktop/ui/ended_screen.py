@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.ui.space_model import EndView
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 
 class EndedScreen(QWidget):
@@ -15,15 +16,16 @@ class EndedScreen(QWidget):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = theme
-        self.icon = QLabel()
+        self.icon = PlainLabel()
         self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title = QLabel()
+        self.title = PlainLabel()
         self.title.setProperty("role", "hero")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.space = QLabel()
+        self.space = PlainLabel()
         self.space.setProperty("role", "muted")
         self.space.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.detail = QLabel()
+        self.space.setWordWrap(True)
+        self.detail = PlainLabel()
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
         self.home_button = QPushButton("Back to home")

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -26,13 +25,8 @@ from spaces_desktop.signaling.links import check_base_url, parse_link
 from spaces_desktop.ui.settings import RecentSpace, ServerMode
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
-
-
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
-    if role:
-        label.setProperty("role", role)
-    return label
+from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip, tooltip_markup
+from spaces_desktop.ui.widgets.plain import plain_label as _label
 
 
 def _card() -> tuple[QFrame, QVBoxLayout]:
@@ -56,7 +50,7 @@ class HomeScreen(QWidget):
         self._theme = theme
         self._server_ready = False
 
-        logo = QLabel()
+        logo = PlainLabel()
         logo.setPixmap(theme.icon("spaces", theme.palette.accent, 44).pixmap(44, 44))
         hero = _label("Spaces", "hero")
         tagline = _label("Live conversations with audio and video: host one, or drop into one.", "muted")
@@ -220,7 +214,7 @@ class HomeScreen(QWidget):
             role = "hosted" if space.hosted else "joined"
             item = QListWidgetItem(self._theme.icon("history", self._theme.palette.muted, 18), "")
             item.setText(f"{space.title}\n{role} · {when}")
-            item.setToolTip(space.link)
+            item.setToolTip(tooltip_markup(space.link))
             item.setData(Qt.ItemDataRole.UserRole, space.link)
             self.recent.addItem(item)
         self.recent.setVisible(bool(spaces))
@@ -260,7 +254,7 @@ class HomeScreen(QWidget):
         self._server_ready = ready
         self.host_problem.setText(text)
         self.host_problem.setVisible(error)
-        self.server_status.setToolTip(text)
+        set_plain_tooltip(self.server_status, text)
         if error and len(text) > 60:
             text = "Not available: see “Host” for why."
         self.server_status.setText(text)

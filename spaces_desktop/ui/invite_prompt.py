@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.ui.devices import PreviewDevices
@@ -16,13 +16,8 @@ from spaces_desktop.ui.probes import MicLevelProbe
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.camera_preview import CameraPreview
 from spaces_desktop.ui.widgets.level_meter import LevelMeter
-
-
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
-    if role:
-        label.setProperty("role", role)
-    return label
+from spaces_desktop.ui.widgets.plain import PlainLabel
+from spaces_desktop.ui.widgets.plain import plain_label as _label
 
 
 class InvitePrompt(QDialog):
@@ -61,7 +56,7 @@ class InvitePrompt(QDialog):
         self.accept_button.setDefault(True)
         self.decline_button = QPushButton("Not now")
 
-        icon = QLabel()
+        icon = PlainLabel()
         icon.setPixmap(theme.icon("hand", theme.palette.accent, 32).pixmap(32, 32))
         top = QHBoxLayout()
         top.setSpacing(12)
@@ -69,7 +64,9 @@ class InvitePrompt(QDialog):
         heading = QVBoxLayout()
         heading.setSpacing(0)
         heading.addWidget(_label("You're invited to speak", "title"))
-        heading.addWidget(_label(f"in “{space_title}”", "muted"))
+        where = _label(f"in “{space_title}”", "muted")
+        where.setWordWrap(True)
+        heading.addWidget(where)
         top.addLayout(heading, 1)
 
         layout = QVBoxLayout(self)

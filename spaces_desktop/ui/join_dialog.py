@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.signaling.errors import InvalidLink
 from spaces_desktop.signaling.links import parse_link
 from spaces_desktop.ui.theme import Theme
-
-
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
-    if role:
-        label.setProperty("role", role)
-    return label
+from spaces_desktop.ui.widgets.plain import PlainLabel
+from spaces_desktop.ui.widgets.plain import plain_label as _label
 
 
 class JoinDialog(QDialog):
@@ -37,7 +32,7 @@ class JoinDialog(QDialog):
         self.join_button.setDefault(True)
         cancel = QPushButton("Cancel")
 
-        icon = QLabel()
+        icon = PlainLabel()
         icon.setPixmap(theme.icon("spaces", theme.palette.accent, 32).pixmap(32, 32))
         top = QHBoxLayout()
         top.setSpacing(12)

@@ -12,9 +12,9 @@ import inspect
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.domain import CameraSource, Role
@@ -45,6 +45,7 @@ from spaces_desktop.ui.setup_dialog import SetupDialog, SpaceSetup
 from spaces_desktop.ui.space_model import end_view
 from spaces_desktop.ui.space_screen import SpaceScreen
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,11 @@ def ask(parent: QWidget, title: str, text: str, confirm_label: str) -> bool:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(title)
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(title)
     box.setInformativeText(text)
+    for label in box.findChildren(QLabel):  # the informative text has no format setter of its own
+        label.setTextFormat(Qt.TextFormat.PlainText)
     go = box.addButton(confirm_label, QMessageBox.ButtonRole.DestructiveRole)
     go.setProperty("kind", "danger")
     box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
@@ -473,7 +477,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.space_screen)
         self.space_screen.start()
         title = self.controller.state.space.title if self.controller.state.space else ""
-        self.setWindowTitle(f"{title} · Spaces" if title else "Spaces")
+        self.setWindowTitle(f"{window_title(title)} · Spaces" if title else "Spaces")
         self._update_actions()
         self.screen_changed.emit("space")
         return self.space_screen

@@ -13,7 +13,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QScrollArea,
     QToolButton,
@@ -33,6 +32,7 @@ from spaces_desktop.ui.space_model import (
 )
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
+from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
 
 AVATAR_COLOURS = ("#7856ff", "#1d9bf0", "#00ba7c", "#f91880", "#ff7a00", "#ffad1f", "#17bf63", "#794bc4")
 
@@ -67,15 +67,15 @@ class PersonRowWidget(QFrame):
         member = row.member
         self.buttons: dict[Action, QToolButton] = {}
         self.menu_actions: dict[Action, object] = {}
-        avatar = QLabel()
+        avatar = PlainLabel()
         avatar.setPixmap(avatar_pixmap(member.initials, member.id))
         avatar.setFixedSize(34, 34)
         name = ElidedLabel(member.display_name + ("  ✋" if member.hand_raised else ""))
         name.setStyleSheet("font-weight: 600;")
-        name.setToolTip(member.display_name)
+        set_plain_tooltip(name, member.display_name)
         detail = ElidedLabel(row.detail)
         detail.setProperty("role", "muted")
-        detail.setToolTip(row.detail)
+        set_plain_tooltip(detail, row.detail)
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(name)
@@ -92,7 +92,7 @@ class PersonRowWidget(QFrame):
             button.setProperty("kind", "accept" if accept else "")
             button.setIcon(theme.icon(ACTION_ICONS[action], "#ffffff" if accept else None, 18))
             button.setIconSize(QSize(18, 18))
-            button.setToolTip(f"{ACTION_LABELS[action]}: {member.display_name}")
+            set_plain_tooltip(button, f"{ACTION_LABELS[action]}: {member.display_name}")
             button.setAccessibleName(ACTION_LABELS[action])
             button.clicked.connect(lambda _=False, a=action: self.action_requested.emit(a, member.id))
             layout.addWidget(button)
@@ -101,7 +101,7 @@ class PersonRowWidget(QFrame):
             more = QToolButton()
             more.setObjectName("rowAction")
             more.setText("⋯")
-            more.setToolTip(f"More for {member.display_name}")
+            set_plain_tooltip(more, f"More for {member.display_name}")
             more.setAccessibleName("More actions")
             more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
             more.setStyleSheet("QToolButton::menu-indicator { image: none; }")
@@ -133,9 +133,9 @@ class PeoplePanel(QFrame):
         self._pending: set[str] = set()
         self.rows: dict[str, PersonRowWidget] = {}
 
-        title = QLabel("People")
+        title = PlainLabel("People")
         title.setProperty("role", "title")
-        self.error = QLabel()
+        self.error = PlainLabel()
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -195,12 +195,12 @@ class PeoplePanel(QFrame):
         for section in self._sections:
             if section.id == "requests" and not section.rows:
                 continue
-            heading = QLabel(section.title.upper())
+            heading = PlainLabel(section.title.upper())
             heading.setProperty("role", "section")
             heading.setContentsMargins(8, 12, 0, 4)
             self._list.addWidget(heading)
             if not section.rows:
-                empty = QLabel("Nobody yet" if section.id != "listeners" else "No listeners yet")
+                empty = PlainLabel("Nobody yet" if section.id != "listeners" else "No listeners yet")
                 empty.setProperty("role", "muted")
                 empty.setContentsMargins(8, 0, 0, 4)
                 self._list.addWidget(empty)

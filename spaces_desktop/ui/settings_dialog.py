@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QRadioButton,
     QTableWidget,
@@ -32,6 +31,7 @@ from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices
 from spaces_desktop.ui.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
 from spaces_desktop.ui.theme import Theme, ThemeChoice
 from spaces_desktop.ui.widgets.device_pickers import DevicePickers
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 THEME_LABELS = {ThemeChoice.SYSTEM: "Follow the system", ThemeChoice.DARK: "Dark", ThemeChoice.LIGHT: "Light"}
 
@@ -43,8 +43,8 @@ class SettingsValues:
     theme: ThemeChoice
 
 
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
+def _label(text: str, role: str | None = None) -> PlainLabel:
+    label = PlainLabel(text)
     if role:
         label.setProperty("role", role)
     label.setWordWrap(True)

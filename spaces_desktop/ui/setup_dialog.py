@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices
 from spaces_desktop.ui.settings import DevicePrefs
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.device_pickers import DevicePickers
+from spaces_desktop.ui.widgets.plain import plain_label as _label
 from spaces_desktop.ui.widgets.toggle import ToggleSwitch
 
 MAX_SCHEDULE_DAYS = 14
@@ -44,13 +44,6 @@ class SpaceSetup:
     devices: DeviceChoice
     prefs: DevicePrefs
     scheduled_for: datetime | None = None
-
-
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
-    if role:
-        label.setProperty("role", role)
-    return label
 
 
 class SetupDialog(QDialog):

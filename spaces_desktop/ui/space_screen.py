@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +30,8 @@ from spaces_desktop.ui.reactions import ReactionOverlay
 from spaces_desktop.ui.session_controller import SessionController
 from spaces_desktop.ui.space_model import Action, Controls, banner_for, controls_for, listener_count_text
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.elided_label import ElidedLabel
+from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
 
 LEVELS_MS = 100
 MESSAGE_MS = 8000
@@ -72,13 +74,15 @@ class SpaceScreen(QWidget):
         # Header: title, live badge, listeners, share link.
         self.header = QFrame()
         self.header.setObjectName("header")
-        logo = QLabel()
+        logo = PlainLabel()
         logo.setPixmap(theme.icon("spaces", theme.palette.accent, 22).pixmap(22, 22))
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         self.title.setProperty("role", "title")
-        self.live_badge = QLabel("LIVE")
+        # As wide as the title when there is room; a long one (up to 140 characters) ends in "…".
+        self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.live_badge = PlainLabel("LIVE")
         self.live_badge.setProperty("role", "badge")
-        self.video_chip = QLabel("Video")
+        self.video_chip = PlainLabel("Video")
         self.video_chip.setProperty("role", "chip")
         self.listeners_button = QToolButton()
         self.listeners_button.setObjectName("flat")
@@ -108,7 +112,7 @@ class SpaceScreen(QWidget):
 
         # Centre: the stage with floating reactions and a message strip over it.
         self.overlay = ReactionOverlay()
-        self.message = QLabel()
+        self.message = PlainLabel()
         self.message.setProperty("role", "note")
         self.message.setWordWrap(True)
         self.message.setMaximumWidth(560)
@@ -179,6 +183,7 @@ class SpaceScreen(QWidget):
     def set_state(self, state: SessionState) -> None:
         space = state.space
         self.title.setText(space.title if space else "")
+        set_plain_tooltip(self.title, space.title if space else "")
         self.video_chip.setVisible(bool(space and space.video_enabled))
         self.live_badge.setVisible(bool(space and space.status == "live"))
         self.listeners_button.setText(listener_count_text(state))

@@ -36,6 +36,7 @@ from spaces_desktop.session.frames import TileKey
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
 from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin, draw_signal_bars
+from spaces_desktop.ui.widgets.plain import set_plain_tooltip
 
 MARGIN = 6
 """Room around the card for its shadow; the layout's gap is twice this."""
@@ -363,4 +364,4 @@ class TileWidget(QWidget):
         if self.info.pinned:
             parts.append("pinned")
         self.setAccessibleName(", ".join(parts))
-        self.setToolTip(self.info.label)
+        set_plain_tooltip(self, self.info.label)

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -34,13 +33,7 @@ from spaces_desktop.ui.settings import DevicePrefs
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.camera_preview import CameraPreview
 from spaces_desktop.ui.widgets.level_meter import LevelMeter
-
-
-def _label(text: str, role: str | None = None) -> QLabel:
-    label = QLabel(text)
-    if role:
-        label.setProperty("role", role)
-    return label
+from spaces_desktop.ui.widgets.plain import plain_label as _label
 
 
 class DevicePickers(QWidget):
