@@ -69,6 +69,17 @@ def test_share_page_without_javascript_names_the_space(backend: Backend, tmp_pat
     preview = httpx.get(f"{backend.url}/s/{space_id}", headers={"Accept": "application/json"}).json()
     assert preview["title"] == "<b>Launch</b> & demo" and preview["status"] == "live"
     assert httpx.get(f"{backend.url}/web/player.js").status_code == 200
+
+    # A stream ticket opens the event stream once, without the token in the URL.
+    auth = {"Authorization": f"Bearer {created['token']}"}
+    ticket = httpx.post(f"{backend.url}/spaces/{space_id}/events/ticket", headers=auth).json()["ticket"]
+    events = f"{backend.url}/spaces/{space_id}/events"
+    with httpx.stream("GET", events, params={"ticket": ticket, "last_event_id": "0"}, timeout=10) as stream:
+        assert stream.status_code == 200
+        first = next(stream.iter_lines())
+        assert first.startswith("retry:") or first.startswith("id:"), first
+    again = httpx.get(events, params={"ticket": ticket}, timeout=10)
+    assert again.status_code == 401 and again.json()["error"] == "bad_ticket"
     assert httpx.get(f"{backend.url}/web/..%2Fthemes%2Fapp.qss").status_code == 404
 
 
@@ -154,6 +165,7 @@ def test_browser_listens_and_watches_the_active_speaker(
         page.screenshot(path=str(SCREENSHOTS / "web_player_light_narrow.png"))
         page.set_viewport_size({"width": 1280, "height": 800})
         assert not [line for line in console if "Uncaught" in line], console
+        assert page.evaluate("() => window.spacesPlayer.stats.trickles") >= 1, "late candidates reach Janus"
 
         start = frames()
         time.sleep(6.0)

@@ -43,7 +43,7 @@
     generation: 0,
   };
   // Read by tests and handy when debugging: frames painted per participant and source.
-  const stats = { frames: {}, audioTracks: 0, subscriptions: 0 };
+  const stats = { frames: {}, audioTracks: 0, subscriptions: 0, trickles: 0 };
   window.spacesPlayer = { state, stats, media };
 
   // --- HTTP ---------------------------------------------------------------------------------
@@ -319,20 +319,28 @@
     const audio = [];
     const candidates = [];
     let answered = false;
-    const sendCandidates = (completed) => {
-      if (!answered || (!candidates.length && !completed)) return;
+    let gathered = false;
+    let completionSent = false;
+    // Candidates found after the answer went out follow it; until then they wait here.
+    const sendCandidates = () => {
+      if (!answered || completionSent) return;
+      const done = gathered && candidates.length <= 32;
+      if (!candidates.length && !done) return;
       const batch = candidates.splice(0, 32);
-      call("POST", "/media/trickle", { target: "subscribe", candidates: batch, completed })
+      completionSent = done;
+      call("POST", "/media/trickle", { target: "subscribe", candidates: batch, completed: done })
+        .then(() => { stats.trickles += 1; })
         .catch(() => { /* the SDP carried what was gathered; a late candidate is optional */ });
+      if (candidates.length) sendCandidates();
     };
     pc.onicecandidate = (event) => {
       if (event.candidate && event.candidate.candidate) {
         const { candidate, sdpMid, sdpMLineIndex } = event.candidate;
         candidates.push({ candidate, sdpMid, sdpMLineIndex });
-        sendCandidates(false);
       } else if (!event.candidate) {
-        sendCandidates(true);
+        gathered = true;
       }
+      sendCandidates();
     };
     pc.ontrack = (event) => {
       const mid = event.transceiver && event.transceiver.mid;
@@ -352,7 +360,7 @@
       await pc.setLocalDescription(answer);
       await call("POST", "/media/subscribe/answer", { type: "answer", sdp: pc.localDescription.sdp });
       answered = true;
-      sendCandidates(false);
+      sendCandidates();
     } catch {
       closeConnection(pc);
       if (media.pending === pc) media.pending = null;
