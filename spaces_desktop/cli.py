@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
@@ -58,6 +59,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
     )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (https://site.example) whose pages may call the API; repeat for more",
+    )
+    serve.add_argument("--stun", action="append", default=[], metavar="URL", help="a stun: URL for clients")
+    serve.add_argument(
+        "--turn", action="append", default=[], metavar="URL", help="a turn: or turns: URL for clients"
+    )
+    serve.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="file holding the TURN server's static-auth-secret (coturn use-auth-secret)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     from spaces_desktop.bench.cli import add_arguments as add_bench_arguments
@@ -198,6 +217,7 @@ def _exit_now(code: int) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
     from spaces_desktop.server.runner import ServerSettings, serve
 
@@ -213,10 +233,41 @@ def _serve(args: argparse.Namespace) -> int:
             rtp_ports=args.rtp_ports,
             nat_1_1_ip=args.nat_ip,
         ),
+        cors_origins=tuple(_origin(origin) for origin in args.cors_origin),
+        ice=IceConfig(
+            stun=tuple(_ice_url(url, ("stun:", "stuns:")) for url in args.stun),
+            turn=tuple(_ice_url(url, ("turn:", "turns:")) for url in args.turn),
+            turn_secret=_read_secret(args.turn_secret_file) if args.turn_secret_file else None,
+        ),
         **({"data_dir": args.data_dir} if args.data_dir else {}),
     )
+    if settings.ice.turn and not settings.ice.turn_secret:
+        raise ConfigError("--turn needs --turn-secret-file, the TURN server's shared secret.")
     serve(settings)
     return 0
+
+
+def _origin(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigError(f"'{text}' is not a web origin like https://site.example.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _ice_url(text: str, schemes: tuple[str, ...]) -> str:
+    if not text.startswith(schemes) or any(ch.isspace() for ch in text):
+        raise ConfigError(f"'{text}' is not a {' or '.join(schemes)} URL.")
+    return text
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+    if not secret:
+        raise ConfigError(f"{path} is empty.")
+    return secret
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -7,6 +7,8 @@ from spaces_desktop.protocol.models import (
     ErrorBody,
     Event,
     HandRequest,
+    IceCandidate,
+    IceServer,
     Joined,
     JoinRequest,
     MuteRequest,
@@ -18,9 +20,11 @@ from spaces_desktop.protocol.models import (
     SpacePreview,
     SpaceView,
     StreamChoice,
+    StreamTicket,
     StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    TrickleRequest,
 )
 
 __all__ = [
@@ -30,6 +34,8 @@ __all__ = [
     "Event",
     "EventType",
     "HandRequest",
+    "IceCandidate",
+    "IceServer",
     "JoinRequest",
     "Joined",
     "MuteRequest",
@@ -41,7 +47,9 @@ __all__ = [
     "SpacePreview",
     "SpaceView",
     "StreamChoice",
+    "StreamTicket",
     "StreamView",
     "SubscribeOffer",
     "SubscribeRequest",
+    "TrickleRequest",
 ]

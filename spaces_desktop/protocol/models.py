@@ -102,7 +102,36 @@ class SubscribeRequest(Strict):
     )
 
 
+class IceCandidate(Strict):
+    candidate: str = Field(max_length=512)
+    sdpMid: str | None = Field(default=None, max_length=16)
+    sdpMLineIndex: int | None = Field(default=None, ge=0, le=64)
+
+
+class TrickleRequest(Strict):
+    """ICE candidates found after the SDP went out, for the publishing or the subscribing connection."""
+
+    target: Literal["publish", "subscribe"]
+    candidates: list[IceCandidate] = Field(default_factory=list, max_length=32)
+    completed: bool = Field(default=False, description="No more candidates will follow.")
+
+
 # --- views ------------------------------------------------------------------
+
+
+class IceServer(BaseModel):
+    """A STUN or TURN server for the client's RTCPeerConnection, as browsers spell it."""
+
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class StreamTicket(BaseModel):
+    """A short-lived, single-use key for opening the event stream where headers can't be sent."""
+
+    ticket: str
+    expires_in: float = Field(description="Seconds the ticket stays valid.")
 
 
 class SpaceView(BaseModel):
@@ -147,6 +176,9 @@ class Snapshot(BaseModel):
     streams: list[StreamView]
     you: str
     last_event_id: int
+    talking: list[str] = Field(
+        default_factory=list, description="Who is talking right now, so a late joiner sees the speaker."
+    )
 
 
 class SpacePreview(BaseModel):
@@ -165,6 +197,9 @@ class Joined(BaseModel):
     token: str = Field(description="Bearer token for every later call; keep it secret.")
     participant: ParticipantView
     snapshot: Snapshot
+    ice_servers: list[IceServer] = Field(
+        default_factory=list, description="STUN/TURN servers to give the client's peer connections."
+    )
 
 
 class SubscribeOffer(BaseModel):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,12 +37,15 @@ from spaces_desktop.protocol import (
     Snapshot,
     SpacePreview,
     SpaceView,
+    StreamTicket,
     SubscribeOffer,
     SubscribeRequest,
+    TrickleRequest,
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
+from spaces_desktop.server.web import web_router
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +118,23 @@ def _caller(request: Request, space_id: str, token: Token) -> ParticipantRow:
 Caller = Annotated[ParticipantRow, Depends(_caller)]
 
 
+def _stream_caller(
+    request: Request, space_id: str, token: Token, ticket: Annotated[str | None, Query(max_length=64)] = None
+) -> ParticipantRow:
+    """The event stream's caller: a bearer token, or (browsers' EventSource) a stream ticket."""
+    service: SpacesService = request.app.state.service
+    if ticket is not None and token is None:
+        return service.authenticate_ticket(space_id, ticket)
+    return service.authenticate(space_id, token)
+
+
+StreamCaller = Annotated[ParticipantRow, Depends(_stream_caller)]
+
+
 def create_app(
     service: SpacesService,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     app = FastAPI(
         title="Spaces backend",
@@ -127,6 +145,16 @@ def create_app(
     )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    if cors_origins:
+        # Only the listed sites' pages may call the API from a browser; no cookies are used.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            max_age=600,
+        )
+    app.include_router(web_router(service))
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -159,10 +187,6 @@ def create_app(
 
     @app.get("/spaces/{space_id}/preview")
     async def preview(space_id: str) -> SpacePreview:
-        return service.preview(space_id)
-
-    @app.get("/s/{space_id}", include_in_schema=False)
-    async def share_link(space_id: str) -> SpacePreview:
         return service.preview(space_id)
 
     @app.post("/spaces/{space_id}/join", status_code=201)
@@ -249,6 +273,16 @@ def create_app(
         )
         return await service.subscribe(me, choices)
 
+    @app.post("/spaces/{space_id}/media/trickle", status_code=204)
+    async def trickle(body: TrickleRequest, me: Caller) -> None:
+        candidates = [c.model_dump(exclude_none=True) for c in body.candidates]
+        await service.trickle(me, body.target, candidates, body.completed)
+
+    @app.post("/spaces/{space_id}/events/ticket")
+    async def stream_ticket(me: Caller) -> StreamTicket:
+        """A single-use ticket for `GET …/events?ticket=…`, for clients that can't send headers."""
+        return service.stream_ticket(me)
+
     @app.post("/spaces/{space_id}/media/subscribe/answer", status_code=204)
     async def subscribe_answer(body: SessionDescription, me: Caller) -> None:
         await service.subscribe_answer(me, body.type, body.sdp)
@@ -265,10 +299,13 @@ def create_app(
     )
     async def events(
         request: Request,
-        me: Caller,
+        me: StreamCaller,
         last_event_id: Annotated[str | None, Header()] = None,
+        after_id: Annotated[str | None, Query(alias="last_event_id", max_length=20)] = None,
     ) -> StreamingResponse:
-        after = _parse_last_event_id(last_event_id)
+        # EventSource sends Last-Event-ID itself only when it reconnects on its own; a page that
+        # reopens the stream with a fresh ticket passes it in the query.
+        after = _parse_last_event_id(last_event_id if last_event_id is not None else after_id)
         return StreamingResponse(
             _event_stream(service, request, me, after),
             media_type="text/event-stream",

@@ -233,6 +233,13 @@ class JanusHandle:
         _raise_for_error(reply)
         return _plugin_data(reply), reply.get("jsep")
 
+    async def trickle(self, candidates: list[JsonDict], completed: bool) -> None:
+        """Hands ICE candidates a peer found after its SDP to Janus (and, at the end, "completed")."""
+        if candidates:
+            await self.session.post({"janus": "trickle", "candidates": candidates}, self.url)
+        if completed:
+            await self.session.post({"janus": "trickle", "candidate": {"completed": True}}, self.url)
+
     async def detach(self) -> None:
         self.session.forget(self.id)
         with contextlib.suppress(MediaServerError):  # already gone with its session

@@ -375,6 +375,19 @@ class MediaService:
         if handle is not None:
             await handle.detach()
 
+    async def trickle(
+        self, space_id: str, feed: int, target: str, candidates: list[JsonDict], completed: bool
+    ) -> None:
+        """Late ICE candidates for the participant's publishing or subscribing handle."""
+        room = self.room(space_id)
+        handle = (room.publishers if target == "publish" else room.subscribers).get(feed)
+        if handle is None:
+            raise Conflict(
+                "There is no connection to add candidates to; publish or subscribe first.",
+                code="no_connection",
+            )
+        await handle.trickle(candidates, completed)
+
     # --- events from Janus ---
 
     def _on_monitor_event(self, room: Room, event: JsonDict) -> None:

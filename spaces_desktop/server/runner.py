@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from spaces_desktop.protocol import EventType
 from spaces_desktop.server.app import create_app
 from spaces_desktop.server.event_bus import EventBus
+from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
 from spaces_desktop.server.service import SpacesService
@@ -39,6 +40,10 @@ class ServerSettings:
     """An external Janus HTTP API (e.g. http://10.0.0.5:8088/janus); none starts a private one."""
     janus_secret: str | None = None
     janus: JanusSettings = field(default_factory=JanusSettings)
+    cors_origins: tuple[str, ...] = ()
+    """Web origins whose pages may call the API (the share page itself is same-origin)."""
+    ice: IceConfig = field(default_factory=IceConfig)
+    """STUN/TURN servers handed to clients when they join."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -48,7 +53,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
     store = Store(settings.data_dir / "spaces.sqlite3")
     bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    service = SpacesService(store, bus, public_url)
+    service = SpacesService(store, bus, public_url, settings.ice)
     managed: ManagedJanus | None = None
     if settings.janus_url is None:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
@@ -83,7 +88,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
                 await managed.stop()
             store.close()
 
-    app = create_app(service, lifespan)
+    app = create_app(service, lifespan, cors_origins=settings.cors_origins)
     app.state.service = service
     app.state.media = media
     app.state.janus = managed

@@ -39,10 +39,13 @@ from spaces_desktop.protocol import (
     StreamView,
     SubscribeOffer,
 )
-from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS
+from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
+from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.event_bus import EventBus
+from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import MediaService
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
+from spaces_desktop.server.tickets import StreamTickets
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +56,14 @@ def new_token() -> str:
 
 
 class SpacesService:
-    def __init__(self, store: Store, bus: EventBus, public_url: str) -> None:
+    def __init__(self, store: Store, bus: EventBus, public_url: str, ice: IceConfig | None = None) -> None:
         self.store = store
         self.bus = bus
         self.public_url = public_url.rstrip("/")
         self.media: MediaService | None = None
+        self.ice = ice or IceConfig()
+        self._talking: dict[str, set[int]] = {}  # Space id -> feeds Janus last reported talking
+        self.tickets = StreamTickets()
 
     # --- views ---
 
@@ -120,6 +126,7 @@ class SpacesService:
             streams=self.stream_views(space.id),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
+            talking=self._talking_now(space.id, feeds),
         )
 
     def preview(self, space_id: str) -> SpacePreview:
@@ -138,10 +145,12 @@ class SpacesService:
 
     # --- authentication ---
 
-    def authenticate(self, space_id: str, token: str | None) -> ParticipantRow:
-        if not token:
+    def authenticate(
+        self, space_id: str, token: str | None, known: ParticipantRow | None = None
+    ) -> ParticipantRow:
+        if known is None and not token:
             raise Unauthorized("Sign in to this Space first: send 'Authorization: Bearer <token>'.")
-        caller = self.store.participant_by_token(token)
+        caller = known if known is not None else self.store.participant_by_token(str(token))
         if caller is None or caller.space_id != space_id:
             if self.store.space(space_id) is None:
                 raise NotFound("No such Space.")
@@ -151,6 +160,22 @@ class SpacesService:
         if caller.status is ParticipantStatus.LEFT:
             raise Unauthorized("You left this Space; join it again.", code="left")
         return caller
+
+    def stream_ticket(self, caller: ParticipantRow) -> StreamTicket:
+        return StreamTicket(
+            ticket=self.tickets.issue(caller.space_id, caller.id), expires_in=self.tickets.ttl_s
+        )
+
+    def authenticate_ticket(self, space_id: str, ticket: str) -> ParticipantRow:
+        """The caller a stream ticket stands for; it is spent by this call."""
+        participant_id = self.tickets.redeem(space_id, ticket)
+        participant = self.store.participant(participant_id) if participant_id else None
+        if participant is None:
+            raise Unauthorized(
+                "This stream ticket is unknown or expired; ask for a new one.", code="bad_ticket"
+            )
+        # The same checks as a token: a removed or departed participant gets no stream.
+        return self.authenticate(space_id, None, participant)
 
     # --- lifecycle ---
 
@@ -189,7 +214,12 @@ class SpacesService:
         self.bus.publish(space.id, EventType.SPACE_UPDATED, {"space": self._dump(self.space_view(space))})
         if status is SpaceStatus.LIVE:
             await self._open_room(space)
-        return Joined(token=token, participant=self.participant_view(host), snapshot=self.snapshot(host))
+        return Joined(
+            token=token,
+            participant=self.participant_view(host),
+            snapshot=self.snapshot(host),
+            ice_servers=self.ice.servers_for(host.id),
+        )
 
     async def join(self, space_id: str, request: JoinRequest) -> Joined:
         space = self._space(space_id)
@@ -214,7 +244,10 @@ class SpacesService:
             {"participant": self._dump(self.participant_view(participant))},
         )
         return Joined(
-            token=token, participant=self.participant_view(participant), snapshot=self.snapshot(participant)
+            token=token,
+            participant=self.participant_view(participant),
+            snapshot=self.snapshot(participant),
+            ice_servers=self.ice.servers_for(participant.id),
         )
 
     async def start(self, caller: ParticipantRow) -> SpaceView:
@@ -243,6 +276,7 @@ class SpacesService:
         self.bus.publish(space_id, EventType.SPACE_UPDATED, {"space": self._dump(self.space_view(space))})
         self.bus.publish(space_id, EventType.SPACE_ENDED, {"by": by})
         self.bus.close_space(space_id)
+        self._talking.pop(space_id, None)
         if self.media is not None:
             await self.media.close_room(space_id)
 
@@ -401,6 +435,7 @@ class SpacesService:
             raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
         if offer_type != "offer":
             raise InvalidInput("Publish takes an SDP of type 'offer'.", code="invalid_sdp")
+        require_room_codecs(sdp)
         return await self._media().publish(space.id, caller.seq, sdp, space.video_enabled, caller.muted)
 
     async def unpublish(self, caller: ParticipantRow) -> None:
@@ -429,6 +464,14 @@ class SpacesService:
             raise InvalidInput("The subscription takes an SDP of type 'answer'.", code="invalid_sdp")
         await self._media().start_subscription(caller.space_id, caller.seq, sdp)
 
+    async def trickle(
+        self, caller: ParticipantRow, target: str, candidates: list[dict[str, Any]], completed: bool
+    ) -> None:
+        self._require_live(caller.space_id)
+        if target == "publish" and not may_speak(caller.role):
+            raise Forbidden("Listeners have no publishing connection.", code="not_a_speaker")
+        await self._media().trickle(caller.space_id, caller.seq, target, candidates, completed)
+
     # --- what the media service reports (MediaListener) ---
 
     def streams_changed(self, space_id: str) -> None:
@@ -438,7 +481,17 @@ class SpacesService:
                 space_id, EventType.STREAMS, {"streams": [self._dump(s) for s in self.stream_views(space_id)]}
             )
 
+    def _talking_now(self, space_id: str, publishing: set[int]) -> list[str]:
+        talking = self._talking.get(space_id, set())
+        talking &= publishing  # a feed that went away says no "stopped talking"
+        return [pid for feed in sorted(talking) if (pid := self.feed_id_to_participant(feed))]
+
     def talking(self, space_id: str, feed: int, talking: bool, level_dbov: float | None) -> None:
+        feeds = self._talking.setdefault(space_id, set())
+        if talking:
+            feeds.add(feed)
+        else:
+            feeds.discard(feed)
         participant = self.store.participant_by_seq(feed)
         if participant is not None and participant.space_id == space_id:
             self.bus.publish(
