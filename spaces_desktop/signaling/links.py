@@ -27,7 +27,9 @@ from spaces_desktop.signaling.errors import InvalidLink
 MAX_LINK_CHARS = 2048
 _SPACE_ID = r"[A-Za-z0-9_-]{1,64}"
 _SCHEMES = ("http", "https", "spaces")
-_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)")
+_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)", re.DOTALL
+)
 _AUTHORITY = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9.-]+))(?::(?P<port>[0-9]*))?")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
@@ -72,16 +74,14 @@ def parse_link(link: str) -> tuple[str, str]:
     ending = "a Spaces link ends in /s/ and the Space's id"
     if len(text) > MAX_LINK_CHARS:
         raise InvalidLink(f"'{shown}' is too long for a Spaces link; {ending}.")
-    match = _URL.fullmatch(text) if _printable_ascii(text) else None
+    match = _URL.fullmatch(text)
     if match is None or match["scheme"].lower() not in _SCHEMES:
-        if text and not _printable_ascii(text):
-            raise InvalidLink(
-                f"'{shown}' has spaces, control or non-ASCII characters; a Spaces link never does."
-            )
         raise InvalidLink(
             f"'{shown}' isn't a Spaces link; it should look like https://example.com/s/AbC123 "
             "or spaces://example.com/s/AbC123."
         )
+    if not _printable_ascii(text):
+        raise InvalidLink(f"'{shown}' has spaces, control or non-ASCII characters; a Spaces link never does.")
     try:
         parts = _split(match)
     except _Malformed as exc:
@@ -105,8 +105,8 @@ def check_base_url(url: str) -> str:
     wrong = f"'{shown}' isn't a server address; it should look like https://example.com."
     if len(text) > MAX_LINK_CHARS:
         raise InvalidLink(wrong)
-    match = _URL.fullmatch(text) if _printable_ascii(text) else None
-    if match is None or match["scheme"].lower() not in ("http", "https"):
+    match = _URL.fullmatch(text)
+    if match is None or match["scheme"].lower() not in ("http", "https") or not _printable_ascii(text):
         raise InvalidLink(wrong)
     try:
         parts = _split(match)

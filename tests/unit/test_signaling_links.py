@@ -114,3 +114,11 @@ def test_error_messages_quote_the_link_without_control_characters() -> None:
         parse_link("https://example.com/\u202es/abc\x00")
     assert "\u202e" not in caught.value.message and "\x00" not in caught.value.message
     assert "https://example.com/" in caught.value.message
+
+
+def test_text_that_is_no_link_at_all_says_so_first() -> None:
+    for text in ("not a link", "hello wörld", "AbC123", "https//example.com/s/abc"):
+        with pytest.raises(InvalidLink, match="isn't a Spaces link"):
+            parse_link(text)
+    with pytest.raises(InvalidLink, match="control or non-ASCII"):
+        parse_link("https://example.com/s/abc?\nx")
