@@ -13,7 +13,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from spaces_desktop.domain import CameraSource, ParticipantStatus, Role, SpaceStatus
-from spaces_desktop.domain.text_rules import TextRuleError, check_reaction, clean_name, clean_title
+from spaces_desktop.domain.text_rules import (
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    TextRuleError,
+    check_reaction,
+    clean_name,
+    clean_title,
+)
 
 MAX_SDP_CHARS = 64 * 1024
 SCHEDULE_HORIZON_DAYS = 14
@@ -31,10 +38,15 @@ def _rule(check: Callable[[str], str]) -> AfterValidator:
     return AfterValidator(validate)
 
 
-Title = Annotated[str, _rule(clean_title)]
-DisplayName = Annotated[str, _rule(clean_name)]
+_TEXT_RULES = "once normalized (NFC, spaces trimmed and collapsed); no control or invisible characters"
+Title = Annotated[
+    str, _rule(clean_title), Field(description=f"1 to {MAX_TITLE_CHARS} characters {_TEXT_RULES}.")
+]
+DisplayName = Annotated[
+    str, _rule(clean_name), Field(description=f"1 to {MAX_NAME_CHARS} characters {_TEXT_RULES}.")
+]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-Emoji = Annotated[str, _rule(check_reaction)]
+Emoji = Annotated[str, _rule(check_reaction), Field(description="Exactly one emoji, e.g. 👏 or 👍🏽.")]
 Sdp = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_CHARS)]
 
 
