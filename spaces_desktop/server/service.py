@@ -26,6 +26,7 @@ from spaces_desktop.domain import (
     may_speak,
     outranks,
 )
+from spaces_desktop.domain.text_rules import name_key
 from spaces_desktop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from spaces_desktop.protocol import (
     CreateSpaceRequest,
@@ -227,6 +228,9 @@ class SpacesService:
             raise Conflict("This Space has ended.", code="space_ended")
         if request.client_id and self.store.is_banned(space_id, request.client_id):
             raise Forbidden("The host removed you from this Space; you cannot rejoin it.", code="banned")
+        host = self.store.participant(space.host_id)
+        if host is not None and name_key(host.display_name) == name_key(request.display_name):
+            raise Conflict("That is the host's name; choose another one.", code="name_taken")
         token = new_token()
         participant = self.store.add_participant(
             self._new_participant(
@@ -309,6 +313,7 @@ class SpacesService:
         )
 
     async def decline_request(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
+        self._require_not_ended(caller.space_id)
         self._require_moderator(caller)
         target = self._target(caller, target_id)
         if not target.speak_requested:
@@ -331,6 +336,7 @@ class SpacesService:
         return view
 
     async def answer_invite(self, caller: ParticipantRow, accept: bool) -> ParticipantView:
+        self._require_not_ended(caller.space_id)
         if not caller.invited:
             raise Conflict("You have no invitation to speak.", code="not_invited")
         if not accept:
@@ -383,6 +389,7 @@ class SpacesService:
         return view
 
     async def remove(self, caller: ParticipantRow, target_id: str) -> None:
+        self._require_not_ended(caller.space_id)
         target = self._target(caller, target_id)
         if target.id == caller.id:
             raise Conflict("Use leave to leave the Space.")
@@ -534,6 +541,11 @@ class SpacesService:
         if space.status is SpaceStatus.SCHEDULED:
             raise Conflict("This Space has not started yet.", code="space_not_started")
         return space
+
+    def _require_not_ended(self, space_id: str) -> None:
+        # A scheduled Space still allows these: the host may tidy up the waiting room.
+        if self._space(space_id).status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
 
     @staticmethod
     def _require_moderator(caller: ParticipantRow) -> None:
