@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from spaces_desktop.server.app import create_app
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.private_files import private_dir
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import Store
 
@@ -38,6 +40,7 @@ class ServerSettings:
     janus_url: str | None = None
     """An external Janus HTTP API (e.g. http://10.0.0.5:8088/janus); none starts a private one."""
     janus_secret: str | None = None
+    """The external Janus's api secret (from a file or the environment, never the command line)."""
     janus: JanusSettings = field(default_factory=JanusSettings)
 
 
@@ -45,6 +48,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
     """The backend as an ASGI app; Janus starts and stops with the app's lifespan."""
     if settings.janus_url is None:
         find_janus(settings.janus.binary)  # fail now, with the install hint, rather than at first request
+    private_dir(settings.data_dir)  # 0700: the database and Janus's config (with its secret) live here
     store = Store(settings.data_dir / "spaces.sqlite3")
     bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
@@ -57,6 +61,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         janus_secret=lambda: managed.secret if managed else settings.janus_secret,
         listener=service,
         live_rooms=service.live_rooms,
+        room_admin_key=lambda: managed.keys.room_admin_key if managed else None,
     )
 
     @asynccontextmanager
@@ -91,6 +96,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
 
 
 def serve(settings: ServerSettings) -> None:
+    os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     config = uvicorn.Config(
         app,

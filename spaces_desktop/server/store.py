@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.server.private_files import private_dir, private_file, tighten_existing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spaces (
@@ -133,10 +134,15 @@ _PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "cam
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the WAL and shared-memory files the database's mode: make it 0600 first.
+        private_dir(path.parent)
+        private_file(path)
+        sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+        tighten_existing(*sidecars)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        tighten_existing(*sidecars)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
