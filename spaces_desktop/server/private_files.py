@@ -29,11 +29,7 @@ def private_dir(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """Creates an empty file 0600 if it is missing; tightens it if it exists."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+    os.close(open_private_log(path))
     return path
 
 
@@ -46,9 +42,13 @@ def write_private(path: Path, text: str) -> None:
 
 
 def open_private_log(path: Path) -> int:
-    """A 0600 file descriptor appending to `path`, for a child process's output."""
+    """A file descriptor appending to `path`, made or tightened to 0600 (e.g. a child's output)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-    os.fchmod(fd, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except OSError:
+        os.close(fd)
+        raise
     return fd
 
 

@@ -17,7 +17,6 @@ from spaces_desktop.server.app import create_app
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
-from spaces_desktop.server.private_files import private_dir
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import Store
 
@@ -48,7 +47,6 @@ def build_app(settings: ServerSettings) -> FastAPI:
     """The backend as an ASGI app; Janus starts and stops with the app's lifespan."""
     if settings.janus_url is None:
         find_janus(settings.janus.binary)  # fail now, with the install hint, rather than at first request
-    private_dir(settings.data_dir)  # 0700: the database and Janus's config (with its secret) live here
     store = Store(settings.data_dir / "spaces.sqlite3")
     bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"

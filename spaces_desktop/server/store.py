@@ -3,6 +3,8 @@
 One connection, used only from the backend's event loop thread; writes are
 small and WAL with synchronous=NORMAL keeps them well under a millisecond.
 Tokens are stored as SHA-256 digests: a copied database does not leak them.
+The database and its WAL files are 0600 in a 0700 folder: other local users
+cannot read them at all.
 """
 
 from __future__ import annotations

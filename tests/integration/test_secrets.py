@@ -52,6 +52,9 @@ def test_the_private_janus_has_no_secret_on_its_command_line(backend: Backend) -
     backend_args = Path(f"/proc/{backend.process.pid}/cmdline").read_bytes()
     assert secret.encode() not in backend_args
     assert mode(janus_folder(backend) / "janus.jcfg") == 0o600
+    # Nor do the logs repeat it.
+    assert secret not in (janus_folder(backend) / "janus.log").read_text(errors="replace")
+    assert secret not in backend.log_path.read_text(errors="replace")
 
 
 async def test_the_data_folder_and_every_file_in_it_are_private(backend: Backend) -> None:
