@@ -185,6 +185,7 @@ class MediaService:
                     "is_private": True,
                     "secret": room.secret,
                     "pin": room.pin,
+                    "lock_record": True,
                     **({"admin_key": admin_key} if admin_key else {}),
                     "publishers": MAX_PUBLISHERS,
                     "bitrate": ROOM_BITRATE,
