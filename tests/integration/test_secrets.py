@@ -57,6 +57,29 @@ def test_the_private_janus_has_no_secret_on_its_command_line(backend: Backend) -
     assert secret not in backend.log_path.read_text(errors="replace")
 
 
+def listening_tcp_ports(pid: int) -> set[tuple[str, int]]:
+    """(address in hex, port) of every TCP socket the process listens on."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    listening = set()
+    for table in ("tcp", "tcp6"):
+        for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                listening.add((address, int(port, 16)))
+    return listening
+
+
+def test_the_private_janus_listens_only_on_its_api_port_on_loopback(backend: Backend) -> None:
+    api_port = int(janus_url(janus_folder(backend)).rsplit(":", 1)[1].split("/")[0])
+    # No admin API, no WebSockets or other transports: one port, 127.0.0.1 only.
+    assert listening_tcp_ports(backend.janus_pid()) == {("0100007F", api_port)}
+
+
 async def test_the_data_folder_and_every_file_in_it_are_private(backend: Backend) -> None:
     host = await create_space(backend.url)  # writes the database and its WAL
     try:
@@ -83,7 +106,7 @@ def test_loose_permissions_left_from_before_are_tightened_at_start(tmp_path: Pat
     os.chmod(data / "janus" / "janus.log", 0o644)
     os.chmod(data / "janus" / "janus.jcfg", 0o644)
     backend = Backend(data, tmp_path / "backend.log")
-    backend.start()
+    backend.start(timeout=60)  # generous: the machine is shared
     try:
         assert mode(data) == 0o700
         assert mode(data / "janus") == 0o700
