@@ -2,6 +2,8 @@
 
 Every error is JSON `{error, message}` with a 4xx status (503 when the media
 server is away); request bodies are capped before they are read in full.
+`message` is a sentence for people and never carries internals (URLs, Janus
+codes, parser findings, exception text): those go to the server log.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 96 * 1024
 KEEPALIVE_S = 15.0
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
+LOGGED_DETAIL_CHARS = 300
+UNEXPECTED = "Something went wrong on the server; try again, and tell its operator if it keeps happening."
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 500, 503)
 }
 
 
@@ -157,12 +161,21 @@ def create_app(
     app.include_router(web_router(service))
 
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.detail != exc.message:
+            log.info("%s %s: %s", request.method, request.url.path, _for_log(exc.detail))
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
 
     @app.exception_handler(MediaServerError)
-    async def media_error(_: Request, exc: MediaServerError) -> JSONResponse:
+    async def media_error(request: Request, exc: MediaServerError) -> JSONResponse:
+        log.warning("%s %s: %s", request.method, request.url.path, _for_log(exc.detail))
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this answer, so the server logs the traceback too.
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse({"error": "internal", "message": UNEXPECTED}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -313,6 +326,12 @@ def create_app(
         )
 
     return app
+
+
+def _for_log(detail: str) -> str:
+    """Client-supplied text (SDP fragments) quoted and cut short, so it cannot flood or forge log lines."""
+    text = detail if len(detail) <= LOGGED_DETAIL_CHARS else detail[:LOGGED_DETAIL_CHARS] + "..."
+    return ascii(text)[1:-1]
 
 
 def _parse_last_event_id(value: str | None) -> int:

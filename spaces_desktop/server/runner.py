@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class ServerSettings:
     janus_url: str | None = None
     """An external Janus HTTP API (e.g. http://10.0.0.5:8088/janus); none starts a private one."""
     janus_secret: str | None = None
+    """The external Janus's api secret (from a file or the environment, never the command line)."""
     janus: JanusSettings = field(default_factory=JanusSettings)
     cors_origins: tuple[str, ...] = ()
     """Web origins whose pages may call the API (the share page itself is same-origin)."""
@@ -62,6 +64,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         janus_secret=lambda: managed.secret if managed else settings.janus_secret,
         listener=service,
         live_rooms=service.live_rooms,
+        room_admin_key=lambda: managed.keys.room_admin_key if managed else None,
     )
 
     @asynccontextmanager
@@ -96,6 +99,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
 
 
 def serve(settings: ServerSettings) -> None:
+    os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     config = uvicorn.Config(
         app,

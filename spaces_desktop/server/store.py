@@ -3,6 +3,8 @@
 One connection, used only from the backend's event loop thread; writes are
 small and WAL with synchronous=NORMAL keeps them well under a millisecond.
 Tokens are stored as SHA-256 digests: a copied database does not leak them.
+The database and its WAL files are 0600 in a 0700 folder: other local users
+cannot read them at all.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.server.private_files import private_dir, private_file, tighten_existing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spaces (
@@ -133,10 +136,15 @@ _PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "cam
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the WAL and shared-memory files the database's mode: make it 0600 first.
+        private_dir(path.parent)
+        private_file(path)
+        sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+        tighten_existing(*sidecars)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        tighten_existing(*sidecars)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
