@@ -2,6 +2,7 @@
 
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.protocol.models import (
+    Admission,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -12,18 +13,22 @@ from spaces_desktop.protocol.models import (
     MuteRequest,
     ParticipantView,
     ReactionRequest,
+    RemoveRequest,
     RoleRequest,
     SessionDescription,
     Snapshot,
     SpacePreview,
+    SpaceSettingsRequest,
     SpaceView,
     StreamChoice,
     StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    Waiting,
 )
 
 __all__ = [
+    "Admission",
     "CameraRequest",
     "CreateSpaceRequest",
     "ErrorBody",
@@ -35,13 +40,16 @@ __all__ = [
     "MuteRequest",
     "ParticipantView",
     "ReactionRequest",
+    "RemoveRequest",
     "RoleRequest",
     "SessionDescription",
     "Snapshot",
     "SpacePreview",
+    "SpaceSettingsRequest",
     "SpaceView",
     "StreamChoice",
     "StreamView",
     "SubscribeOffer",
     "SubscribeRequest",
+    "Waiting",
 ]

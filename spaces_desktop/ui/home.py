@@ -5,6 +5,8 @@ GUI thread only; it only collects input and reports it through signals.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -27,6 +29,8 @@ from spaces_desktop.ui.settings import RecentSpace, ServerMode
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 
+REOPENABLE = Qt.ItemDataRole.UserRole + 1
+
 
 def _label(text: str, role: str | None = None) -> QLabel:
     label = QLabel(text)
@@ -47,6 +51,8 @@ def _card() -> tuple[QFrame, QVBoxLayout]:
 class HomeScreen(QWidget):
     start_requested = Signal()
     join_requested = Signal(str)
+    reopen_requested = Signal(str)
+    """The link of a Space you host, to go back into it as its host."""
     server_changed = Signal(str, str)
     """(ServerMode value, URL)."""
     name_changed = Signal(str)
@@ -127,6 +133,11 @@ class HomeScreen(QWidget):
         recent_layout.addLayout(recent_title)
         recent_layout.addWidget(self.recent, 1)
         recent_layout.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
+        self.reopen_button = QPushButton("Reopen as host")
+        self.reopen_button.setToolTip("Go back into a live Space you host, e.g. after the app closed")
+        self.reopen_button.setEnabled(False)
+        self.reopen_button.hide()
+        recent_layout.addWidget(self.reopen_button, 0, Qt.AlignmentFlag.AlignRight)
 
         self.embedded_radio = QRadioButton("Built-in server on this computer")
         self.url_radio = QRadioButton("A Spaces server:")
@@ -177,6 +188,8 @@ class HomeScreen(QWidget):
         self.name_edit.editingFinished.connect(lambda: self.name_changed.emit(self.name_edit.text().strip()))
         self.name_edit.textChanged.connect(self._update_buttons)
         self.recent.itemActivated.connect(self._recent_activated)
+        self.recent.currentItemChanged.connect(lambda *_: self._update_reopen())
+        self.reopen_button.clicked.connect(self._reopen)
         self.embedded_radio.toggled.connect(self._server_toggled)
         self.server_edit.editingFinished.connect(self._server_edited)
         self._busy = False
@@ -210,21 +223,38 @@ class HomeScreen(QWidget):
 
     def _recent_activated(self, item: QListWidgetItem) -> None:
         link = str(item.data(Qt.ItemDataRole.UserRole))
+        if item.data(REOPENABLE) and not self._busy:
+            self.reopen_requested.emit(link)
+            return
         self.link_edit.setText(link)
         self._join()
 
-    def set_recent(self, spaces: list[RecentSpace]) -> None:
+    def _reopen(self) -> None:
+        item = self.recent.currentItem()
+        if item is not None and item.data(REOPENABLE):
+            self.reopen_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _update_reopen(self) -> None:
+        item = self.recent.currentItem()
+        self.reopen_button.setEnabled(bool(item is not None and item.data(REOPENABLE)) and not self._busy)
+
+    def set_recent(self, spaces: list[RecentSpace], reopenable: frozenset[str] = frozenset()) -> None:
+        """Recent Spaces; those in `reopenable` (hosted, token kept) can be reopened as host."""
         self.recent.clear()
         for space in spaces:
             when = space.last_seen.replace("T", " ")
             role = "hosted" if space.hosted else "joined"
+            can_reopen = space.hosted and space.link in reopenable
             item = QListWidgetItem(self._theme.icon("history", self._theme.palette.muted, 18), "")
-            item.setText(f"{space.title}\n{role} · {when}")
-            item.setToolTip(space.link)
+            item.setText(f"{space.title}\n{role} · {when}" + (" · you can reopen it" if can_reopen else ""))
+            item.setToolTip(html.escape(space.link))
             item.setData(Qt.ItemDataRole.UserRole, space.link)
+            item.setData(REOPENABLE, can_reopen)
             self.recent.addItem(item)
         self.recent.setVisible(bool(spaces))
         self.recent_empty.setVisible(not spaces)
+        self.reopen_button.setVisible(any(s.hosted and s.link in reopenable for s in spaces))
+        self._update_reopen()
 
     # --- server ---
 
@@ -292,4 +322,5 @@ class HomeScreen(QWidget):
         if has_name and not self._server_ready:
             tip = "Waiting for the server"
         self.start_button.setToolTip(tip)
+        self._update_reopen()
         self.join_button.setToolTip("" if has_name else "Enter your name first")

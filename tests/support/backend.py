@@ -23,9 +23,15 @@ def free_port() -> int:
 
 class Backend:
     def __init__(
-        self, data_dir: Path, log_path: Path, host: str = "127.0.0.1", ice_interfaces: str = MEDIA_INTERFACE
+        self,
+        data_dir: Path,
+        log_path: Path,
+        host: str = "127.0.0.1",
+        ice_interfaces: str = MEDIA_INTERFACE,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.host = host
+        self.extra_args = extra_args
         self.ice_interfaces = ice_interfaces
         self.data_dir = data_dir
         self.log_path = log_path
@@ -52,6 +58,7 @@ class Backend:
                 str(self.data_dir),
                 "--ice-interface",
                 self.ice_interfaces,
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
