@@ -382,8 +382,9 @@ class SpacesService:
 
     async def admission(self, caller: ParticipantRow) -> Admission:
         """Where a waiting person stands; waits up to ADMISSION_WAIT_S for a decision (long poll)."""
-        decided = self._decided.get(caller.id)
-        if caller.status is ParticipantStatus.PENDING and decided is not None:
+        if caller.status is ParticipantStatus.PENDING:
+            # After a backend restart nobody holds the event yet: make it, so the poll still waits.
+            decided = self._decided.setdefault(caller.id, asyncio.Event())
             self.stream_opened(caller.id)
             try:
                 with contextlib.suppress(TimeoutError):
