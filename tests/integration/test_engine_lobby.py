@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -102,7 +103,5 @@ def test_a_host_whose_app_closed_reopens_the_space_with_its_token(backend: Backe
 
 
 def with_timeout(future: concurrent.futures.Future[None]) -> None:
-    try:
+    with contextlib.suppress(SpacesError, concurrent.futures.TimeoutError):
         future.result(10)
-    except (SpacesError, concurrent.futures.TimeoutError):
-        pass

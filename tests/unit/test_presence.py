@@ -87,7 +87,8 @@ def test_a_database_from_before_bans_by_address_opens_and_keeps_its_rows(tmp_pat
             hand_raised INTEGER NOT NULL DEFAULT 0, muted INTEGER NOT NULL DEFAULT 0,
             camera_on INTEGER NOT NULL DEFAULT 0, second_camera_on INTEGER NOT NULL DEFAULT 0,
             joined_at TEXT NOT NULL);
-        CREATE TABLE bans (space_id TEXT NOT NULL, client_id TEXT NOT NULL, PRIMARY KEY (space_id, client_id));
+        CREATE TABLE bans (space_id TEXT NOT NULL, client_id TEXT NOT NULL,
+            PRIMARY KEY (space_id, client_id));
         INSERT INTO spaces VALUES (1, 'S1', 'Old', 1, 'live', 'p_h', '2026-01-01T00:00:00+00:00',
             NULL, '2026-01-01T00:00:00+00:00', NULL);
         INSERT INTO participants (id, space_id, display_name, role, status, token_digest, joined_at)
