@@ -197,7 +197,10 @@ class SpacesService:
         if caller.status is ParticipantStatus.REMOVED:
             raise Forbidden("You were removed from this Space by its host.", code="removed")
         if caller.status is ParticipantStatus.LEFT:
-            raise Unauthorized("You left this Space; join it again.", code="left")
+            raise Unauthorized(
+                "You are no longer in this Space: you left, or your app was away too long. Join it again.",
+                code="left",
+            )
         if not lobby and caller.status is ParticipantStatus.PENDING:
             raise Forbidden(WAITING_MESSAGE, code="waiting")
         if not lobby and caller.status is ParticipantStatus.DENIED:

@@ -101,6 +101,7 @@ class AppSettings:
         if not value:
             value = uuid.uuid4().hex
             self._store.setValue("profile/client_id", value)
+            self._store.sync()  # kept at once: a crash before the next save must not make a new key
         return value
 
     # --- server ---
@@ -154,6 +155,7 @@ class AppSettings:
 
     def keep_host_token(self, link: str, token: str) -> None:
         tokens = self._host_tokens()
+        tokens.pop(link, None)
         tokens[link] = token
         for old in list(tokens)[:-MAX_RECENT]:  # as many as recent Spaces, the oldest go first
             del tokens[old]

@@ -12,7 +12,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain.state import Connection, SessionState
@@ -213,3 +213,11 @@ def test_a_space_that_ended_is_no_longer_offered_for_reopening(
     assert window.home.error.text() == "This Space has ended."
     assert app_settings.host_token(LINK) is None
     assert "you can reopen it" not in window.home.recent.item(0).text()
+
+
+def test_the_installation_key_is_made_once_and_kept(app_settings: AppSettings) -> None:
+    key = app_settings.client_id
+    assert len(key) == 32 and key == app_settings.client_id
+    path = app_settings._store.fileName()
+    later = AppSettings(QSettings(path, QSettings.Format.IniFormat))  # the app started again
+    assert later.client_id == key
