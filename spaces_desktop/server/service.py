@@ -474,7 +474,11 @@ class SpacesService:
     async def sweep_presence(self) -> None:
         """Lets go of everyone whose streams have been gone too long (see the module's notes)."""
         now_s = self.clock()
-        for participant_id, since in list(self._away_since.items()):
+        for participant_id in list(self._away_since):
+            # Read again: an earlier iteration awaited, and a stream may have come and gone since.
+            since = self._away_since.get(participant_id)
+            if since is None:
+                continue
             if self._open_streams.get(participant_id):
                 self._away_since.pop(participant_id, None)
                 continue
