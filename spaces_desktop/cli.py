@@ -91,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="file holding the TURN server's static-auth-secret (coturn use-auth-secret)",
     )
+    serve.add_argument(
+        "--presence-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="a participant whose app is gone this long has left; their place is freed (default 30)",
+    )
+    serve.add_argument(
+        "--host-grace",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="a live Space whose host's app is gone this long ends (default 300)",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     from spaces_desktop.bench.cli import add_arguments as add_bench_arguments
@@ -230,6 +244,16 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
@@ -241,6 +265,8 @@ def _serve(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         janus_url=args.janus_url,
         janus_secret=_janus_secret(args),
+        presence_timeout=args.presence_timeout,
+        host_grace=args.host_grace,
         janus=JanusSettings(
             binary=args.janus_bin,
             ice_interface=args.ice_interface,

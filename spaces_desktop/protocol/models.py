@@ -75,6 +75,22 @@ class JoinRequest(Strict):
     client_id: ClientId | None = None
 
 
+class SpaceSettingsRequest(Strict):
+    """Who may come in; a field left out keeps its value."""
+
+    locked: bool | None = Field(default=None, description="No new listeners may join.")
+    approval_required: bool | None = Field(
+        default=None, description="New listeners wait until a host or co-host lets them in."
+    )
+
+
+class RemoveRequest(Strict):
+    block_address: bool = Field(
+        default=False,
+        description="Also refuse every join from the removed person's network address (shared on a LAN).",
+    )
+
+
 class RoleRequest(Strict):
     role: Literal[Role.COHOST, Role.SPEAKER, Role.LISTENER]
 
@@ -155,6 +171,8 @@ class SpaceView(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     share_link: str
+    locked: bool = False
+    approval_required: bool = False
 
 
 class ParticipantView(BaseModel):
@@ -189,6 +207,9 @@ class Snapshot(BaseModel):
     talking: list[str] = Field(
         default_factory=list, description="Who is talking right now, so a late joiner sees the speaker."
     )
+    waiting: list[ParticipantView] = Field(
+        default_factory=list, description="Who waits to be let in; for the host and co-hosts only."
+    )
 
 
 class SpacePreview(BaseModel):
@@ -210,6 +231,20 @@ class Joined(BaseModel):
     ice_servers: list[IceServer] = Field(
         default_factory=list, description="STUN/TURN servers to give the client's peer connections."
     )
+
+
+class Waiting(BaseModel):
+    """A join the host has to approve first (202): poll `/me/admission` with this token."""
+
+    token: str = Field(description="Bearer token for the admission poll; keep it secret.")
+    participant: ParticipantView
+    title: str
+    message: str
+
+
+class Admission(BaseModel):
+    status: Literal["pending", "admitted", "denied"]
+    message: str
 
 
 class SubscribeOffer(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -18,7 +20,7 @@ from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
-from spaces_desktop.server.service import SpacesService
+from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ class ServerSettings:
     """Web origins whose pages may call the API (the share page itself is same-origin)."""
     ice: IceConfig = field(default_factory=IceConfig)
     """STUN/TURN servers handed to clients when they join."""
+    presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT_S
+    """Seconds without an event stream after which a participant has left (their slot is freed)."""
+    host_grace: float = DEFAULT_HOST_GRACE_S
+    """Seconds without the host's event stream after which a live Space ends."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -55,7 +61,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
     store = Store(settings.data_dir / "spaces.sqlite3")
     bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    service = SpacesService(store, bus, public_url, settings.ice)
+    service = SpacesService(
+        store,
+        bus,
+        public_url,
+        settings.ice,
+        presence_timeout=settings.presence_timeout,
+        host_grace=settings.host_grace,
+    )
     managed: ManagedJanus | None = None
     if settings.janus_url is None:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
@@ -80,9 +93,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
                 EventType.MEDIA_RESET,
                 {"reason": "The backend restarted; publish and subscribe again."},
             )
+        sweep_every = max(0.2, min(1.0, settings.presence_timeout / 4))
+        presence = asyncio.get_running_loop().create_task(service.run_presence(sweep_every))
         try:
             yield
         finally:
+            presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await presence
             bus_spaces = [space_id for space_id, _ in service.live_rooms()]
             for space_id in bus_spaces:
                 bus.close_space(space_id)

@@ -90,6 +90,8 @@ async def test_every_endpoint_rejects_malformed_and_oversized_bodies(
                     "/decline-request",
                     "/remove",
                     "/unpublish",
+                    "/admit",
+                    "/deny",
                 )
             )
             big = await http.post(url, content=b'{"x": "' + b"a" * 200_000 + b'"}', headers=auth)
