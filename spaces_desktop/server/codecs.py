@@ -34,7 +34,8 @@ def require_room_codecs(sdp: str) -> None:
     """InvalidInput when a sending m-line offers none of the codecs the room takes."""
     for kind, names in offered_codecs(sdp):
         allowed = ROOM_AUDIO if kind == "audio" else ROOM_VIDEO
-        if not names & allowed:
+        # A line naming no codec at all is malformed, not foreign: Janus's parser says so.
+        if names and not names & allowed:
             wanted = " or ".join(sorted(name.upper() if name != "opus" else "Opus" for name in allowed))
             raise InvalidInput(
                 f"This Space carries {kind} as {wanted} only, and the offer proposes neither; "

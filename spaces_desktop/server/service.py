@@ -58,6 +58,7 @@ from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.sdp import parse_media_lines
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
 from spaces_desktop.server.tickets import StreamTickets
 
@@ -711,6 +712,7 @@ class SpacesService:
             raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
         if offer_type != "offer":
             raise InvalidInput("Publish takes an SDP of type 'offer'.", code="invalid_sdp")
+        parse_media_lines(sdp)  # a malformed offer is an invalid one before it is a codec question
         require_room_codecs(sdp)
         return await self._media().publish(space.id, caller.seq, sdp, space.video_enabled, caller.muted)
 
