@@ -58,6 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
     )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
+    serve.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply every request limit by F; 0 turns limiting off (default 1)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a reverse proxy whose X-Forwarded-For gives the client address (repeatable)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="close a connection whose request has not fully arrived after S seconds (default 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="open connections, event streams included, before new requests get 503; 0: no cap",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     from spaces_desktop.bench.cli import add_arguments as add_bench_arguments
@@ -207,6 +235,10 @@ def _serve(args: argparse.Namespace) -> int:
             rtp_ports=args.rtp_ports,
             nat_1_1_ip=args.nat_ip,
         ),
+        rate_limit_scale=args.rate_limit_scale,
+        trusted_proxies=tuple(args.trusted_proxy),
+        request_timeout_s=args.request_timeout,
+        max_connections=args.max_connections,
         **({"data_dir": args.data_dir} if args.data_dir else {}),
     )
     serve(settings)

@@ -1,6 +1,6 @@
 """Request, response and event models shared by the client and the backend (no I/O)."""
 
-from spaces_desktop.protocol.events import EventType
+from spaces_desktop.protocol.events import EventType, Reactions, ReactionSender
 from spaces_desktop.protocol.models import (
     CameraRequest,
     CreateSpaceRequest,
@@ -35,6 +35,8 @@ __all__ = [
     "MuteRequest",
     "ParticipantView",
     "ReactionRequest",
+    "ReactionSender",
+    "Reactions",
     "RoleRequest",
     "SessionDescription",
     "Snapshot",

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
 
 
 class EventType(StrEnum):
@@ -11,9 +14,37 @@ class EventType(StrEnum):
     PARTICIPANT_UPDATED = "participant_updated"  # {participant, change, by?}
     PARTICIPANT_LEFT = "participant_left"  # {participant, reason: left|removed}
     INVITED = "invited"  # {participant_id, by}: sent to the invited listener only
-    REACTION = "reaction"  # {participant_id, emoji}
+    REACTION = "reaction"  # {counts: {emoji: n}, senders: [{participant_id, emoji, count}], total}
     STREAMS = "streams"  # {streams}: what the SFU carries now
     TALKING = "talking"  # {participant_id, talking, level_dbov}
     MEDIA_RESET = "media_reset"  # {reason}: publish and subscribe again
     SPACE_ENDED = "space_ended"  # {by}: the stream closes after this one
     REMOVED = "removed"  # {by}: sent to the removed participant only; the stream closes
+
+
+class ReactionSender(BaseModel):
+    participant_id: str
+    emoji: str
+    count: int = Field(default=1, ge=1)
+
+
+class Reactions(BaseModel):
+    """`data` of a `reaction` event: what a Space's people sent over one short interval.
+
+    `counts` has every emoji counted; `senders` names who sent them, bounded, so
+    `total` may exceed what `senders` adds up to.
+    """
+
+    counts: dict[str, int] = Field(default_factory=dict)
+    senders: list[ReactionSender] = Field(default_factory=list)
+    total: int = 0
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Reactions:
+        """Also reads the one-reaction-per-event shape `{participant_id, emoji}` of older servers."""
+        if "counts" not in data and "emoji" in data:
+            sender = ReactionSender(
+                participant_id=str(data.get("participant_id", "")), emoji=str(data["emoji"])
+            )
+            return cls(counts={sender.emoji: 1}, senders=[sender], total=1)
+        return cls.model_validate(data)

@@ -40,6 +40,7 @@ from spaces_desktop.protocol import (
     SubscribeRequest,
 )
 from spaces_desktop.protocol.events import EventType
+from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
 
@@ -47,9 +48,10 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 96 * 1024
 KEEPALIVE_S = 15.0
+REPLAY_PAGE = 500
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 
 
@@ -117,6 +119,8 @@ Caller = Annotated[ParticipantRow, Depends(_caller)]
 def create_app(
     service: SpacesService,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    limits: Limits | None = None,
+    addresses: ClientAddress | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Spaces backend",
@@ -127,6 +131,8 @@ def create_app(
     )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    # Outermost: a request over its limit is refused before anything reads it.
+    app.add_middleware(RateLimit, limits=limits or Limits(), addresses=addresses or ClientAddress())
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -278,9 +284,9 @@ def create_app(
     return app
 
 
-def _parse_last_event_id(value: str | None) -> int:
+def _parse_last_event_id(value: str | None) -> int | None:
     if value is None or value.strip() == "":
-        return 0
+        return None
     if not value.strip().isdigit() or len(value.strip()) > 18:
         raise _InvalidHeader("Last-Event-ID must be a non-negative event id.")
     return int(value.strip())
@@ -295,18 +301,24 @@ class _InvalidHeader(DomainError):
 
 
 async def _event_stream(
-    service: SpacesService, request: Request, me: ParticipantRow, after: int
+    service: SpacesService, request: Request, me: ParticipantRow, after: int | None
 ) -> AsyncIterator[bytes]:
     # Subscribe before reading the log, so nothing falls between replay and live.
     subscription = service.bus.subscribe(me.space_id, me.id)
     try:
         yield b"retry: 1000\n\n"
-        last = after
-        for event in service.store.events_after(me.space_id, after, me.id):
-            yield event.sse
-            last = event.id
-            if event.type in FINAL_EVENTS:
-                return
+        # Without Last-Event-ID the stream starts now: the client's snapshot holds the past.
+        last = service.store.last_event_id(me.space_id) if after is None else after
+        while True:
+            # Page by page, so a long replay holds one page in memory and waits on the reader.
+            page = service.store.events_after(me.space_id, last, me.id, limit=REPLAY_PAGE)
+            for event in page:
+                yield event.sse
+                last = event.id
+                if event.type in FINAL_EVENTS:
+                    return
+            if len(page) < REPLAY_PAGE:
+                break
         while not subscription.overflowed:
             try:
                 live: EventRow | None = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)

@@ -42,6 +42,7 @@ from spaces_desktop.protocol import (
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class SpacesService:
         self.bus = bus
         self.public_url = public_url.rstrip("/")
         self.media: MediaService | None = None
+        self.reactions = ReactionBatcher(bus, self._is_live)
 
     # --- views ---
 
@@ -390,8 +392,13 @@ class SpacesService:
         )
 
     async def react(self, caller: ParticipantRow, emoji: str) -> None:
+        """Counted into the Space's current batch; one `reaction` event per interval carries them."""
         self._require_live(caller.space_id)
-        self.bus.publish(caller.space_id, EventType.REACTION, {"participant_id": caller.id, "emoji": emoji})
+        self.reactions.add(caller.space_id, caller.id, emoji)
+
+    def _is_live(self, space_id: str) -> bool:
+        space = self.store.space(space_id)
+        return space is not None and space.status is SpaceStatus.LIVE
 
     # --- media ---
 

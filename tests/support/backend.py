@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -23,9 +24,15 @@ def free_port() -> int:
 
 class Backend:
     def __init__(
-        self, data_dir: Path, log_path: Path, host: str = "127.0.0.1", ice_interfaces: str = MEDIA_INTERFACE
+        self,
+        data_dir: Path,
+        log_path: Path,
+        host: str = "127.0.0.1",
+        ice_interfaces: str = MEDIA_INTERFACE,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.host = host
+        self.extra_args = tuple(extra_args)
         self.ice_interfaces = ice_interfaces
         self.data_dir = data_dir
         self.log_path = log_path
@@ -52,6 +59,7 @@ class Backend:
                 str(self.data_dir),
                 "--ice-interface",
                 self.ice_interfaces,
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
