@@ -48,7 +48,7 @@ def test_route_classes() -> None:
     assert route_class("POST", "/spaces") == "entry"
     assert route_class("POST", "/spaces/sp1/join") == "entry"
     assert route_class("POST", "/spaces/sp1/reactions") == "reaction"
-    for path in ("/spaces/sp1/me/hand", "/spaces/sp1/me/camera", "/spaces/sp1/media/publish", "/spaces/sp1/end"):
+    for path in ("/spaces/s/me/hand", "/spaces/s/me/camera", "/spaces/s/media/publish", "/spaces/s/end"):
         assert route_class("POST", path) == "action"
     assert route_class("DELETE", "/spaces/sp1/me/speak-request") == "action"
     assert route_class("GET", "/spaces/sp1/events") == "stream"
@@ -90,7 +90,9 @@ def app(limits: Limits, addresses: ClientAddress | None = None) -> FastAPI:
     return inner
 
 
-def client(limits: Limits, peer: str = "10.0.0.9", addresses: ClientAddress | None = None) -> httpx.AsyncClient:
+def client(
+    limits: Limits, peer: str = "10.0.0.9", addresses: ClientAddress | None = None
+) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app(limits, addresses), client=(peer, 5555))
     return httpx.AsyncClient(transport=transport, base_url="http://spaces.test")
 
