@@ -13,6 +13,7 @@ least recently used goes first.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import math
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MAX_KEYS = 50_000
 """Buckets kept per route class; about 100 bytes each."""
+REFUSAL_PAUSE_S = 0.25
+"""A 429 is sent after this pause (no work, just a timer), so a client retrying in a tight loop
+over a few connections sends a few requests a second instead of keeping the server busy."""
 
 
 @dataclass(frozen=True)
@@ -171,10 +175,13 @@ def _bearer(scope: Scope) -> str | None:
 class RateLimit:
     """ASGI middleware answering 429 to a request over its limit, before the app reads it."""
 
-    def __init__(self, app: ASGIApp, limits: Limits, addresses: ClientAddress) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: Limits, addresses: ClientAddress, pause_s: float = REFUSAL_PAUSE_S
+    ) -> None:
         self.app = app
         self.limits = limits
         self.addresses = addresses
+        self.pause_s = pause_s
         self._buckets = {
             "entry": TokenBuckets(limits.entry),
             "reaction": TokenBuckets(limits.reaction),
@@ -198,7 +205,8 @@ class RateLimit:
         if wait == 0.0:
             wait = self._per_address.take(address)
         if wait > 0.0:
-            log.info("rate limited %s %s from %s", scope["method"], scope["path"], address)
+            log.debug("rate limited %s %s from %s", scope["method"], scope["path"], address)
+            await asyncio.sleep(min(self.pause_s, wait))
             await _too_many(kind, wait)(scope, receive, send)
             return
         await self.app(scope, receive, send)

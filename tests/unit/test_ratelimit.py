@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from fastapi import FastAPI
 
@@ -75,7 +77,7 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy() -> None:
     assert ClientAddress.trusting(["::1"]).of(scope("0:0:0:0:0:0:0:1", "2001:db8::5")) == "2001:db8::5"
 
 
-def app(limits: Limits, addresses: ClientAddress | None = None) -> FastAPI:
+def app(limits: Limits, addresses: ClientAddress | None = None, pause_s: float = 0.0) -> FastAPI:
     inner = FastAPI()
 
     @inner.post("/spaces/{space_id}/join")
@@ -86,14 +88,14 @@ def app(limits: Limits, addresses: ClientAddress | None = None) -> FastAPI:
     async def react() -> dict[str, bool]:
         return {"ok": True}
 
-    inner.add_middleware(RateLimit, limits=limits, addresses=addresses or ClientAddress())
+    inner.add_middleware(RateLimit, limits=limits, addresses=addresses or ClientAddress(), pause_s=pause_s)
     return inner
 
 
 def client(
-    limits: Limits, peer: str = "10.0.0.9", addresses: ClientAddress | None = None
+    limits: Limits, peer: str = "10.0.0.9", addresses: ClientAddress | None = None, pause_s: float = 0.0
 ) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app(limits, addresses), client=(peer, 5555))
+    transport = httpx.ASGITransport(app=app(limits, addresses, pause_s), client=(peer, 5555))
     return httpx.AsyncClient(transport=transport, base_url="http://spaces.test")
 
 
@@ -138,3 +140,11 @@ async def test_joins_behind_a_trusted_proxy_are_counted_per_forwarded_client() -
             assert first.status_code == 200
         again = await http.post("/spaces/sp1/join", headers={"X-Forwarded-For": "1.2.3.0"})
         assert again.status_code == 429
+
+
+async def test_a_refusal_comes_after_a_pause_so_tight_loops_slow_down() -> None:
+    async with client(Limits(entry=Rate(1, 0.01)), pause_s=0.2) as http:
+        assert (await http.post("/spaces/sp1/join")).status_code == 200
+        started = time.monotonic()
+        assert (await http.post("/spaces/sp1/join")).status_code == 429
+        assert time.monotonic() - started >= 0.2
