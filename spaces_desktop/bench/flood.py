@@ -1,7 +1,8 @@
 """Floods: does one noisy address slow down everybody else's Space?
 
-Three floods from one address, one after the other, while a bystander keeps
-reading another Space's snapshot (`GET /spaces/{id}`) and times it:
+Three floods from one address, one after the other, while a bystander (a
+process of its own) keeps reading another Space's snapshot (`GET /spaces/{id}`)
+and times it:
 
 1. joins: `joins` join requests to one Space, `JOIN_CONCURRENCY` at a time, for at most `seconds`;
 2. reactions: one listener sends `reactions` reactions as fast as it can; the
@@ -18,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import statistics
 import time
+from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,38 +36,74 @@ HALF_OPEN_WAIT_S = 30.0
 
 
 class Probe:
-    """Reads another Space's snapshot over and over, keeping each latency."""
+    """Reads another Space's snapshot over and over from a process of its own, keeping each latency.
 
-    def __init__(self, http: httpx.AsyncClient, space_id: str, token: str) -> None:
-        self._http, self._path = http, f"/spaces/{space_id}"
-        self._headers = {"Authorization": f"Bearer {token}"}
+    A process, so the flood's own client work cannot delay the probe and pass for server latency.
+    """
+
+    def __init__(self, base_url: str, space_id: str, token: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_probe_main, args=(base_url, space_id, token, child), name="flood-probe", daemon=True
+        )
+        self._process.start()
         self.latencies_ms: list[float] = []
         self.failures = 0
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self.latencies_ms = []
-        self._task = asyncio.ensure_future(self._run())
+    async def start(self) -> None:
+        await asyncio.to_thread(self._ask, "start")
 
     async def stop(self) -> dict[str, float | None]:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self.latencies_ms, failures = await asyncio.to_thread(self._ask, "stop")
+        self.failures += failures
         return _percentiles(self.latencies_ms)
 
-    async def _run(self) -> None:
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._pipe.send("quit")
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.kill()
+
+    def _ask(self, command: str) -> Any:
+        self._pipe.send(command)
+        if not self._pipe.poll(60):
+            raise TimeoutError("the probe process does not answer")
+        return self._pipe.recv()
+
+
+def _probe_main(base_url: str, space_id: str, token: str, pipe: Connection) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    latencies: list[float] = []
+    failures = 0
+    measuring = False
+    with httpx.Client(base_url=base_url, trust_env=False, headers=headers, timeout=30) as http:
+        for _ in range(20):  # warm up: connection open, caches filled
+            http.get(f"/spaces/{space_id}")
         while True:
-            started = time.monotonic()
+            if pipe.poll(PROBE_INTERVAL_S if measuring else 1.0):
+                command = pipe.recv()
+                if command == "quit":
+                    return
+                if command == "start":
+                    latencies, failures, measuring = [], 0, True
+                    pipe.send(None)
+                elif command == "stop":
+                    pipe.send((latencies, failures))
+                    measuring = False
+                continue
+            if not measuring:
+                continue
+            started = time.perf_counter()
             try:
-                response = await self._http.get(self._path, headers=self._headers, timeout=30)
-                if response.status_code == 200:
-                    self.latencies_ms.append((time.monotonic() - started) * 1000)
-                else:
-                    self.failures += 1
+                ok = http.get(f"/spaces/{space_id}").status_code == 200
             except httpx.HTTPError:
-                self.failures += 1
-            await asyncio.sleep(PROBE_INTERVAL_S)
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                failures += 1
 
 
 def _percentiles(samples: list[float]) -> dict[str, float | None]:
@@ -208,41 +247,39 @@ async def run_flood(
     half_open_wait_s: float = HALF_OPEN_WAIT_S,
 ) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=JOIN_CONCURRENCY, max_keepalive_connections=JOIN_CONCURRENCY)
-    async with (
-        httpx.AsyncClient(base_url=base_url, trust_env=False, limits=limits) as flood,
-        httpx.AsyncClient(base_url=base_url, trust_env=False) as bystander,
-    ):
-        other_id, other_token = await _create(bystander, "Bystanders")
+    async with httpx.AsyncClient(base_url=base_url, trust_env=False, limits=limits) as flood:
+        other_id, other_token = await _create(flood, "Bystanders")
         target_id, _ = await _create(flood, "Flooded")
         listener = await flood.post(f"/spaces/{target_id}/join", json={"display_name": "Clapper"})
         listener.raise_for_status()
-        probe = Probe(bystander, other_id, other_token)
-        for _ in range(20):  # warm up: connection open, caches filled
-            await bystander.get(f"/spaces/{other_id}", headers={"Authorization": f"Bearer {other_token}"})
-        probe.start()
-        await asyncio.sleep(1.0)
-        quiet = await probe.stop()
+        probe = Probe(base_url, other_id, other_token)
+        try:
+            await probe.start()
+            await asyncio.sleep(1.0)
+            quiet = await probe.stop()
 
-        probe.start()
-        result = await _flood_joins(flood, target_id, joins, seconds)
-        during_joins = await probe.stop()
-        result.update(
-            other_snapshot_quiet_p50_ms=quiet["p50"],
-            other_snapshot_p50_ms=during_joins["p50"],
-            other_snapshot_p99_ms=during_joins["p99"],
-            other_snapshot_max_ms=during_joins["max"],
-            other_snapshot_samples=len(probe.latencies_ms),
-        )
-        result.update(await _flood_reactions(flood, target_id, listener.json()["token"], reactions))
+            await probe.start()
+            result = await _flood_joins(flood, target_id, joins, seconds)
+            during_joins = await probe.stop()
+            result.update(
+                other_snapshot_quiet_p50_ms=quiet["p50"],
+                other_snapshot_p50_ms=during_joins["p50"],
+                other_snapshot_p99_ms=during_joins["p99"],
+                other_snapshot_max_ms=during_joins["max"],
+                other_snapshot_samples=len(probe.latencies_ms),
+            )
+            result.update(await _flood_reactions(flood, target_id, listener.json()["token"], reactions))
 
-        probe.start()
-        result.update(await _half_open(base_url, half_open, half_open_wait_s))
-        during_half_open = await probe.stop()
-        result.update(
-            other_snapshot_half_open_p99_ms=during_half_open["p99"],
-            other_snapshot_failures=probe.failures,
-        )
-        return result
+            await probe.start()
+            result.update(await _half_open(base_url, half_open, half_open_wait_s))
+            during_half_open = await probe.stop()
+            result.update(
+                other_snapshot_half_open_p99_ms=during_half_open["p99"],
+                other_snapshot_failures=probe.failures,
+            )
+            return result
+        finally:
+            probe.close()
 
 
 __all__ = ["run_flood"]
