@@ -105,6 +105,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a live Space whose host's app is gone this long ends (default 300)",
     )
+    serve.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="multiply every request limit by F; 0 turns limiting off (default 1)",
+    )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a reverse proxy whose X-Forwarded-For gives the client address (repeatable)",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="close a connection whose request has not fully arrived after S seconds (default 10)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="open connections, event streams included, before new requests get 503; 0: no cap",
+    )
     serve.add_argument("-v", "--verbose", action="store_true")
 
     from spaces_desktop.bench.cli import add_arguments as add_bench_arguments
@@ -281,6 +309,10 @@ def _serve(args: argparse.Namespace) -> int:
             if args.turn_secret_file
             else None,
         ),
+        rate_limit_scale=args.rate_limit_scale,
+        trusted_proxies=tuple(args.trusted_proxy),
+        request_timeout_s=args.request_timeout,
+        max_connections=args.max_connections,
         **({"data_dir": args.data_dir} if args.data_dir else {}),
     )
     if settings.ice.turn and not settings.ice.turn_secret:

@@ -14,7 +14,7 @@ from typing import Any
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout")
+NAMES = ("latency", "join", "speaker", "render", "fanout", "flood")
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -22,13 +22,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=NAMES)
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--resolution", default="1280x720", help="latency: camera size (default 1280x720)")
-    parser.add_argument("--seconds", type=float, default=None, help="measuring time (latency 10, render 60)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="measuring time (latency 10, render 60, flood 60)"
+    )
     parser.add_argument("--runs", type=int, default=10, help="join: how many joins (default 10)")
     parser.add_argument(
         "--conversation", type=Path, default=DEFAULT_CONVERSATION, help="speaker: WAVs + truth.json"
     )
     parser.add_argument("--listeners", type=int, default=2000, help="fanout: listeners (default 2000)")
     parser.add_argument("--events", type=int, default=100, help="fanout: events the host emits (default 100)")
+    parser.add_argument("--joins", type=int, default=2000, help="flood: joins from one address")
+    parser.add_argument("--reactions", type=int, default=1500, help="flood: reactions one listener sends")
+    parser.add_argument("--half-open", type=int, default=300, help="flood: half-sent requests")
+    parser.add_argument(
+        "--rate-limit-scale", type=float, default=None, help="flood: the backend's --rate-limit-scale"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,11 +55,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     if args.name == "fanout":
-        from spaces_desktop.bench.fanout import raise_file_limit, run_fanout
+        from spaces_desktop.bench.fanout import raise_file_limit, run_fanout, serve_args
 
         raise_file_limit(args.listeners * 2 + 512)
-        with environment.backend() as url:
+        with environment.backend(serve_args=serve_args(args.listeners)) as url:
             return asyncio.run(run_fanout(url, args.listeners, args.events))
+    if args.name == "flood":
+        from spaces_desktop.bench.fanout import raise_file_limit
+        from spaces_desktop.bench.flood import run_flood
+
+        raise_file_limit(args.half_open * 2 + 512)
+        scale = [] if args.rate_limit_scale is None else ["--rate-limit-scale", str(args.rate_limit_scale)]
+        with environment.backend(serve_args=scale) as url:
+            flood = run_flood(url, args.joins, args.seconds or 60.0, args.reactions, args.half_open)
+            return asyncio.run(flood)
     if args.name == "latency":
         from spaces_desktop.bench.latency import run_latency
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -29,8 +29,11 @@ def enter_namespace() -> str:
 
 
 @contextlib.contextmanager
-def backend(log_name: str = "backend.log") -> Iterator[str]:
-    """A `spaces-desktop serve` subprocess with a private Janus on the namespace's veth; yields its URL."""
+def backend(log_name: str = "backend.log", serve_args: Sequence[str] = ()) -> Iterator[str]:
+    """A `spaces-desktop serve` subprocess with a private Janus on the namespace's veth; yields its URL.
+
+    `serve_args` are added to its command line (e.g. `--rate-limit-scale 0`).
+    """
     with tempfile.TemporaryDirectory(prefix="spaces-bench-") as folder:
         port = free_port()
         log = open(Path(folder) / log_name, "wb")  # noqa: SIM115 - owned by the child
@@ -40,6 +43,7 @@ def backend(log_name: str = "backend.log") -> Iterator[str]:
                 "--port", str(port),
                 "--data-dir", str(Path(folder) / "data"),
                 "--ice-interface", netns.MEDIA_INTERFACE,
+                *serve_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

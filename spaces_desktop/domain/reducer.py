@@ -14,9 +14,19 @@ from typing import Any
 
 from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus, is_moderator
 from spaces_desktop.domain.state import EMPTY, Connection, Member, Reaction, SessionState, SpaceInfo, Stream
-from spaces_desktop.protocol import Event, EventType, ParticipantView, Snapshot, SpaceView, StreamView
+from spaces_desktop.protocol import (
+    Event,
+    EventType,
+    ParticipantView,
+    Reactions,
+    Snapshot,
+    SpaceView,
+    StreamView,
+)
 
 MAX_REACTIONS = 50
+FLOATS_PER_SENDER = 3
+FLOATS_PER_EVENT = 12
 
 
 @dataclass(frozen=True)
@@ -111,8 +121,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         talking = replace(speaker, talking=bool(data["talking"]))
         return replace(state, members=MappingProxyType({**state.members, speaker.id: talking}))
     if type_ == EventType.REACTION:
-        reaction = Reaction(str(data["participant_id"]), str(data["emoji"]), at)
-        return replace(state, reactions=(*state.reactions, reaction)[-MAX_REACTIONS:])
+        floating = _floating(Reactions.from_data(data), at)
+        return replace(state, reactions=(*state.reactions, *floating)[-MAX_REACTIONS:])
     if type_ == EventType.MEDIA_RESET:
         return replace(state, media_epoch=state.media_epoch + 1, streams=())
     if type_ == EventType.SPACE_ENDED:
@@ -120,6 +130,20 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
     if type_ == EventType.REMOVED:
         return replace(state, connection=Connection.REMOVED, reason="The host removed you from this Space.")
     return state  # INVITED is reflected by participant_updated; unknown types are ignored
+
+
+def _floating(batch: Reactions, at: datetime) -> list[Reaction]:
+    """The emoji one reaction event floats: each sender's (a few each), then the unnamed rest."""
+    floating: list[Reaction] = []
+    named: dict[str, int] = {}
+    for sender in batch.senders:
+        named[sender.emoji] = named.get(sender.emoji, 0) + sender.count
+        for _ in range(min(sender.count, FLOATS_PER_SENDER)):
+            floating.append(Reaction(sender.participant_id, sender.emoji, at, len(floating)))
+    for emoji, count in batch.counts.items():
+        for _ in range(min(count - named.get(emoji, 0), FLOATS_PER_EVENT)):
+            floating.append(Reaction("", emoji, at, len(floating)))
+    return floating[:FLOATS_PER_EVENT]
 
 
 def _without(state: SessionState, participant_id: str) -> SessionState:

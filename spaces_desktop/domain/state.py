@@ -78,8 +78,11 @@ class Stream:
 @dataclass(frozen=True)
 class Reaction:
     participant_id: str
+    """Empty when the backend counted the reaction without naming its sender."""
     emoji: str
     at: datetime
+    seq: int = 0
+    """Tells apart the reactions of one event, which share their time."""
 
 
 EMPTY: Mapping[str, Member] = MappingProxyType({})

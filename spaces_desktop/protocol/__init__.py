@@ -1,6 +1,6 @@
 """Request, response and event models shared by the client and the backend (no I/O)."""
 
-from spaces_desktop.protocol.events import EventType
+from spaces_desktop.protocol.events import EventType, Reactions, ReactionSender
 from spaces_desktop.protocol.models import (
     Admission,
     CameraRequest,
@@ -46,6 +46,8 @@ __all__ = [
     "MuteRequest",
     "ParticipantView",
     "ReactionRequest",
+    "ReactionSender",
+    "Reactions",
     "RemoveRequest",
     "RoleRequest",
     "SessionDescription",

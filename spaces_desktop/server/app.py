@@ -49,6 +49,7 @@ from spaces_desktop.protocol import (
     Waiting,
 )
 from spaces_desktop.protocol.events import EventType
+from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
 from spaces_desktop.server.web import web_router
@@ -57,11 +58,12 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 96 * 1024
 KEEPALIVE_S = 15.0
+REPLAY_PAGE = 500
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
 LOGGED_DETAIL_CHARS = 300
 UNEXPECTED = "Something went wrong on the server; try again, and tell its operator if it keeps happening."
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 500, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
 
 
@@ -156,6 +158,8 @@ def client_address(request: Request) -> str | None:
 def create_app(
     service: SpacesService,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    limits: Limits | None = None,
+    addresses: ClientAddress | None = None,
     cors_origins: Sequence[str] = (),
 ) -> FastAPI:
     app = FastAPI(
@@ -167,6 +171,9 @@ def create_app(
     )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    # A request over its limit is refused before anything reads it (only CORS sits outside,
+    # so a browser can read the 429).
+    app.add_middleware(RateLimit, limits=limits or Limits(), addresses=addresses or ClientAddress())
     if cors_origins:
         # Only the listed sites' pages may call the API from a browser; no cookies are used.
         app.add_middleware(
@@ -376,9 +383,9 @@ def _for_log(detail: str) -> str:
     return ascii(text)[1:-1]
 
 
-def _parse_last_event_id(value: str | None) -> int:
+def _parse_last_event_id(value: str | None) -> int | None:
     if value is None or value.strip() == "":
-        return 0
+        return None
     if not value.strip().isdigit() or len(value.strip()) > 18:
         raise _InvalidHeader("Last-Event-ID must be a non-negative event id.")
     return int(value.strip())
@@ -393,19 +400,25 @@ class _InvalidHeader(DomainError):
 
 
 async def _event_stream(
-    service: SpacesService, request: Request, me: ParticipantRow, after: int
+    service: SpacesService, request: Request, me: ParticipantRow, after: int | None
 ) -> AsyncIterator[bytes]:
     # Subscribe before reading the log, so nothing falls between replay and live.
     subscription = service.bus.subscribe(me.space_id, me.id)
     service.stream_opened(me.id)  # presence: see SpacesService.sweep_presence
     try:
         yield b"retry: 1000\n\n"
-        last = after
-        for event in service.store.events_after(me.space_id, after, me.id):
-            yield event.sse
-            last = event.id
-            if event.type in FINAL_EVENTS:
-                return
+        # Without Last-Event-ID the stream starts now: the client's snapshot holds the past.
+        last = service.store.last_event_id(me.space_id) if after is None else after
+        while True:
+            # Page by page, so a long replay holds one page in memory and waits on the reader.
+            page = service.store.events_after(me.space_id, last, me.id, limit=REPLAY_PAGE)
+            for event in page:
+                yield event.sse
+                last = event.id
+                if event.type in FINAL_EVENTS:
+                    return
+            if len(page) < REPLAY_PAGE:
+                break
         while not subscription.overflowed:
             try:
                 live: EventRow | None = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)

@@ -16,10 +16,12 @@ from fastapi import FastAPI
 
 from spaces_desktop.protocol import EventType
 from spaces_desktop.server.app import create_app
+from spaces_desktop.server.connection_guard import DEFAULT_REQUEST_TIMEOUT_S, guarded_protocol
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.ratelimit import ClientAddress, Limits
 from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
 
@@ -52,6 +54,15 @@ class ServerSettings:
     """Seconds without an event stream after which a participant has left (their slot is freed)."""
     host_grace: float = DEFAULT_HOST_GRACE_S
     """Seconds without the host's event stream after which a live Space ends."""
+    rate_limit_scale: float = 1.0
+    """Multiplies every request limit (server/ratelimit.py); 0 turns limiting off."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies whose X-Forwarded-For names the client."""
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    """A connection's request must arrive in full within this; slow or half-sent ones are closed."""
+    keep_alive_s: int = 5
+    max_connections: int = 1000
+    """Open connections (event streams included) before new requests get 503; 0 for no cap."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -101,6 +112,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
             presence.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await presence
+            service.reactions.close()
             bus_spaces = [space_id for space_id, _ in service.live_rooms()]
             for space_id in bus_spaces:
                 bus.close_space(space_id)
@@ -109,7 +121,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
                 await managed.stop()
             store.close()
 
-    app = create_app(service, lifespan, cors_origins=settings.cors_origins)
+    limits = Limits().scaled(settings.rate_limit_scale)
+    app = create_app(
+        service,
+        lifespan,
+        limits,
+        ClientAddress.trusting(settings.trusted_proxies),
+        cors_origins=settings.cors_origins,
+    )
     app.state.service = service
     app.state.media = media
     app.state.janus = managed
@@ -126,5 +145,8 @@ def serve(settings: ServerSettings) -> None:
         log_level="info",
         timeout_graceful_shutdown=2,
         access_log=False,
+        http=guarded_protocol(settings.request_timeout_s),
+        timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections or None,
     )
     uvicorn.Server(config).run()

@@ -58,6 +58,7 @@ from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.sdp import parse_media_lines
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
 from spaces_desktop.server.tickets import StreamTickets
@@ -109,6 +110,7 @@ class SpacesService:
         for participant in store.present_participants():
             # A restart loses every stream: whoever does not come back within the timeout has gone.
             self._away_since[participant.id] = clock()
+        self.reactions = ReactionBatcher(bus, self._is_live)
 
     # --- views ---
 
@@ -701,8 +703,13 @@ class SpacesService:
         )
 
     async def react(self, caller: ParticipantRow, emoji: str) -> None:
+        """Counted into the Space's current batch; one `reaction` event per interval carries them."""
         self._require_live(caller.space_id)
-        self.bus.publish(caller.space_id, EventType.REACTION, {"participant_id": caller.id, "emoji": emoji})
+        self.reactions.add(caller.space_id, caller.id, emoji)
+
+    def _is_live(self, space_id: str) -> bool:
+        space = self.store.space(space_id)
+        return space is not None and space.status is SpaceStatus.LIVE
 
     # --- media ---
 

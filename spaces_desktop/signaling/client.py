@@ -11,12 +11,17 @@ take an action (hand, camera, mute, role, access, cancel speak request,
 unpublish, end). Everything else - create_space, join, start, leave, request to
 speak, invites, admit, deny, reactions, remove, publish, subscribe - runs once: a lost answer may hide a
 request that did happen, and only the engine knows whether to ask again.
+
+A 429 (`RateLimited`) is retried the same way for those calls, after the
+server's Retry-After when it is short; any other call raises it at once with
+the server's sentence, and `retry_after` says when to try again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -54,6 +59,7 @@ from spaces_desktop.signaling.errors import (
     BackendUnreachable,
     BadResponse,
     InvalidRequest,
+    RateLimited,
     ServerUnavailable,
     SignalingError,
     api_error,
@@ -67,6 +73,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """Publish and subscribe wait for Janus, which can take a few seconds on a busy server."""
 DEFAULT_RETRY = Backoff(attempts=3, first_delay=0.25, max_delay=2.0)
 RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_RATE_LIMIT_WAIT_S = 10.0
+"""A longer Retry-After is handed to the caller rather than waited out inside one call."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -199,13 +207,15 @@ class SpacesClient:
         while True:
             try:
                 return await self._send_once(method, path, json, token)
-            except (BackendUnreachable, ServerUnavailable) as exc:
+            except (BackendUnreachable, ServerUnavailable, RateLimited) as exc:
                 if isinstance(exc, ServerUnavailable) and exc.status not in RETRY_STATUSES:
+                    raise
+                if isinstance(exc, RateLimited) and exc.retry_after > MAX_RATE_LIMIT_WAIT_S:
                     raise
                 failures += 1
                 if not policy.allows(failures):
                     raise
-                wait = policy.delay(failures - 1)
+                wait = exc.retry_after if isinstance(exc, RateLimited) else policy.delay(failures - 1)
                 log.info("%s %s failed (%s); retry %d in %.2f s", method, path, exc.code, failures, wait)
                 await self.sleep(wait)
 
@@ -243,9 +253,14 @@ class SpacesClient:
         """The typed error for a refused request, from its `{error, message}` body when it has one."""
         try:
             body = ErrorBody.model_validate_json(response.content)
-            return api_error(response.status_code, body.error, body.message)
+            error = api_error(response.status_code, body.error, body.message)
         except ValidationError:
-            pass
+            error = None
+        if response.status_code == 429:
+            message = error.message if error else "The Spaces server is busy; try again in a moment."
+            return RateLimited(429, error.code if error else "rate_limited", message, _retry_after(response))
+        if error is not None:
+            return error
         if response.status_code >= 500 or response.status_code in (401, 403, 404, 409):
             # A proxy in front of the backend, or a backend crash: still a typed answer.
             reason = response.reason_phrase or "error"
@@ -255,6 +270,15 @@ class SpacesClient:
                 f"The Spaces server answered {response.status_code} {reason}.",
             )
         return BadResponse(self.base_url, f"{response.status_code} without an error body")
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Retry-After in seconds (the delta form; a date or nonsense counts as one second)."""
+    try:
+        seconds = float(response.headers.get("retry-after", "").strip())
+    except ValueError:
+        return 1.0
+    return min(max(seconds, 0.0), 3600.0) if math.isfinite(seconds) else 1.0
 
 
 class ParticipantClient:
@@ -308,7 +332,10 @@ class ParticipantClient:
         reconnect: Backoff | None = None,
         read_timeout: float = READ_TIMEOUT,
     ) -> EventStream:
-        """This participant's event stream, from after `last_event_id` (from the start if None)."""
+        """This participant's event stream, from after `last_event_id` (from now if None).
+
+        Pass the snapshot's `last_event_id`, so nothing between the snapshot and the stream is lost.
+        """
         return EventStream(
             self.client,
             self.space_id,

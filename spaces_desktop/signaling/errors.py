@@ -11,6 +11,7 @@
             ├── Forbidden               403, e.g. "removed", "banned"   (also errors.Forbidden)
             ├── NotFound                404                (also errors.NotFound)
             ├── Conflict                409, e.g. "stage_full", "space_ended"   (also errors.Conflict)
+            ├── RateLimited             429 "rate_limited": too many requests; `retry_after` in seconds
             └── ServerUnavailable       5xx
                 └── MediaUnavailable    503 "media_unavailable": Janus is restarting
                                         (also errors.MediaServerError)
@@ -95,6 +96,14 @@ class Conflict(ApiError, base.Conflict):
     pass
 
 
+class RateLimited(ApiError):
+    """The backend asks to slow down; `retry_after` is its Retry-After, in seconds."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(status, code, message)
+        self.retry_after = retry_after
+
+
 class ServerUnavailable(ApiError):
     pass
 
@@ -111,6 +120,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     409: Conflict,
     413: InvalidRequest,
     422: InvalidRequest,
+    429: RateLimited,
 }
 
 
@@ -133,6 +143,7 @@ __all__ = [
     "InvalidRequest",
     "MediaUnavailable",
     "NotFound",
+    "RateLimited",
     "ServerUnavailable",
     "SignalingError",
     "Unauthorized",

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from spaces_desktop.protocol import Event, EventType
 from spaces_desktop.signaling.backoff import Backoff
-from spaces_desktop.signaling.errors import ApiError, BackendUnreachable, SignalingError
+from spaces_desktop.signaling.errors import ApiError, BackendUnreachable, RateLimited, SignalingError
 from spaces_desktop.signaling.sse import SseComment, SseMessage, SseParser, SseRetry, SseTooLarge
 
 if TYPE_CHECKING:
@@ -203,6 +203,8 @@ class EventStream:
                         raise BackendUnreachable(self._client.base_url, reason) from exc
                     raise
                 wait = self._reconnect.delay(failures - 1, first_delay=self._retry_hint)
+                if isinstance(exc, RateLimited):
+                    wait = max(wait, exc.retry_after)
                 log.info("event stream: %s; reconnecting in %.1f s", reason, wait)
                 self._set_state(StreamState.RECONNECTING, reason)
                 await self._sleep(wait)

@@ -20,6 +20,16 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def unlimited_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """A module's backend without request limits, for tests that send hundreds of requests on purpose."""
+    folder = tmp_path_factory.mktemp("backend")
+    server = Backend(folder / "data", folder / "backend.log", extra_args=["--rate-limit-scale", "0"])
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def own_backend(tmp_path: Path) -> Iterator[Backend]:
     """A backend of the test's own, for tests that restart or break it."""

@@ -40,6 +40,15 @@ def test_fanout_bench() -> None:
     assert set(result) >= {"delivery_p50_ms", "delivery_p99_ms", "join_rate_per_s"}
 
 
+def test_flood_bench() -> None:
+    result = bench("flood", "--joins", "100", "--reactions", "60", "--half-open", "10", "--seconds", "20")
+    assert result["flood_joins"] == 100 and result["accepted"] + result["rate_limited"] == 100
+    assert result["rate_limited"] > 0 and result["other_snapshot_p99_ms"] > 0
+    assert result["reactions_counted"] == result["reactions_accepted"] > 0
+    assert result["reaction_events_stored"] < result["reactions_accepted"]
+    assert result["half_open_closed"] == 10
+
+
 @pytest.mark.skipif(not (CONVERSATION / "truth.json").is_file(), reason=f"no conversation at {CONVERSATION}")
 def test_speaker_bench_on_a_short_conversation(tmp_path: Path) -> None:
     seconds = 12.0

@@ -120,7 +120,7 @@ async def test_a_space_from_share_link_to_end(backend: Backend) -> None:
         ada = client.as_joined(joined)
         ada_id = joined.participant.id
         ada_events = Reader(ada, last_event_id=joined.snapshot.last_event_id)
-        host_events = Reader(host)
+        host_events = Reader(host, last_event_id=created.snapshot.last_event_id)
         opened += [ada_events, host_events]
 
         await ada.raise_hand()
@@ -179,7 +179,7 @@ async def test_stream_resumes_across_a_backend_restart_missing_nothing(own_backe
         sam_id = (await client.join(host.space_id, "Sam")).participant.id
         joined = await client.join(host.space_id, "Lee")
         lee, lee_id = client.as_joined(joined), joined.participant.id
-        live = Reader(lee)
+        live = Reader(lee, last_event_id=joined.snapshot.last_event_id)
         opened.append(live)
         await lee.raise_hand()
         await live.wait_for(change("hand_raised", lee_id))
@@ -198,7 +198,7 @@ async def test_stream_resumes_across_a_backend_restart_missing_nothing(own_backe
 
         # What the resumed stream delivered equals a fresh replay of the log: nothing lost, no repeats.
         last = live.ids()[-1]
-        replay = Reader(lee)
+        replay = Reader(lee, last_event_id=joined.snapshot.last_event_id)
         opened.append(replay)
         await replay.wait_for(lambda e: e.id == last)
         assert live.ids() == replay.ids()[: len(live.ids())]

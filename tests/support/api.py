@@ -72,7 +72,9 @@ async def promote(host: Member, member: Member) -> None:
 class EventLog:
     """Reads a participant's SSE stream in the background and keeps every event."""
 
-    def __init__(self, member: Member, last_event_id: int | None = None) -> None:
+    def __init__(self, member: Member, last_event_id: int | None = 0) -> None:
+        # From the start of the log by default, so a test sees what happened before it listened;
+        # None sends no Last-Event-ID, and the stream starts now.
         self.member = member
         self.events: list[dict[str, Any]] = []
         self.last_event_id = last_event_id

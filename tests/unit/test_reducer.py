@@ -122,3 +122,31 @@ def test_reset_end_removal_and_connection() -> None:
 def test_initials() -> None:
     state = initial()
     assert state.members["h"].initials == "NH"
+
+
+def test_a_batch_of_reactions_floats_each_sender_and_the_unnamed_rest() -> None:
+    state = initial()
+    batch = event(
+        30,
+        "reaction",
+        counts={"🔥": 7, "👏": 2},
+        senders=[
+            {"participant_id": "h", "emoji": "🔥", "count": 5},
+            {"participant_id": "me", "emoji": "👏", "count": 1},
+        ],
+        total=9,
+    )
+    floating = apply(state, batch).reactions
+    # A sender floats a few of theirs, not all; what no sender is named for floats without a name.
+    assert [(r.participant_id, r.emoji) for r in floating] == [
+        ("h", "🔥"),
+        ("h", "🔥"),
+        ("h", "🔥"),
+        ("me", "👏"),
+        ("", "🔥"),
+        ("", "🔥"),
+        ("", "👏"),
+    ]
+    assert len(set(floating)) == len(floating)  # distinct, so the screen floats every one
+    crowd = event(31, "reaction", counts={"🎉": 500}, senders=[], total=500)
+    assert len(apply(state, crowd).reactions) == 12

@@ -24,6 +24,7 @@ from spaces_desktop.signaling import (
     MediaUnavailable,
     NotFound,
     ParticipantClient,
+    RateLimited,
     ServerUnavailable,
     SpacesClient,
     Unauthorized,
@@ -397,3 +398,52 @@ async def test_own_http_client_is_closed_and_injected_one_is_not() -> None:
         pass
     assert not http.is_closed
     await http.aclose()
+
+
+# --- 429: slow down -------------------------------------------------------------
+
+
+def slow_down(retry_after: str | None = "2") -> httpx.Response:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    body = {"error": "rate_limited", "message": "Too many requests; try again in 2 seconds."}
+    return httpx.Response(429, json=body, headers=headers)
+
+
+@pytest.mark.parametrize(("name", "call", "method", "path", "body"), participant_calls())
+async def test_a_429_is_waited_out_for_idempotent_calls_and_surfaced_for_the_rest(
+    name: str,
+    call: Callable[[ParticipantClient], Awaitable[object]],
+    method: str,
+    path: str,
+    body: Any,
+) -> None:
+    rec = Recorder(slow_down(), answer_for(name))
+    client, waits = make(rec)
+    if name in IDEMPOTENT:
+        await call(client.participant("sp1", "tok"))
+        assert len(rec.requests) == 2 and waits == [2.0]
+    else:
+        with pytest.raises(RateLimited) as caught:
+            await call(client.participant("sp1", "tok"))
+        assert caught.value.message == "Too many requests; try again in 2 seconds."
+        assert caught.value.retry_after == 2.0 and caught.value.code == "rate_limited"
+        assert len(rec.requests) == 1 and waits == []
+
+
+async def test_a_long_retry_after_is_handed_to_the_caller() -> None:
+    rec = Recorder(slow_down("120"), httpx.Response(200, json=SNAPSHOT))
+    client, waits = make(rec)
+    with pytest.raises(RateLimited) as caught:
+        await client.participant("sp1", "tok").snapshot()
+    assert caught.value.retry_after == 120.0 and len(rec.requests) == 1 and waits == []
+
+
+@pytest.mark.parametrize("retry_after", [None, "soon", "nan", "-5"])
+async def test_a_429_from_a_proxy_still_reads_as_a_sentence(retry_after: str | None) -> None:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    rec = Recorder(httpx.Response(429, text="<html>slow down</html>", headers=headers))
+    client, _ = make(rec, attempts=1)
+    with pytest.raises(RateLimited) as caught:
+        await client.participant("sp1", "tok").react("👏")
+    assert caught.value.message == "The Spaces server is busy; try again in a moment."
+    assert 0.0 <= caught.value.retry_after <= 1.0

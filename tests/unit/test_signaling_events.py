@@ -343,3 +343,16 @@ async def test_an_endless_line_is_a_broken_stream_that_resumes_after_the_last_ev
         StreamState.RECONNECTING,
         "The server sent more than this app accepts in one event.",
     )
+
+
+async def test_a_refused_reconnect_waits_out_the_servers_retry_after() -> None:
+    slow_down = httpx.Response(
+        429,
+        json={"error": "rate_limited", "message": "Too many reconnections; try again in 3 seconds."},
+        headers={"Retry-After": "3"},
+    )
+    backend = FakeBackend([frame(1), Drop()], slow_down, [frame(2, "space_ended")])
+    run = Run(backend, last_event_id=0)
+    assert [e.id for e in await run.collect()] == [1, 2]
+    assert run.waits[1] == 3.0  # after the 429: the server's Retry-After, not the quick backoff
+    assert backend.last_event_ids() == ["0", "1", "1"]

@@ -12,7 +12,7 @@
   const STREAM_RETRY_MS = [250, 500, 1000, 2000, 4000];
   const EVENT_TYPES = [
     "space_updated", "participant_joined", "participant_updated", "participant_left", "invited",
-    "reaction", "reactions", "streams", "talking", "media_reset", "space_ended", "removed",
+    "reaction", "streams", "talking", "media_reset", "space_ended", "removed",
   ];
   const STAGE_ROLES = ["host", "cohost", "speaker"];
   const ROLE_LABEL = { host: "Host", cohost: "Co-host", speaker: "" };
@@ -182,15 +182,27 @@
         state.participants.delete(data.participant.id);
         state.talking.delete(data.participant.id);
         break;
-      case "reaction":
-        floatReaction(data.emoji, nameOf(data.participant_id));
-        return;
-      case "reactions":
-        for (const item of data.reactions || []) {
-          const count = Math.min(item.count || 1, 5);
-          for (let i = 0; i < count; i++) floatReaction(item.emoji, nameOf(item.participant_id));
+      case "reaction": {
+        // One event per short interval: counts per emoji, and who sent them (bounded).
+        if (!data.counts) {
+          floatReaction(data.emoji, nameOf(data.participant_id));
+          return;
+        }
+        let floated = 0;
+        const named = {};
+        for (const sender of data.senders || []) {
+          const times = Math.min(sender.count || 1, 3);
+          named[sender.emoji] = (named[sender.emoji] || 0) + (sender.count || 1);
+          for (let i = 0; i < times && floated < 12; i++, floated++) {
+            floatReaction(sender.emoji, nameOf(sender.participant_id));
+          }
+        }
+        for (const [emoji, count] of Object.entries(data.counts)) {
+          const rest = Math.min(count - (named[emoji] || 0), 12 - floated);
+          for (let i = 0; i < rest; i++, floated++) floatReaction(emoji, "");
         }
         return;
+      }
       case "streams":
         state.streams = data.streams;
         scheduleResubscribe(RESUBSCRIBE_DEBOUNCE_MS);
