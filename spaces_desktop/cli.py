@@ -8,10 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
+
+if TYPE_CHECKING:
+    from spaces_desktop.ui.server_port import ServerFactory
 
 
 def _port_range(value: str) -> tuple[int, int]:
@@ -171,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     quit_after_s=args.quit_after,
                     screenshot=args.screenshot,
                     screenshot_after_s=args.screenshot_after,
+                    server_factory=_built_in_server(),
                 )
             )
         if args.command == "bench":
@@ -181,6 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spaces-desktop: {exc.message}", file=sys.stderr)
         return 2
     return 2
+
+
+def _built_in_server() -> ServerFactory | None:
+    """The app's built-in backend, where this install has one (the desktop bundle leaves it out)."""
+    try:
+        from spaces_desktop.server.embedded import EmbeddedServer
+    except ImportError:
+        return None
+    return EmbeddedServer
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -196,7 +210,12 @@ def _gui(args: argparse.Namespace) -> int:
         if missing:
             print(f"self-check failed: this install lacks {', '.join(missing)}", file=sys.stderr)
             return 1
-    code = run(link=link, server_url=getattr(args, "server", None), self_check=self_check)
+    code = run(
+        link=link,
+        server_url=getattr(args, "server", None),
+        self_check=self_check,
+        server_factory=_built_in_server(),
+    )
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)
     return _exit_now(code)

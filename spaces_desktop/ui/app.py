@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QApplication
 
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.server_port import ServerFactory, ServerPort
 from spaces_desktop.ui.settings import AppSettings, director_settings
 from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.theme import Theme
@@ -47,6 +47,7 @@ def run(
     argv: Sequence[str] | None = None,
     *,
     self_check: bool = False,
+    server_factory: ServerFactory | None = None,
 ) -> int:
     """Open the app (blocks until it quits); ``link`` is a Space to join at once.
 
@@ -65,7 +66,9 @@ def run(
     theme = Theme()
     theme.apply(app, settings.theme)
     engine = Engine(_ignore_state, director=director_settings(settings.sensitivity))
-    embedded = None if server_url or self_check else EmbeddedServer(data_dir() / "server")
+    embedded = None
+    if server_factory is not None and not server_url and not self_check:
+        embedded = server_factory(data_dir() / "server")
     window = MainWindow(
         engine,
         settings,
@@ -94,7 +97,7 @@ def run(
     return 0
 
 
-def shutdown(engine: Engine, embedded: EmbeddedServer | None, window: MainWindow) -> None:
+def shutdown(engine: Engine, embedded: ServerPort | None, window: MainWindow) -> None:
     """Orderly stop (GUI thread): engine first, then the server; safe to call twice."""
     window.directory.close()
     window.release_space_screen()

@@ -22,7 +22,11 @@ MAX_RECENT = 8
 
 class ServerMode(StrEnum):
     EMBEDDED = "embedded"
+    """The built-in server, for this computer only."""
+    NETWORK = "network"
+    """The built-in server, for people on the same network."""
     URL = "url"
+    """A Spaces server elsewhere."""
 
 
 class Sensitivity(StrEnum):

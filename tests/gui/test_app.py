@@ -14,11 +14,11 @@ from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Connection
+from spaces_desktop.server.embedded import JANUS_MISSING
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE
 from spaces_desktop.signaling.errors import BackendUnreachable
 from spaces_desktop.ui.devices import DeviceDirectory
-from spaces_desktop.ui.embedded_server import JANUS_MISSING
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings, ServerMode
 from spaces_desktop.ui.theme import Theme, ThemeChoice
@@ -41,12 +41,19 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.url: str | None = None
+        self.network_address: str | None = None
+        self.firewall_note: str | None = None
+        self.port_note: str | None = None
         self.stopped = False
+        self.lan: bool | None = None
         self.ready: Callable[[str], None] | None = None
         self.failed: Callable[[str], None] | None = None
 
-    def start(self, on_ready: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
-        self.ready, self.failed = on_ready, on_failed
+    def start(
+        self, on_ready: Callable[[str], None], on_failed: Callable[[str], None], *, lan: bool = False
+    ) -> None:
+        self.ready, self.failed, self.lan = on_ready, on_failed, lan
+        self.stopped = False
 
     def stop(self, timeout: float = 8.0) -> None:
         self.stopped = True
