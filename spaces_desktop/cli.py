@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
 
+JANUS_SECRET_ENV = "SPACES_JANUS_SECRET"
+
 if TYPE_CHECKING:
     from spaces_desktop.ui.server_port import ServerFactory
 
@@ -53,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--janus-url", default=None, help="use an external Janus HTTP API instead of a private one"
     )
     janus.add_argument("--janus-bin", default=None, help="path of the janus executable to run")
-    serve.add_argument("--janus-secret", default=None, help="api secret of the external Janus")
+    secret = serve.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--janus-secret-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"file holding the external Janus's api secret (or set {JANUS_SECRET_ENV})",
+    )
+    secret.add_argument(
+        "--janus-secret",
+        default=None,
+        help="deprecated: every local user can read it in the process list; use --janus-secret-file",
+    )
     serve.add_argument(
         "--ice-interface",
         default=None,
@@ -80,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="file holding the TURN server's static-auth-secret (coturn use-auth-secret)",
+    )
+    serve.add_argument(
+        "--presence-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="a participant whose app is gone this long has left; their place is freed (default 30)",
+    )
+    serve.add_argument(
+        "--host-grace",
+        type=_positive_seconds,
+        default=300.0,
+        metavar="S",
+        help="a live Space whose host's app is gone this long ends (default 300)",
     )
     serve.add_argument("-v", "--verbose", action="store_true")
 
@@ -235,6 +263,16 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 86400")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
@@ -245,7 +283,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         public_url=args.public_url,
         janus_url=args.janus_url,
-        janus_secret=args.janus_secret,
+        janus_secret=_janus_secret(args),
+        presence_timeout=args.presence_timeout,
+        host_grace=args.host_grace,
         janus=JanusSettings(
             binary=args.janus_bin,
             ice_interface=args.ice_interface,
@@ -256,7 +296,9 @@ def _serve(args: argparse.Namespace) -> int:
         ice=IceConfig(
             stun=tuple(_ice_url(url, ("stun:", "stuns:")) for url in args.stun),
             turn=tuple(_ice_url(url, ("turn:", "turns:")) for url in args.turn),
-            turn_secret=_read_secret(args.turn_secret_file) if args.turn_secret_file else None,
+            turn_secret=_read_secret(args.turn_secret_file, "TURN secret file")
+            if args.turn_secret_file
+            else None,
         ),
         **({"data_dir": args.data_dir} if args.data_dir else {}),
     )
@@ -279,14 +321,32 @@ def _ice_url(text: str, schemes: tuple[str, ...]) -> str:
     return text
 
 
-def _read_secret(path: Path) -> str:
+def _read_secret(path: Path, what: str = "secret file") -> str:
+    """A secret kept in a file (never on a command line); warns when others may read the file."""
     try:
         secret = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from exc
+        mode = path.stat().st_mode
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the {what} {path}: {exc}.") from exc
     if not secret:
-        raise ConfigError(f"{path} is empty.")
+        raise ConfigError(f"The {what} {path} is empty.")
+    if mode & 0o077:
+        logging.warning("%s can be read by other users; chmod 600 it.", path)
     return secret
+
+
+def _janus_secret(args: argparse.Namespace) -> str | None:
+    """The external Janus's api secret: from a file, the environment, or (with a warning) the command line."""
+    if args.janus_secret_file is not None:
+        return _read_secret(args.janus_secret_file, "Janus secret file")
+    if args.janus_secret is not None:
+        logging.warning(
+            "--janus-secret shows the secret to every user of this machine (ps, /proc); "
+            "use --janus-secret-file FILE or %s instead.",
+            JANUS_SECRET_ENV,
+        )
+        return str(args.janus_secret)
+    return os.environ.get(JANUS_SECRET_ENV) or None
 
 
 def _size(text: str) -> tuple[int, int]:

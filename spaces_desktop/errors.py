@@ -10,7 +10,9 @@
     │   └── InvalidInput             well-formed but unusable input, e.g. bad SDP (400)
     └── MediaServerError             the SFU (Janus) is missing, down or refused a request (503)
 
-Each carries a short machine code and a sentence a person understands.
+Each carries a short machine code and a sentence a person understands
+(`message`, the only text clients see) and, where there is more to know, a
+`detail` for the server log: URLs, Janus error codes, parser findings.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ class SpacesError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail or message
         if code is not None:
             self.code = code
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo, Stream
+from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus, is_moderator
+from spaces_desktop.domain.state import EMPTY, Connection, Member, Reaction, SessionState, SpaceInfo, Stream
 from spaces_desktop.protocol import Event, EventType, ParticipantView, Snapshot, SpaceView, StreamView
 
 MAX_REACTIONS = 50
@@ -51,6 +51,7 @@ def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) 
         members=MappingProxyType({p.id: _member(p) for p in snapshot.participants}),
         streams=tuple(_stream(s) for s in snapshot.streams),
         last_event_id=snapshot.last_event_id,
+        waiting=MappingProxyType({p.id: _member(p) for p in snapshot.waiting}),
     )
 
 
@@ -79,6 +80,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         view = ParticipantView.model_validate(data["participant"])
         if view.status is not ParticipantStatus.ACTIVE:
             return _without(state, view.id)
+        if view.id == state.me and not is_moderator(view.role):
+            state = replace(state, waiting=EMPTY)  # the lobby is for the host and co-hosts
         member = _member(view)
         previous = state.members.get(view.id)
         if previous is not None:
@@ -89,6 +92,13 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         if view.id == state.me:
             return replace(_without(state, view.id), connection=Connection.LEFT)
         return _without(state, view.id)
+    if type_ == EventType.JOIN_REQUEST:
+        view = ParticipantView.model_validate(data["participant"])
+        return replace(state, waiting=MappingProxyType({**state.waiting, view.id: _member(view)}))
+    if type_ == EventType.JOIN_REQUEST_CLOSED:
+        gone = str(data["participant_id"])
+        waiting = {pid: m for pid, m in state.waiting.items() if pid != gone}
+        return replace(state, waiting=MappingProxyType(waiting))
     if type_ == EventType.STREAMS:
         streams = tuple(_stream(StreamView.model_validate(s)) for s in data["streams"])
         publishing = {s.participant_id for s in streams}
@@ -129,6 +139,8 @@ def _space(view: SpaceView) -> SpaceInfo:
         host_id=view.host_id,
         share_link=view.share_link,
         scheduled_for=view.scheduled_for,
+        locked=view.locked,
+        approval_required=view.approval_required,
     )
 
 

@@ -29,6 +29,8 @@ class ParticipantStatus(StrEnum):
     ACTIVE = "active"
     LEFT = "left"
     REMOVED = "removed"
+    PENDING = "pending"  # waiting in the lobby for a host to let them in
+    DENIED = "denied"  # a host did not let them in
 
 
 class CameraSource(StrEnum):

@@ -18,6 +18,7 @@ from spaces_desktop.domain.roles import CameraSource, Role, SpaceStatus, may_spe
 class Connection(StrEnum):
     IDLE = "idle"
     CONNECTING = "connecting"
+    WAITING = "waiting"  # in the lobby until a host lets us in
     LIVE = "live"
     RECONNECTING = "reconnecting"
     FAILED = "failed"
@@ -35,6 +36,10 @@ class SpaceInfo:
     host_id: str
     share_link: str
     scheduled_for: datetime | None = None
+    locked: bool = False
+    """No new listeners may join."""
+    approval_required: bool = False
+    """New listeners wait until a host or co-host lets them in."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class SessionState:
     pinned: str | None = None
     quality: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """How well each remote participant's media arrives: "good", "fair" or "poor"."""
+    waiting: Mapping[str, Member] = field(default_factory=lambda: EMPTY)
+    """Who waits to be let in (known to the host and co-hosts only), in arrival order."""
 
     @property
     def myself(self) -> Member | None:

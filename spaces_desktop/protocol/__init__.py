@@ -2,6 +2,7 @@
 
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.protocol.models import (
+    Admission,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -14,10 +15,12 @@ from spaces_desktop.protocol.models import (
     MuteRequest,
     ParticipantView,
     ReactionRequest,
+    RemoveRequest,
     RoleRequest,
     SessionDescription,
     Snapshot,
     SpacePreview,
+    SpaceSettingsRequest,
     SpaceView,
     StreamChoice,
     StreamTicket,
@@ -25,9 +28,11 @@ from spaces_desktop.protocol.models import (
     SubscribeOffer,
     SubscribeRequest,
     TrickleRequest,
+    Waiting,
 )
 
 __all__ = [
+    "Admission",
     "CameraRequest",
     "CreateSpaceRequest",
     "ErrorBody",
@@ -41,10 +46,12 @@ __all__ = [
     "MuteRequest",
     "ParticipantView",
     "ReactionRequest",
+    "RemoveRequest",
     "RoleRequest",
     "SessionDescription",
     "Snapshot",
     "SpacePreview",
+    "SpaceSettingsRequest",
     "SpaceView",
     "StreamChoice",
     "StreamTicket",
@@ -52,4 +59,5 @@ __all__ = [
     "SubscribeOffer",
     "SubscribeRequest",
     "TrickleRequest",
+    "Waiting",
 ]

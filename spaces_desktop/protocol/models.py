@@ -5,38 +5,48 @@ Both sides import these models, so a field renamed here is renamed everywhere.
 
 from __future__ import annotations
 
-import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from spaces_desktop.domain import CameraSource, ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.text_rules import (
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    TextRuleError,
+    check_reaction,
+    clean_name,
+    clean_title,
+)
 
 MAX_SDP_CHARS = 64 * 1024
 SCHEDULE_HORIZON_DAYS = 14
 
 
-def _printable(value: str) -> str:
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != "\u200d" for ch in value):
-        raise ValueError("must not contain control or unassigned characters")
-    return value
+def _rule(check: Callable[[str], str]) -> AfterValidator:
+    """A text rule as a validator whose message is the rule's own sentence."""
+
+    def validate(value: str) -> str:
+        try:
+            return check(value)
+        except TextRuleError as exc:
+            raise PydanticCustomError("text_rule", exc.message) from None
+
+    return AfterValidator(validate)
 
 
-def _emoji(value: str) -> str:
-    if any(ch.isascii() and (ch.isalnum() or ch.isspace() or not ch.isprintable()) for ch in value):
-        raise ValueError("must be an emoji")
-    return value
-
-
+_TEXT_RULES = "once normalized (NFC, spaces trimmed and collapsed); no control or invisible characters"
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140), AfterValidator(_printable)
+    str, _rule(clean_title), Field(description=f"1 to {MAX_TITLE_CHARS} characters {_TEXT_RULES}.")
 ]
 DisplayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(_printable)
+    str, _rule(clean_name), Field(description=f"1 to {MAX_NAME_CHARS} characters {_TEXT_RULES}.")
 ]
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-Emoji = Annotated[str, StringConstraints(min_length=1, max_length=8), AfterValidator(_emoji)]
+Emoji = Annotated[str, _rule(check_reaction), Field(description="Exactly one emoji, e.g. 👏 or 👍🏽.")]
 Sdp = Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_CHARS)]
 
 
@@ -63,6 +73,22 @@ class CreateSpaceRequest(Strict):
 class JoinRequest(Strict):
     display_name: DisplayName
     client_id: ClientId | None = None
+
+
+class SpaceSettingsRequest(Strict):
+    """Who may come in; a field left out keeps its value."""
+
+    locked: bool | None = Field(default=None, description="No new listeners may join.")
+    approval_required: bool | None = Field(
+        default=None, description="New listeners wait until a host or co-host lets them in."
+    )
+
+
+class RemoveRequest(Strict):
+    block_address: bool = Field(
+        default=False,
+        description="Also refuse every join from the removed person's network address (shared on a LAN).",
+    )
 
 
 class RoleRequest(Strict):
@@ -145,6 +171,8 @@ class SpaceView(BaseModel):
     started_at: datetime | None
     ended_at: datetime | None
     share_link: str
+    locked: bool = False
+    approval_required: bool = False
 
 
 class ParticipantView(BaseModel):
@@ -179,6 +207,9 @@ class Snapshot(BaseModel):
     talking: list[str] = Field(
         default_factory=list, description="Who is talking right now, so a late joiner sees the speaker."
     )
+    waiting: list[ParticipantView] = Field(
+        default_factory=list, description="Who waits to be let in; for the host and co-hosts only."
+    )
 
 
 class SpacePreview(BaseModel):
@@ -200,6 +231,20 @@ class Joined(BaseModel):
     ice_servers: list[IceServer] = Field(
         default_factory=list, description="STUN/TURN servers to give the client's peer connections."
     )
+
+
+class Waiting(BaseModel):
+    """A join the host has to approve first (202): poll `/me/admission` with this token."""
+
+    token: str = Field(description="Bearer token for the admission poll; keep it secret.")
+    participant: ParticipantView
+    title: str
+    message: str
+
+
+class Admission(BaseModel):
+    status: Literal["pending", "admitted", "denied"]
+    message: str
 
 
 class SubscribeOffer(BaseModel):

@@ -2,6 +2,8 @@
 
 Every error is JSON `{error, message}` with a 4xx status (503 when the media
 server is away); request bodies are capped before they are read in full.
+`message` is a sentence for people and never carries internals (URLs, Janus
+codes, parser findings, exception text): those go to the server log.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +25,7 @@ from spaces_desktop import __version__
 from spaces_desktop.domain import Role
 from spaces_desktop.errors import DomainError, MediaServerError
 from spaces_desktop.protocol import (
+    Admission,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -32,15 +35,18 @@ from spaces_desktop.protocol import (
     MuteRequest,
     ParticipantView,
     ReactionRequest,
+    RemoveRequest,
     RoleRequest,
     SessionDescription,
     Snapshot,
     SpacePreview,
+    SpaceSettingsRequest,
     SpaceView,
     StreamTicket,
     SubscribeOffer,
     SubscribeRequest,
     TrickleRequest,
+    Waiting,
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.service import SpacesService
@@ -52,8 +58,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 96 * 1024
 KEEPALIVE_S = 15.0
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
+LOGGED_DETAIL_CHARS = 300
+UNEXPECTED = "Something went wrong on the server; try again, and tell its operator if it keeps happening."
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 500, 503)
 }
 
 
@@ -131,6 +139,20 @@ def _stream_caller(
 StreamCaller = Annotated[ParticipantRow, Depends(_stream_caller)]
 
 
+def _lobby_caller(request: Request, space_id: str, token: Token) -> ParticipantRow:
+    service: SpacesService = request.app.state.service
+    return service.authenticate(space_id, token, lobby=True)
+
+
+LobbyCaller = Annotated[ParticipantRow, Depends(_lobby_caller)]
+"""A participant, or someone waiting to be let in (admission poll, giving up)."""
+
+
+def client_address(request: Request) -> str | None:
+    """The address a request came from, as bans see it (the one place to honour a trusted proxy)."""
+    return request.client.host if request.client else None
+
+
 def create_app(
     service: SpacesService,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
@@ -157,12 +179,21 @@ def create_app(
     app.include_router(web_router(service))
 
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.detail != exc.message:
+            log.info("%s %s: %s", request.method, request.url.path, _for_log(exc.detail))
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
 
     @app.exception_handler(MediaServerError)
-    async def media_error(_: Request, exc: MediaServerError) -> JSONResponse:
+    async def media_error(request: Request, exc: MediaServerError) -> JSONResponse:
+        log.warning("%s %s: %s", request.method, request.url.path, _for_log(exc.detail))
         return JSONResponse({"error": exc.code, "message": exc.message}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this answer, so the server logs the traceback too.
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse({"error": "internal", "message": UNEXPECTED}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -182,16 +213,40 @@ def create_app(
         return {"ok": True, "version": __version__}
 
     @app.post("/spaces", status_code=201)
-    async def create_space(body: CreateSpaceRequest) -> Joined:
-        return await service.create_space(body)
+    async def create_space(body: CreateSpaceRequest, request: Request) -> Joined:
+        return await service.create_space(body, client_address(request))
 
     @app.get("/spaces/{space_id}/preview")
     async def preview(space_id: str) -> SpacePreview:
         return service.preview(space_id)
 
-    @app.post("/spaces/{space_id}/join", status_code=201)
-    async def join(space_id: str, body: JoinRequest) -> Joined:
-        return await service.join(space_id, body)
+    @app.post(
+        "/spaces/{space_id}/join",
+        status_code=201,
+        response_model=Joined,
+        responses={202: {"model": Waiting, "description": "The host lets new listeners in: wait."}},
+    )
+    async def join(space_id: str, body: JoinRequest, request: Request) -> Response:
+        outcome = await service.join(space_id, body, client_address(request))
+        status = 202 if isinstance(outcome, Waiting) else 201
+        return JSONResponse(outcome.model_dump(mode="json"), status_code=status)
+
+    @app.get("/spaces/{space_id}/me/admission")
+    async def admission(me: LobbyCaller) -> Admission:
+        """For someone waiting to be let in: answers at once when decided, else within a few seconds."""
+        return await service.admission(me)
+
+    @app.post("/spaces/{space_id}/access")
+    async def access(body: SpaceSettingsRequest, me: Caller) -> SpaceView:
+        return await service.set_access(me, body.locked, body.approval_required)
+
+    @app.post("/spaces/{space_id}/lobby/{participant_id}/admit")
+    async def admit(participant_id: str, me: Caller) -> ParticipantView:
+        return await service.admit(me, participant_id)
+
+    @app.post("/spaces/{space_id}/lobby/{participant_id}/deny", status_code=204)
+    async def deny(participant_id: str, me: Caller) -> None:
+        await service.deny(me, participant_id)
 
     @app.get("/spaces/{space_id}")
     async def snapshot(me: Caller) -> Snapshot:
@@ -206,7 +261,7 @@ def create_app(
         await service.end(me)
 
     @app.post("/spaces/{space_id}/me/leave", status_code=204)
-    async def leave(me: Caller) -> None:
+    async def leave(me: LobbyCaller) -> None:
         await service.leave(me)
 
     @app.post("/spaces/{space_id}/me/speak-request")
@@ -254,8 +309,8 @@ def create_app(
         return await service.mute(me, participant_id, body.muted)
 
     @app.post("/spaces/{space_id}/participants/{participant_id}/remove", status_code=204)
-    async def remove(participant_id: str, me: Caller) -> None:
-        await service.remove(me, participant_id)
+    async def remove(participant_id: str, me: Caller, body: RemoveRequest | None = None) -> None:
+        await service.remove(me, participant_id, block_address=bool(body and body.block_address))
 
     @app.post("/spaces/{space_id}/media/publish")
     async def publish(body: SessionDescription, me: Caller) -> SessionDescription:
@@ -315,6 +370,12 @@ def create_app(
     return app
 
 
+def _for_log(detail: str) -> str:
+    """Client-supplied text (SDP fragments) quoted and cut short, so it cannot flood or forge log lines."""
+    text = detail if len(detail) <= LOGGED_DETAIL_CHARS else detail[:LOGGED_DETAIL_CHARS] + "..."
+    return ascii(text)[1:-1]
+
+
 def _parse_last_event_id(value: str | None) -> int:
     if value is None or value.strip() == "":
         return 0
@@ -336,6 +397,7 @@ async def _event_stream(
 ) -> AsyncIterator[bytes]:
     # Subscribe before reading the log, so nothing falls between replay and live.
     subscription = service.bus.subscribe(me.space_id, me.id)
+    service.stream_opened(me.id)  # presence: see SpacesService.sweep_presence
     try:
         yield b"retry: 1000\n\n"
         last = after
@@ -364,4 +426,5 @@ async def _event_stream(
             if live.type in FINAL_EVENTS:
                 return
     finally:
+        service.stream_closed(me.id)
         service.bus.unsubscribe(subscription)

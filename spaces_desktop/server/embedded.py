@@ -133,7 +133,10 @@ class EmbeddedServer:
             asyncio.run(self._serve(on_ready, on_failed, tap))
         except Exception as exc:  # anything the backend raised while starting
             log.exception("The built-in server stopped")
-            on_failed(f"The built-in server stopped: {exc}")
+            on_failed(
+                "The built-in server stopped unexpectedly. Restart the app; "
+                "if it happens again, the app's log says why."
+            )
         finally:
             logging.getLogger().removeHandler(tap)
 

@@ -5,6 +5,8 @@ POST itself, asynchronous ones answer `ack` and deliver their result later on
 the session's long-poll, where it is matched back by transaction. Events that
 answer no request (publishers joining, talking, hang-ups) go to the handle's
 event callback. Only the backend talks to Janus; the api secret never leaves it.
+Errors carry a sentence for clients and, in `detail`, what Janus said and
+where, for the server log only.
 """
 
 from __future__ import annotations
@@ -30,20 +32,32 @@ POLL_TIMEOUT_S = 40.0
 REQUEST_TIMEOUT_S = 10.0
 
 
-class JanusError(MediaServerError):
-    """Janus refused a request; `janus_code` is its numeric error code."""
+REFUSED = "The media server could not do that; try again in a moment."
+RESTARTING = "The media server is restarting; try again in a moment."
+NOT_ANSWERING = "The media server is not answering; try again in a moment."
 
-    def __init__(self, message: str, janus_code: int = 0) -> None:
-        super().__init__(message, code="media_error")
+
+class JanusError(MediaServerError):
+    """Janus refused a request; `janus_code` is its numeric error code, `detail` its reason."""
+
+    def __init__(self, detail: str, janus_code: int = 0, message: str = REFUSED) -> None:
+        super().__init__(message, code="media_error", detail=detail)
         self.janus_code = janus_code
 
 
 class JanusSessionLost(MediaServerError):
     """The Janus session is gone: Janus restarted, died or dropped it."""
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(RESTARTING, detail=detail)
+
 
 class JanusUnavailable(MediaServerError):
     """Janus does not answer at its URL."""
+
+    def __init__(self, url: str, exc: Exception) -> None:
+        # The URL is the base one: query strings (the api secret of a long-poll) stay out.
+        super().__init__(NOT_ANSWERING, detail=f"Janus does not answer at {url}: {exc!r}")
 
 
 class JanusClient:
@@ -62,7 +76,7 @@ class JanusClient:
             response = await self._http.get(f"{self.url}/info")
             return dict(response.json())
         except (httpx.HTTPError, ValueError) as exc:
-            raise JanusUnavailable(f"Janus does not answer at {self.url}: {exc}") from exc
+            raise JanusUnavailable(self.url, exc) from exc
 
     async def create_session(self, on_lost: Callable[[], None] | None = None) -> JanusSession:
         reply = await self.post(self.url, {"janus": "create"})
@@ -78,7 +92,7 @@ class JanusClient:
             response = await self._http.post(url, json=body)
             reply = dict(response.json())
         except (httpx.HTTPError, ValueError) as exc:
-            raise JanusUnavailable(f"Janus does not answer at {self.url}: {exc}") from exc
+            raise JanusUnavailable(self.url, exc) from exc
         _raise_for_error(reply)
         return reply
 
@@ -90,7 +104,7 @@ class JanusClient:
             response = await self._http.get(f"{self.url}/{session_id}", params=params, timeout=POLL_TIMEOUT_S)
             payload = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise JanusUnavailable(f"Janus does not answer at {self.url}: {exc}") from exc
+            raise JanusUnavailable(self.url, exc) from exc
         events = payload if isinstance(payload, list) else [payload]
         for event in events:
             _raise_for_error(event)
@@ -104,7 +118,7 @@ def _raise_for_error(reply: JsonDict) -> None:
         reason = str(error.get("reason", "unknown error"))
         if code == NO_SUCH_SESSION:
             raise JanusSessionLost(f"Janus lost the session: {reason}")
-        raise JanusError(f"Janus refused the request: {reason}", code)
+        raise JanusError(f"Janus refused the request: {reason} (code {code})", code)
 
 
 class JanusSession:
@@ -147,7 +161,10 @@ class JanusSession:
                 return reply
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
-            raise JanusError("Janus did not answer in time") from exc
+            raise JanusError(
+                f"Janus did not answer {body.get('janus')} within {timeout:.0f} s",
+                message="The media server did not answer in time; try again.",
+            ) from exc
         finally:
             self._pending.pop(transaction, None)
 
@@ -249,7 +266,7 @@ class JanusHandle:
 def _plugin_data(reply: JsonDict) -> JsonDict:
     data = dict((reply.get("plugindata") or {}).get("data") or {})
     if "error_code" in data or "error" in data:
-        raise JanusError(
-            f"Janus refused the request: {data.get('error', 'unknown error')}", int(data.get("error_code", 0))
-        )
+        code = int(data.get("error_code", 0))
+        reason = data.get("error", "unknown error")
+        raise JanusError(f"Janus refused the request: {reason} (code {code})", code)
     return data

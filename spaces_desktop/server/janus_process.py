@@ -1,8 +1,10 @@
 """Runs a private Janus for the embedded backend: config, start, watch, restart, stop.
 
-The generated config loads only the VideoRoom plugin and the HTTP transport,
-binds the API to 127.0.0.1 on a free port and protects it with a random api
-secret, so nothing but this backend can drive it.
+The generated config loads only the VideoRoom plugin and the HTTP transport
+(no admin API), binds the API to 127.0.0.1 on a free port and protects it with
+a random api secret, so nothing but this backend can drive it. The secret lives
+only in the config folder (0700, files 0600), never on Janus's command line,
+which every local user can read in /proc.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -23,6 +26,7 @@ from pathlib import Path
 import httpx
 
 from spaces_desktop.errors import ConfigError
+from spaces_desktop.server.private_files import open_private_log, private_dir, tighten_tree, write_private
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ PR_SET_PDEATHSIG = 1
 MISSING_JANUS = (
     "Janus (the media server Spaces runs on) is not installed. Install it with "
     "`sudo apt-get install janus` (Debian/Ubuntu) or `brew install janus` (macOS), "
-    "or point the backend at a running Janus with --janus-url URL --janus-secret SECRET."
+    "or point the backend at a running Janus with --janus-url URL --janus-secret-file FILE."
 )
 
 
@@ -75,8 +79,9 @@ def _library_dir(binary: str, kind: str) -> Path:
     raise ConfigError(f"Janus is installed at {binary} but its {kind} folder was not found.")
 
 
-def _die_with_parent() -> None:
-    """Runs in the forked child: Janus gets SIGTERM if the backend dies without stopping it."""
+def _prepare_child() -> None:
+    """Runs in the forked child: private files, and SIGTERM if the backend dies without stopping it."""
+    os.umask(0o077)
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -93,9 +98,24 @@ def _disable_list(folder: Path, keep: tuple[str, ...]) -> str:
     return ",".join(names)
 
 
-def write_config(folder: Path, binary: str, port: int, settings: JanusSettings) -> Path:
-    """Writes a private config folder and returns the path of its janus.jcfg."""
-    folder.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class JanusKeys:
+    """What lets this backend, and only it, drive the private Janus."""
+
+    api_secret: str
+    admin_secret: str
+    room_admin_key: str
+    """VideoRoom's admin_key: rooms can be created only with it."""
+
+    @classmethod
+    def generate(cls) -> JanusKeys:
+        return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(24))
+
+
+def write_config(folder: Path, binary: str, port: int, settings: JanusSettings, keys: JanusKeys) -> Path:
+    """Writes a private config folder (0700, files 0600) and returns the path of its janus.jcfg."""
+    private_dir(folder)
+    tighten_tree(folder)
     plugins = _library_dir(binary, "plugins")
     transports = _library_dir(binary, "transports")
     nat = [f'ice_enforce_list = "{settings.ice_interface}"'] if settings.ice_interface else []
@@ -104,7 +124,8 @@ def write_config(folder: Path, binary: str, port: int, settings: JanusSettings) 
     media = (
         [f'rtp_port_range = "{settings.rtp_ports[0]}-{settings.rtp_ports[1]}"'] if settings.rtp_ports else []
     )
-    (folder / "janus.jcfg").write_text(
+    write_private(
+        folder / "janus.jcfg",
         f"""general: {{
     configs_folder = "{folder}"
     plugins_folder = "{plugins}"
@@ -113,6 +134,9 @@ def write_config(folder: Path, binary: str, port: int, settings: JanusSettings) 
     loggers_folder = "{folder / "none"}"
     debug_level = 3
     session_timeout = 60
+    api_secret = "{keys.api_secret}"
+    admin_secret = "{keys.admin_secret}"
+    token_auth = false
 }}
 media: {{
     {chr(10).join(media)}
@@ -129,9 +153,10 @@ transports: {{
 events: {{
     broadcast = false
 }}
-"""
+""",
     )
-    (folder / "janus.transport.http.jcfg").write_text(
+    write_private(
+        folder / "janus.transport.http.jcfg",
         f"""general: {{
     json = "plain"
     base_path = "/janus"
@@ -144,9 +169,16 @@ admin: {{
     admin_http = false
     admin_https = false
 }}
-"""
+""",
     )
-    (folder / "janus.plugin.videoroom.jcfg").write_text("general: {\n}\n")
+    write_private(
+        folder / "janus.plugin.videoroom.jcfg",
+        f"""general: {{
+    admin_key = "{keys.room_admin_key}"
+    lock_rtp_forward = true
+}}
+""",
+    )
     return folder / "janus.jcfg"
 
 
@@ -163,13 +195,17 @@ class ManagedJanus:
         self.binary = find_janus(settings.binary)
         self.folder = folder
         self.settings = settings
-        self.secret = secrets.token_urlsafe(24)
+        self.keys = JanusKeys.generate()
         self.port = free_port()
         self.on_restart = on_restart
         self._process: asyncio.subprocess.Process | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
+
+    @property
+    def secret(self) -> str:
+        return self.keys.api_secret
 
     @property
     def url(self) -> str:
@@ -199,11 +235,12 @@ class ManagedJanus:
                 await process.wait()
 
     async def _spawn(self) -> None:
-        config = write_config(self.folder, self.binary, self.port, self.settings)
-        args = [self.binary, "-F", str(self.folder), "-C", str(config), "-a", self.secret, "-o", "-d", "3"]
+        config = write_config(self.folder, self.binary, self.port, self.settings, self.keys)
+        # No secret here: the command line is world-readable; the api secret is in the 0600 config.
+        args = [self.binary, "-F", str(self.folder), "-C", str(config), "-o", "-d", "3"]
         if self.settings.rtp_ports:
             args += ["-r", f"{self.settings.rtp_ports[0]}-{self.settings.rtp_ports[1]}"]
-        logfile = open(self.folder / "janus.log", "ab")  # noqa: SIM115 - handed to the child process
+        logfile = open_private_log(self.folder / "janus.log")
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *args,
@@ -213,10 +250,10 @@ class ManagedJanus:
                 # Its own session: a Ctrl-C meant for the backend must not kill Janus
                 # behind the watcher's back; the backend stops it in order instead.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=_prepare_child,
             )
         finally:
-            logfile.close()
+            os.close(logfile)
         await self._wait_until_ready()
         log.info("Janus %s answering at %s (pid %s)", self.binary, self.url, self.pid)
 

@@ -5,6 +5,10 @@ Participants appear in Janus under their numeric `seq` as feed id, so Janus
 events map straight back to the database. If the Janus session is lost (Janus
 died, restarted, or dropped us) the service reconnects, re-creates the rooms of
 live Spaces and reports a media reset so clients publish and subscribe again.
+
+Rooms are private (unlisted, a description that names no Space) and locked with
+a secret and a pin only this service knows: whoever learns Janus's api secret
+still cannot join a room, subscribe to it or change it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,13 @@ MAX_PUBLISHERS = 16  # 1 host + 2 co-hosts + 10 speakers, with room for a late l
 AUDIO_ACTIVE_PACKETS = 25  # about 0.5 s of 20 ms packets: fast enough for talking events
 ROOM_BITRATE = 2_500_000
 JANUS_NO_SUCH_FEED = 428
-JANUS_SDP_ERRORS = {460, 465, 466, 454}  # invalid SDP type or body, as Janus numbers them
+# Invalid SDP type or body, or an answer Janus did not expect, as Janus numbers them.
+JANUS_SDP_ERRORS = {460, 464, 465, 466, 469, 454}
+UNUSABLE_OFFER = (
+    "The media server could not use this offer; send the one your WebRTC library made, "
+    "with Opus audio and VP8 or H.264 video."
+)
+UNUSABLE_ANSWER = "The media server could not use this answer; answer its offer with your WebRTC library."
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Room:
     space_id: str
     room_id: int
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    pin: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     monitor: JanusHandle | None = None
     publishers: dict[int, JanusHandle] = field(default_factory=dict)
     subscribers: dict[int, JanusHandle] = field(default_factory=dict)
@@ -81,9 +92,11 @@ class MediaService:
         janus_secret: Callable[[], str | None],
         listener: MediaListener,
         live_rooms: Callable[[], list[tuple[str, int]]],
+        room_admin_key: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._janus_url = janus_url
         self._janus_secret = janus_secret
+        self._room_admin_key = room_admin_key
         self._listener = listener
         self._live_rooms = live_rooms
         self._client: JanusClient | None = None
@@ -130,7 +143,7 @@ class MediaService:
                 await self._connect()
                 break
             except MediaServerError as exc:
-                log.warning("Janus not back yet (%s); retrying in %.1f s", exc.message, delay)
+                log.warning("Janus not back yet (%s); retrying in %.1f s", exc.detail, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.resets += 1
@@ -161,13 +174,19 @@ class MediaService:
             monitor = await self.session.attach(VIDEOROOM, lambda event: self._on_monitor_event(room, event))
             with contextlib.suppress(JanusError):  # usually: no such room, which is what we want
                 await monitor.request({"request": "destroy", "room": room_id, "permanent": False})
+            admin_key = self._room_admin_key()
             await monitor.request(
                 {
                     "request": "create",
                     "room": room_id,
                     "permanent": False,
-                    "description": f"space-{space_id}",
+                    # Nothing that names the Space: room ids are guessable, Space ids are not.
+                    "description": "space",
+                    "is_private": True,
                     "secret": room.secret,
+                    "pin": room.pin,
+                    "lock_record": True,
+                    **({"admin_key": admin_key} if admin_key else {}),
                     "publishers": MAX_PUBLISHERS,
                     "bitrate": ROOM_BITRATE,
                     "fir_freq": 5,
@@ -179,7 +198,13 @@ class MediaService:
                 }
             )
             await monitor.message(
-                {"request": "join", "ptype": "publisher", "room": room_id, "display": "backend"}
+                {
+                    "request": "join",
+                    "ptype": "publisher",
+                    "room": room_id,
+                    "pin": room.pin,
+                    "display": "backend",
+                }
             )
             room.monitor = monitor
             self._rooms[space_id] = room
@@ -223,6 +248,7 @@ class MediaService:
                     "request": "join",
                     "ptype": "publisher",
                     "room": room.room_id,
+                    "pin": room.pin,
                     "id": feed,
                     "display": str(feed),
                 }
@@ -235,9 +261,7 @@ class MediaService:
         except JanusError as exc:
             await handle.detach()
             if exc.janus_code in JANUS_SDP_ERRORS:
-                raise InvalidInput(
-                    f"The media server could not use this offer: {exc.message}", code="invalid_sdp"
-                ) from exc
+                raise InvalidInput(UNUSABLE_OFFER, code="invalid_sdp", detail=exc.detail) from exc
             raise
         except MediaServerError:
             await handle.detach()
@@ -323,6 +347,7 @@ class MediaService:
                     "request": "join",
                     "ptype": "subscriber",
                     "room": room.room_id,
+                    "pin": room.pin,
                     "streams": [{"feed": f, "mid": m} for f, m in wanted],
                 },
                 timeout=15,
@@ -364,9 +389,7 @@ class MediaService:
             await handle.message({"request": "start"}, {"type": "answer", "sdp": answer_sdp})
         except JanusError as exc:
             if exc.janus_code in JANUS_SDP_ERRORS:
-                raise InvalidInput(
-                    f"The media server could not use this answer: {exc.message}", code="invalid_sdp"
-                ) from exc
+                raise InvalidInput(UNUSABLE_ANSWER, code="invalid_sdp", detail=exc.detail) from exc
             raise
 
     async def unsubscribe(self, space_id: str, feed: int) -> None:

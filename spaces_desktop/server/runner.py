@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
-from spaces_desktop.server.service import SpacesService
+from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
 
 log = logging.getLogger(__name__)
@@ -39,11 +42,16 @@ class ServerSettings:
     janus_url: str | None = None
     """An external Janus HTTP API (e.g. http://10.0.0.5:8088/janus); none starts a private one."""
     janus_secret: str | None = None
+    """The external Janus's api secret (from a file or the environment, never the command line)."""
     janus: JanusSettings = field(default_factory=JanusSettings)
     cors_origins: tuple[str, ...] = ()
     """Web origins whose pages may call the API (the share page itself is same-origin)."""
     ice: IceConfig = field(default_factory=IceConfig)
     """STUN/TURN servers handed to clients when they join."""
+    presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT_S
+    """Seconds without an event stream after which a participant has left (their slot is freed)."""
+    host_grace: float = DEFAULT_HOST_GRACE_S
+    """Seconds without the host's event stream after which a live Space ends."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -53,7 +61,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
     store = Store(settings.data_dir / "spaces.sqlite3")
     bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    service = SpacesService(store, bus, public_url, settings.ice)
+    service = SpacesService(
+        store,
+        bus,
+        public_url,
+        settings.ice,
+        presence_timeout=settings.presence_timeout,
+        host_grace=settings.host_grace,
+    )
     managed: ManagedJanus | None = None
     if settings.janus_url is None:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
@@ -62,6 +77,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         janus_secret=lambda: managed.secret if managed else settings.janus_secret,
         listener=service,
         live_rooms=service.live_rooms,
+        room_admin_key=lambda: managed.keys.room_admin_key if managed else None,
     )
 
     @asynccontextmanager
@@ -77,9 +93,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
                 EventType.MEDIA_RESET,
                 {"reason": "The backend restarted; publish and subscribe again."},
             )
+        sweep_every = max(0.2, min(1.0, settings.presence_timeout / 4))
+        presence = asyncio.get_running_loop().create_task(service.run_presence(sweep_every))
         try:
             yield
         finally:
+            presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await presence
             bus_spaces = [space_id for space_id, _ in service.live_rooms()]
             for space_id in bus_spaces:
                 bus.close_space(space_id)
@@ -96,6 +117,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
 
 
 def serve(settings: ServerSettings) -> None:
+    os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     config = uvicorn.Config(
         app,

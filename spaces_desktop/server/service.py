@@ -5,12 +5,23 @@ action, writes the new state, appends an event and then asks the media service
 to make Janus agree (unpublish on demotion, moderate on mute, kick on removal).
 Checks and writes run without an await between them, so two requests racing for
 the last speaker slot cannot both win.
+
+Presence comes from the event stream: a participant who has opened one and whose
+streams have all been gone for `presence_timeout` seconds has left (their slot is
+freed; one that never opened a stream is an API client and is not watched until
+the backend restarts, after which everyone is watched); the host is
+given `host_grace` seconds instead, after which the Space ends, because a
+crashed app is not the host leaving and the host may reopen it with their token.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -26,8 +37,10 @@ from spaces_desktop.domain import (
     may_speak,
     outranks,
 )
+from spaces_desktop.domain.text_rules import name_key
 from spaces_desktop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from spaces_desktop.protocol import (
+    Admission,
     CreateSpaceRequest,
     EventType,
     Joined,
@@ -38,6 +51,7 @@ from spaces_desktop.protocol import (
     SpaceView,
     StreamView,
     SubscribeOffer,
+    Waiting,
 )
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
 from spaces_desktop.server.codecs import require_room_codecs
@@ -50,13 +64,31 @@ from spaces_desktop.server.tickets import StreamTickets
 log = logging.getLogger(__name__)
 
 
+DEFAULT_PRESENCE_TIMEOUT_S = 30.0
+DEFAULT_HOST_GRACE_S = 300.0
+ADMISSION_WAIT_S = 8.0
+"""How long an admission poll waits for a decision: under the client's 10 s read timeout."""
+WAITING_MESSAGE = "Waiting for the host to let you in."
+DENIED_MESSAGE = "The host did not let you in to this Space."
+
+
 def new_token() -> str:
     """256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
 
 
 class SpacesService:
-    def __init__(self, store: Store, bus: EventBus, public_url: str, ice: IceConfig | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        public_url: str,
+        ice: IceConfig | None = None,
+        *,
+        presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT_S,
+        host_grace: float = DEFAULT_HOST_GRACE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.public_url = public_url.rstrip("/")
@@ -64,6 +96,18 @@ class SpacesService:
         self.ice = ice or IceConfig()
         self._talking: dict[str, set[int]] = {}  # Space id -> feeds Janus last reported talking
         self.tickets = StreamTickets()
+        self.presence_timeout = presence_timeout
+        self.host_grace = host_grace
+        self.clock = clock
+        self._open_streams: dict[str, int] = {}
+        """Participant id -> event streams (and admission polls) open now."""
+        self._away_since: dict[str, float] = {}
+        """Participant id -> when its last stream closed (or it joined without one yet)."""
+        self._decided: dict[str, asyncio.Event] = {}
+        """Pending participant id -> set when a host lets them in or not."""
+        for participant in store.present_participants():
+            # A restart loses every stream: whoever does not come back within the timeout has gone.
+            self._away_since[participant.id] = clock()
 
     # --- views ---
 
@@ -79,6 +123,8 @@ class SpacesService:
             started_at=space.started_at,
             ended_at=space.ended_at,
             share_link=f"{self.public_url}/s/{space.id}",
+            locked=space.locked,
+            approval_required=space.approval_required,
         )
 
     def _publishing_feeds(self, space_id: str) -> set[int]:
@@ -127,6 +173,9 @@ class SpacesService:
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
             talking=self._talking_now(space.id, feeds),
+            waiting=[self.participant_view(p, feeds) for p in self._waiting(space.id)]
+            if is_moderator(caller.role)
+            else [],
         )
 
     def preview(self, space_id: str) -> SpacePreview:
@@ -146,8 +195,15 @@ class SpacesService:
     # --- authentication ---
 
     def authenticate(
-        self, space_id: str, token: str | None, known: ParticipantRow | None = None
+        self,
+        space_id: str,
+        token: str | None,
+        known: ParticipantRow | None = None,
+        *,
+        lobby: bool = False,
     ) -> ParticipantRow:
+        """The caller of `token` (or `known`, from a stream ticket); `lobby` also lets in whoever waits
+        to be admitted or was refused."""
         if known is None and not token:
             raise Unauthorized("Sign in to this Space first: send 'Authorization: Bearer <token>'.")
         caller = known if known is not None else self.store.participant_by_token(str(token))
@@ -158,7 +214,14 @@ class SpacesService:
         if caller.status is ParticipantStatus.REMOVED:
             raise Forbidden("You were removed from this Space by its host.", code="removed")
         if caller.status is ParticipantStatus.LEFT:
-            raise Unauthorized("You left this Space; join it again.", code="left")
+            raise Unauthorized(
+                "You are no longer in this Space: you left, or your app was away too long. Join it again.",
+                code="left",
+            )
+        if not lobby and caller.status is ParticipantStatus.PENDING:
+            raise Forbidden(WAITING_MESSAGE, code="waiting")
+        if not lobby and caller.status is ParticipantStatus.DENIED:
+            raise Forbidden(DENIED_MESSAGE, code="denied")
         return caller
 
     def stream_ticket(self, caller: ParticipantRow) -> StreamTicket:
@@ -179,7 +242,7 @@ class SpacesService:
 
     # --- lifecycle ---
 
-    async def create_space(self, request: CreateSpaceRequest) -> Joined:
+    async def create_space(self, request: CreateSpaceRequest, address: str | None = None) -> Joined:
         status = SpaceStatus.LIVE
         if request.scheduled_for is not None:
             when = request.scheduled_for
@@ -209,7 +272,10 @@ class SpacesService:
         )
         token = new_token()
         host = self.store.add_participant(
-            self._new_participant(host_id, space.id, request.host_name, Role.HOST, request.client_id), token
+            self._new_participant(
+                host_id, space.id, request.host_name, Role.HOST, request.client_id, address=address
+            ),
+            token,
         )
         self.bus.publish(space.id, EventType.SPACE_UPDATED, {"space": self._dump(self.space_view(space))})
         if status is SpaceStatus.LIVE:
@@ -221,12 +287,20 @@ class SpacesService:
             ice_servers=self.ice.servers_for(host.id),
         )
 
-    async def join(self, space_id: str, request: JoinRequest) -> Joined:
+    async def join(self, space_id: str, request: JoinRequest, address: str | None = None) -> Joined | Waiting:
+        """A listener now, or (when the Space asks for approval) someone waiting in its lobby."""
         space = self._space(space_id)
         if space.status is SpaceStatus.ENDED:
             raise Conflict("This Space has ended.", code="space_ended")
-        if request.client_id and self.store.is_banned(space_id, request.client_id):
-            raise Forbidden("The host removed you from this Space; you cannot rejoin it.", code="banned")
+        self._refuse_banned(space_id, request.client_id, address)
+        host = self.store.participant(space.host_id)
+        if host is not None and name_key(host.display_name) == name_key(request.display_name):
+            raise Conflict("That is the host's name; choose another one.", code="name_taken")
+        if space.locked:
+            raise Forbidden(
+                "This Space is locked: the host is not letting anyone new in.", code="space_locked"
+            )
+        waiting = space.approval_required
         token = new_token()
         participant = self.store.add_participant(
             self._new_participant(
@@ -235,9 +309,25 @@ class SpacesService:
                 request.display_name,
                 Role.LISTENER,
                 request.client_id,
+                status=ParticipantStatus.PENDING if waiting else ParticipantStatus.ACTIVE,
+                address=address,
             ),
             token,
         )
+        if waiting:
+            self._away_since[participant.id] = self.clock()  # until its first admission poll
+            self._decided[participant.id] = asyncio.Event()
+            self._to_moderators(
+                space_id,
+                EventType.JOIN_REQUEST,
+                {"participant": self._dump(self.participant_view(participant))},
+            )
+            return Waiting(
+                token=token,
+                participant=self.participant_view(participant),
+                title=space.title,
+                message=WAITING_MESSAGE,
+            )
         self.bus.publish(
             space_id,
             EventType.PARTICIPANT_JOINED,
@@ -281,19 +371,194 @@ class SpacesService:
             await self.media.close_room(space_id)
 
     async def leave(self, caller: ParticipantRow) -> None:
+        if caller.status is ParticipantStatus.PENDING:
+            self._close_lobby_entry(caller, ParticipantStatus.LEFT, "left")  # stopped waiting
+            return
+        if caller.status is not ParticipantStatus.ACTIVE:
+            self.store.update_participant(replace(caller, status=ParticipantStatus.LEFT))
+            return
         if caller.role is Role.HOST:
             await self._end(caller.space_id, caller.id)  # as on X: the Space ends when its host leaves
-        left = replace(caller, status=ParticipantStatus.LEFT)
+        await self._depart(caller, "left")
+
+    async def _depart(self, participant: ParticipantRow, reason: str) -> None:
+        left = replace(participant, status=ParticipantStatus.LEFT)
         self.store.update_participant(left)
+        self._away_since.pop(participant.id, None)
         self.bus.publish(
-            caller.space_id,
+            participant.space_id,
             EventType.PARTICIPANT_LEFT,
-            {"participant": self._dump(self.participant_view(left)), "reason": "left"},
+            {"participant": self._dump(self.participant_view(left)), "reason": reason},
         )
-        self.bus.close_viewer(caller.space_id, caller.id)
+        self.bus.close_viewer(participant.space_id, participant.id)
         if self.media is not None:
-            await self.media.unpublish(caller.space_id, caller.seq)
-            await self.media.unsubscribe(caller.space_id, caller.seq)
+            await self.media.unpublish(participant.space_id, participant.seq)
+            await self.media.unsubscribe(participant.space_id, participant.seq)
+
+    # --- who may come in ---
+
+    async def set_access(
+        self, caller: ParticipantRow, locked: bool | None, approval_required: bool | None
+    ) -> SpaceView:
+        self._require_moderator(caller)
+        space = self._space(caller.space_id)
+        if space.status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
+        locked = space.locked if locked is None else locked
+        approval = space.approval_required if approval_required is None else approval_required
+        if (locked, approval) == (space.locked, space.approval_required):
+            return self.space_view(space)
+        self.store.set_space_access(space.id, locked, approval)
+        space = self._space(space.id)
+        view = self.space_view(space)
+        self.bus.publish(space.id, EventType.SPACE_UPDATED, {"space": self._dump(view), "by": caller.id})
+        return view
+
+    async def admit(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
+        self._require_moderator(caller)
+        target = self._waiting_target(caller, target_id)
+        self._require_live_or_scheduled(caller.space_id)
+        admitted = self._close_lobby_entry(target, ParticipantStatus.ACTIVE, "admitted", caller.id)
+        view = self.participant_view(admitted)
+        self.bus.publish(caller.space_id, EventType.PARTICIPANT_JOINED, {"participant": self._dump(view)})
+        return view
+
+    async def deny(self, caller: ParticipantRow, target_id: str) -> None:
+        self._require_moderator(caller)
+        target = self._waiting_target(caller, target_id)
+        self._close_lobby_entry(target, ParticipantStatus.DENIED, "denied", caller.id)
+
+    async def admission(self, caller: ParticipantRow) -> Admission:
+        """Where a waiting person stands; waits up to ADMISSION_WAIT_S for a decision (long poll)."""
+        if caller.status is ParticipantStatus.PENDING:
+            # After a backend restart nobody holds the event yet: make it, so the poll still waits.
+            decided = self._decided.setdefault(caller.id, asyncio.Event())
+            self.stream_opened(caller.id)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(decided.wait(), ADMISSION_WAIT_S)
+            finally:
+                self.stream_closed(caller.id)
+        current = self.store.participant(caller.id) or caller
+        if current.status is ParticipantStatus.ACTIVE:
+            return Admission(status="admitted", message="You are in.")
+        if current.status is ParticipantStatus.PENDING:
+            return Admission(status="pending", message=WAITING_MESSAGE)
+        if current.status is ParticipantStatus.DENIED:
+            return Admission(status="denied", message=DENIED_MESSAGE)
+        space = self._space(caller.space_id)
+        if space.status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
+        raise Unauthorized("You stopped waiting to join; join again.", code="left")
+
+    def _close_lobby_entry(
+        self, target: ParticipantRow, status: ParticipantStatus, outcome: str, by: str | None = None
+    ) -> ParticipantRow:
+        updated = replace(target, status=status)
+        self.store.update_participant(updated)
+        if status is ParticipantStatus.ACTIVE:
+            self._away_since.setdefault(target.id, self.clock())
+        else:
+            self._away_since.pop(target.id, None)
+        decided = self._decided.pop(target.id, None)
+        if decided is not None:
+            decided.set()
+        self._to_moderators(
+            target.space_id,
+            EventType.JOIN_REQUEST_CLOSED,
+            {"participant_id": target.id, "outcome": outcome, **({"by": by} if by else {})},
+        )
+        return updated
+
+    def _waiting(self, space_id: str) -> list[ParticipantRow]:
+        return self.store.participants_with_status(space_id, ParticipantStatus.PENDING)
+
+    def _waiting_target(self, caller: ParticipantRow, target_id: str) -> ParticipantRow:
+        target = self.store.participant(target_id)
+        if (
+            target is None
+            or target.space_id != caller.space_id
+            or target.status is not ParticipantStatus.PENDING
+        ):
+            raise NotFound("Nobody by that id is waiting to join this Space.", code="not_waiting")
+        return target
+
+    def _to_moderators(self, space_id: str, type_: str, data: dict[str, Any]) -> None:
+        for member in self.store.active_participants(space_id):
+            if is_moderator(member.role):
+                self.bus.publish(space_id, type_, data, target_id=member.id)
+
+    def _refuse_banned(self, space_id: str, client_id: str | None, address: str | None) -> None:
+        refused = Forbidden("The host removed you from this Space; you cannot rejoin it.", code="banned")
+        if client_id and self.store.is_banned(space_id, client_id):
+            raise refused
+        ban = self.store.address_ban(space_id, address) if address else None
+        # A blocked address refuses everyone; otherwise only joins that hide their installation key.
+        if ban is True or (ban is False and not client_id):
+            raise refused
+
+    # --- presence (the event stream) ---
+
+    def stream_opened(self, participant_id: str) -> None:
+        self._open_streams[participant_id] = self._open_streams.get(participant_id, 0) + 1
+        self._away_since.pop(participant_id, None)
+
+    def stream_closed(self, participant_id: str) -> None:
+        left = self._open_streams.get(participant_id, 0) - 1
+        if left > 0:
+            self._open_streams[participant_id] = left
+            return
+        self._open_streams.pop(participant_id, None)
+        participant = self.store.participant(participant_id)
+        if participant is not None and participant.status in (
+            ParticipantStatus.ACTIVE,
+            ParticipantStatus.PENDING,
+        ):
+            self._away_since[participant_id] = self.clock()
+
+    async def sweep_presence(self) -> None:
+        """Lets go of everyone whose streams have been gone too long (see the module's notes)."""
+        now_s = self.clock()
+        for participant_id in list(self._away_since):
+            # Read again: an earlier iteration awaited, and a stream may have come and gone since.
+            since = self._away_since.get(participant_id)
+            if since is None:
+                continue
+            if self._open_streams.get(participant_id):
+                self._away_since.pop(participant_id, None)
+                continue
+            participant = self.store.participant(participant_id)
+            space = self.store.space(participant.space_id) if participant is not None else None
+            if (
+                participant is None
+                or space is None
+                or space.status is SpaceStatus.ENDED
+                or participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
+            ):
+                self._away_since.pop(participant_id, None)
+                continue
+            away = now_s - since
+            if participant.status is ParticipantStatus.PENDING:
+                if away >= self.presence_timeout:
+                    self._close_lobby_entry(participant, ParticipantStatus.LEFT, "left")
+            elif participant.role is Role.HOST:
+                # A scheduled Space waits for its host; a live one for the host's grace period.
+                if space.status is SpaceStatus.LIVE and away >= self.host_grace:
+                    log.info("Host of %s gone %.0f s: ending the Space", space.id, away)
+                    self._away_since.pop(participant_id, None)
+                    await self._end(space.id, participant.id)
+            elif away >= self.presence_timeout:
+                log.info("%s gone %.0f s from %s: freeing their place", participant.id, away, space.id)
+                await self._depart(participant, "gone")
+
+    async def run_presence(self, interval: float = 1.0) -> None:
+        """The presence sweep, until cancelled (runs with the backend)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep_presence()
+            except Exception:  # one bad row must not stop the sweep for every Space
+                log.exception("Presence sweep failed")
 
     # --- the floor ---
 
@@ -309,6 +574,7 @@ class SpacesService:
         )
 
     async def decline_request(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
+        self._require_not_ended(caller.space_id)
         self._require_moderator(caller)
         target = self._target(caller, target_id)
         if not target.speak_requested:
@@ -331,6 +597,7 @@ class SpacesService:
         return view
 
     async def answer_invite(self, caller: ParticipantRow, accept: bool) -> ParticipantView:
+        self._require_not_ended(caller.space_id)
         if not caller.invited:
             raise Conflict("You have no invitation to speak.", code="not_invited")
         if not accept:
@@ -363,6 +630,10 @@ class SpacesService:
         if role is Role.LISTENER:
             fields.update(muted=False, camera_on=False, second_camera_on=False)
         view = self._update(target, change, caller.id, **fields)
+        if role is Role.COHOST:
+            for waiting in self._waiting(caller.space_id):  # a new co-host sees who already waits
+                view_data = {"participant": self._dump(self.participant_view(waiting))}
+                self.bus.publish(caller.space_id, EventType.JOIN_REQUEST, view_data, target_id=target.id)
         if role is Role.LISTENER and self.media is not None:
             await self.media.unpublish(caller.space_id, target.seq)
         return view
@@ -382,7 +653,9 @@ class SpacesService:
             await self.media.moderate(caller.space_id, target.seq, muted)
         return view
 
-    async def remove(self, caller: ParticipantRow, target_id: str) -> None:
+    async def remove(self, caller: ParticipantRow, target_id: str, block_address: bool = False) -> None:
+        """Removes and bans by installation key; `block_address` also refuses everyone at their address."""
+        self._require_not_ended(caller.space_id)
         target = self._target(caller, target_id)
         if target.id == caller.id:
             raise Conflict("Use leave to leave the Space.")
@@ -394,6 +667,9 @@ class SpacesService:
         self.store.update_participant(removed)
         if target.client_id:
             self.store.ban(target.space_id, target.client_id)
+        if target.address:
+            self.store.ban_address(target.space_id, target.address, blocked=block_address)
+        self._away_since.pop(target.id, None)
         self.bus.publish(target.space_id, EventType.REMOVED, {"by": caller.id}, target_id=target.id)
         self.bus.publish(
             target.space_id,
@@ -527,6 +803,12 @@ class SpacesService:
             raise NotFound("No such Space.")
         return space
 
+    def _require_live_or_scheduled(self, space_id: str) -> SpaceRow:
+        space = self._space(space_id)
+        if space.status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
+        return space
+
     def _require_live(self, space_id: str) -> SpaceRow:
         space = self._space(space_id)
         if space.status is SpaceStatus.ENDED:
@@ -534,6 +816,11 @@ class SpacesService:
         if space.status is SpaceStatus.SCHEDULED:
             raise Conflict("This Space has not started yet.", code="space_not_started")
         return space
+
+    def _require_not_ended(self, space_id: str) -> None:
+        # A scheduled Space still allows these: the host may tidy up the waiting room.
+        if self._space(space_id).status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
 
     @staticmethod
     def _require_moderator(caller: ParticipantRow) -> None:
@@ -570,7 +857,14 @@ class SpacesService:
 
     @staticmethod
     def _new_participant(
-        pid: str, space_id: str, name: str, role: Role, client_id: str | None
+        pid: str,
+        space_id: str,
+        name: str,
+        role: Role,
+        client_id: str | None,
+        *,
+        status: ParticipantStatus = ParticipantStatus.ACTIVE,
+        address: str | None = None,
     ) -> ParticipantRow:
         return ParticipantRow(
             seq=0,
@@ -578,7 +872,8 @@ class SpacesService:
             space_id=space_id,
             display_name=name,
             role=role,
-            status=ParticipantStatus.ACTIVE,
+            status=status,
+            address=address,
             client_id=client_id,
             speak_requested=False,
             invited=False,

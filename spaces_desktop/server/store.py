@@ -3,6 +3,8 @@
 One connection, used only from the backend's event loop thread; writes are
 small and WAL with synchronous=NORMAL keeps them well under a millisecond.
 Tokens are stored as SHA-256 digests: a copied database does not leak them.
+The database and its WAL files are 0600 in a 0700 folder: other local users
+cannot read them at all.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.server.private_files import private_dir, private_file, tighten_existing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS spaces (
@@ -63,7 +66,20 @@ CREATE TABLE IF NOT EXISTS events (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_space ON events(space_id, id);
+CREATE TABLE IF NOT EXISTS address_bans (
+    space_id TEXT NOT NULL,
+    address TEXT NOT NULL,
+    blocked INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (space_id, address)
+);
 """
+
+# Columns added after the first release: a database made by an older version gets them on open.
+ADDED_COLUMNS = (
+    ("spaces", "locked", "INTEGER NOT NULL DEFAULT 0"),
+    ("spaces", "approval_required", "INTEGER NOT NULL DEFAULT 0"),
+    ("participants", "address", "TEXT"),
+)
 
 
 def now() -> datetime:
@@ -90,6 +106,8 @@ class SpaceRow:
     scheduled_for: datetime | None
     started_at: datetime | None
     ended_at: datetime | None
+    locked: bool = False
+    approval_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,8 @@ class ParticipantRow:
     camera_on: bool
     second_camera_on: bool
     joined_at: datetime
+    address: str | None = None
+    """The network address it joined from, as the backend saw it."""
 
 
 @dataclass(frozen=True)
@@ -133,13 +153,25 @@ _PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "cam
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives the WAL and shared-memory files the database's mode: make it 0600 first.
+        private_dir(path.parent)
+        private_file(path)
+        sidecars = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+        tighten_existing(*sidecars)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        tighten_existing(*sidecars)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        for table, column, declaration in ADDED_COLUMNS:
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         self._db.close()
@@ -183,6 +215,12 @@ class Store:
         else:
             self._db.execute("UPDATE spaces SET status = ? WHERE id = ?", (status.value, space_id))
 
+    def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
+        self._db.execute(
+            "UPDATE spaces SET locked = ?, approval_required = ? WHERE id = ?",
+            (int(locked), int(approval_required), space_id),
+        )
+
     @staticmethod
     def _space(row: sqlite3.Row) -> SpaceRow:
         return SpaceRow(
@@ -196,6 +234,8 @@ class Store:
             scheduled_for=_dt(row["scheduled_for"]),
             started_at=_dt(row["started_at"]),
             ended_at=_dt(row["ended_at"]),
+            locked=bool(row["locked"]),
+            approval_required=bool(row["approval_required"]),
         )
 
     # --- participants ---
@@ -203,7 +243,7 @@ class Store:
     def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow:
         cur = self._db.execute(
             "INSERT INTO participants (id, space_id, display_name, role, status, token_digest, client_id,"
-            " joined_at) VALUES (?,?,?,?,?,?,?,?)",
+            " joined_at, address) VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 participant.id,
                 participant.space_id,
@@ -213,6 +253,7 @@ class Store:
                 token_digest(token),
                 participant.client_id,
                 participant.joined_at.isoformat(),
+                participant.address,
             ),
         )
         assert cur.lastrowid is not None
@@ -233,9 +274,21 @@ class Store:
         return self._participant(row) if row else None
 
     def active_participants(self, space_id: str) -> list[ParticipantRow]:
+        return self.participants_with_status(space_id, ParticipantStatus.ACTIVE)
+
+    def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
         rows = self._db.execute(
             "SELECT * FROM participants WHERE space_id = ? AND status = ? ORDER BY seq",
-            (space_id, ParticipantStatus.ACTIVE.value),
+            (space_id, status.value),
+        ).fetchall()
+        return [self._participant(r) for r in rows]
+
+    def present_participants(self) -> list[ParticipantRow]:
+        """Everyone active or waiting in a Space that has not ended."""
+        rows = self._db.execute(
+            "SELECT p.* FROM participants p JOIN spaces s ON s.id = p.space_id"
+            " WHERE s.status != ? AND p.status IN (?, ?) ORDER BY p.seq",
+            (SpaceStatus.ENDED.value, ParticipantStatus.ACTIVE.value, ParticipantStatus.PENDING.value),
         ).fetchall()
         return [self._participant(r) for r in rows]
 
@@ -282,6 +335,21 @@ class Store:
             "SELECT 1 FROM bans WHERE space_id = ? AND client_id = ?", (space_id, client_id)
         ).fetchone()
         return row is not None
+
+    def ban_address(self, space_id: str, address: str, blocked: bool) -> None:
+        """Remembers a removed person's address; `blocked` refuses everyone from it, else key-less joins."""
+        self._db.execute(
+            "INSERT INTO address_bans (space_id, address, blocked) VALUES (?, ?, ?)"
+            " ON CONFLICT (space_id, address) DO UPDATE SET blocked = MAX(blocked, excluded.blocked)",
+            (space_id, address, int(blocked)),
+        )
+
+    def address_ban(self, space_id: str, address: str) -> bool | None:
+        """None when the address has no ban here; else whether it is blocked for everyone."""
+        row = self._db.execute(
+            "SELECT blocked FROM address_bans WHERE space_id = ? AND address = ?", (space_id, address)
+        ).fetchone()
+        return None if row is None else bool(row["blocked"])
 
     # --- events ---
 

@@ -101,6 +101,23 @@ class Engine:
 
         return self.submit(join)
 
+    def reopen(self, link: str, token: str, devices: DeviceChoice) -> concurrent.futures.Future[None]:
+        """Back into a Space with a kept token: a host whose app closed while it was live."""
+
+        async def reopen() -> None:
+            base, space_id = parse_link(link)
+            session = await self._new_session(base, devices)
+            await session.resume(space_id, token)
+            self._start_speaker(session)
+
+        return self.submit(reopen)
+
+    @property
+    def token(self) -> str | None:
+        """The current session's bearer token (kept by a host to reopen the Space)."""
+        session = self.session
+        return getattr(session, "token", None) if session is not None else None
+
     def leave(self) -> concurrent.futures.Future[None]:
         async def leave() -> None:
             if self.session is not None:
@@ -183,8 +200,19 @@ class Engine:
     def mute(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.mute(participant_id, True))
 
-    def remove(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._call(lambda s: s.api.remove(participant_id))
+    def remove(self, participant_id: str, block_address: bool = False) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.remove(participant_id, block_address))
+
+    def set_access(
+        self, *, locked: bool | None = None, approval_required: bool | None = None
+    ) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.set_access(locked=locked, approval_required=approval_required))
+
+    def admit(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.admit(participant_id))
+
+    def deny(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.deny(participant_id))
 
     def start_space(self) -> concurrent.futures.Future[Any]:
         """Takes a scheduled Space live (host)."""

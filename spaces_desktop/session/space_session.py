@@ -33,14 +33,15 @@ from spaces_desktop.domain.reducer import (
     from_snapshot,
 )
 from spaces_desktop.domain.state import Connection, SessionState
-from spaces_desktop.errors import SpacesError
+from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
-from spaces_desktop.protocol import Event, Joined, StreamView
+from spaces_desktop.protocol import Event, Joined, StreamView, Waiting
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import LocalMedia
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
+from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailable
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.publisher import Publisher
 from spaces_desktop.transport.subscriber import Subscriber
@@ -54,6 +55,8 @@ RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
+ADMISSION_RETRY_S = 1.0
+ADMISSION_MAX_FAILURES = 20  # unreachable this many polls in a row (~20 s): the backend has let go of us
 
 StateListener = Callable[[SessionState], None]
 
@@ -94,6 +97,7 @@ class SpaceSession:
             far_end=media.echo.push_far_end if media.echo is not None else None,
         )
         self._api: ParticipantClient | None = None
+        self.token: str | None = None
         self._publisher: Publisher | None = None
         self._publisher_epoch = -1
         self._subscriber: Subscriber | None = None
@@ -119,9 +123,45 @@ class SpaceSession:
         self._enter(joined)
 
     async def join(self, space_id: str, display_name: str, client_id: str | None = None) -> None:
+        """Joins; when the host approves newcomers, waits (state WAITING) until let in or refused."""
         self._dispatch(ConnectionChanged(Connection.CONNECTING))
-        joined = await self.client.join(space_id, display_name, client_id)
-        self._enter(joined)
+        outcome = await self.client.join_or_wait(space_id, display_name, client_id)
+        if isinstance(outcome, Waiting):
+            outcome = await self._wait_to_be_let_in(space_id, outcome)
+        self._enter(outcome)
+
+    async def resume(self, space_id: str, token: str) -> None:
+        """Comes back to a Space with a token kept from before (a host whose app closed)."""
+        self._dispatch(ConnectionChanged(Connection.CONNECTING))
+        api = self.client.participant(space_id, token)
+        snapshot = await api.snapshot()
+        if snapshot.space.status is SpaceStatus.ENDED:
+            raise Conflict("This Space has ended.", code="space_ended")
+        me = next(p for p in snapshot.participants if p.id == snapshot.you)
+        self._enter(Joined(token=token, participant=me, snapshot=snapshot))
+
+    async def _wait_to_be_let_in(self, space_id: str, waiting: Waiting) -> Joined:
+        self._api = api = self.client.participant(space_id, waiting.token)
+        reason = f"You asked to join “{waiting.title}”. You'll be let in as soon as a host approves."
+        self._dispatch(ConnectionChanged(Connection.WAITING, reason))
+        failures = 0
+        while not self._closed.is_set():
+            try:
+                admission = await api.admission()
+            except (BackendUnreachable, ServerUnavailable):
+                failures += 1
+                if failures >= ADMISSION_MAX_FAILURES:
+                    raise
+                await asyncio.sleep(ADMISSION_RETRY_S)
+                continue
+            failures = 0
+            if admission.status == "denied":
+                raise SpacesError(admission.message, code="denied")
+            if admission.status == "admitted" and not self._closed.is_set():
+                snapshot = await api.snapshot()
+                me = next(p for p in snapshot.participants if p.id == snapshot.you)
+                return Joined(token=waiting.token, participant=me, snapshot=snapshot)
+        raise SpacesError("You stopped waiting to join.", code="left")
 
     def _enter(self, joined: Joined) -> None:
         self._api = self.client.as_joined(joined)
@@ -169,6 +209,11 @@ class SpaceSession:
         self._dispatch(Pinned(participant_id))
 
     async def leave(self) -> None:
+        if self._api is not None and self.state.connection is Connection.WAITING:
+            with contextlib.suppress(SpacesError):
+                await self.api.leave()  # out of the lobby
+            await self.close()
+            return
         with contextlib.suppress(SpacesError):
             if self.state.myself is not None and self.state.myself.role is Role.HOST:
                 await self.api.end()

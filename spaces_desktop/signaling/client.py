@@ -6,10 +6,10 @@ Both run on the engine's asyncio loop.
 
 Retry rule: a call is retried (on `BackendUnreachable` or a 502/503/504) only
 when doing it twice leaves the Space as doing it once and gives the same answer:
-reads (snapshot, preview) and requests that set a value rather than take an
-action (hand, camera, mute, role, cancel speak request, unpublish, end).
-Everything else - create_space, join, start, leave, request to speak, invites,
-reactions, remove, publish, subscribe - runs once: a lost answer may hide a
+reads (snapshot, preview, admission) and requests that set a value rather than
+take an action (hand, camera, mute, role, access, cancel speak request,
+unpublish, end). Everything else - create_space, join, start, leave, request to
+speak, invites, admit, deny, reactions, remove, publish, subscribe - runs once: a lost answer may hide a
 request that did happen, and only the engine knows whether to ask again.
 """
 
@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.protocol import (
+    Admission,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -36,14 +37,17 @@ from spaces_desktop.protocol import (
     MuteRequest,
     ParticipantView,
     ReactionRequest,
+    RemoveRequest,
     RoleRequest,
     SessionDescription,
     Snapshot,
     SpacePreview,
+    SpaceSettingsRequest,
     SpaceView,
     StreamChoice,
     SubscribeOffer,
     SubscribeRequest,
+    Waiting,
 )
 from spaces_desktop.signaling.backoff import NO_RETRY, Backoff
 from spaces_desktop.signaling.errors import (
@@ -145,11 +149,28 @@ class SpacesClient:
         return await self.request_model(SpacePreview, "GET", f"/spaces/{_segment(space_id)}/preview")
 
     async def join(self, space_id: str, display_name: str, client_id: str | None = None) -> Joined:
-        """Joins as a listener; `client_id` lets the host's ban stick to this installation."""
+        """Joins as a listener; a Space whose host lets people in one by one is refused here
+        (`join_or_wait` waits instead)."""
+        outcome = await self.join_or_wait(space_id, display_name, client_id)
+        if isinstance(outcome, Waiting):
+            raise api_error(
+                403, "approval_required", "The host of this Space lets new listeners in one by one."
+            )
+        return outcome
+
+    async def join_or_wait(
+        self, space_id: str, display_name: str, client_id: str | None = None
+    ) -> Joined | Waiting:
+        """Joins as a listener, or enters the Space's lobby (`Waiting`) when the host approves
+        newcomers; `client_id` (the installation key) lets the host's ban stick to this installation."""
         body = _body(JoinRequest, display_name=display_name, client_id=client_id)
-        return await self.request_model(
-            Joined, "POST", f"/spaces/{_segment(space_id)}/join", json=body, retry=NO_RETRY
-        )
+        path = f"/spaces/{_segment(space_id)}/join"
+        response = await self.request("POST", path, json=body, retry=NO_RETRY)
+        model: type[Joined] | type[Waiting] = Waiting if response.status_code == 202 else Joined
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise BadResponse(self.base_url, f"POST {path}: {exc.error_count()} invalid fields") from exc
 
     def participant(self, space_id: str, token: str) -> ParticipantClient:
         """The calls of one participant, e.g. `client.participant(joined.snapshot.space.id, joined.token)`."""
@@ -298,6 +319,10 @@ class ParticipantClient:
             read_timeout=read_timeout,
         )
 
+    async def admission(self) -> Admission:
+        """While waiting to be let in: pending, admitted or denied (the backend holds it a few seconds)."""
+        return await self._model(Admission, "GET", "/me/admission", idempotent=True)
+
     # --- the floor ---
 
     async def request_to_speak(self) -> ParticipantView:
@@ -346,9 +371,24 @@ class ParticipantClient:
         path = self._participant(participant_id, "mute")
         return await self._model(ParticipantView, "POST", path, body, idempotent=True)
 
-    async def remove(self, participant_id: str) -> None:
-        """Removes and bans a participant."""
-        await self._call("POST", self._participant(participant_id, "remove"), idempotent=False)
+    async def remove(self, participant_id: str, block_address: bool = False) -> None:
+        """Removes and bans a participant's installation; `block_address` also refuses their address."""
+        body = _body(RemoveRequest, block_address=block_address) if block_address else None
+        await self._call("POST", self._participant(participant_id, "remove"), body, idempotent=False)
+
+    async def set_access(
+        self, *, locked: bool | None = None, approval_required: bool | None = None
+    ) -> SpaceView:
+        """Locks the Space or asks for approval of newcomers (host and co-hosts)."""
+        body = _body(SpaceSettingsRequest, locked=locked, approval_required=approval_required)
+        return await self._model(SpaceView, "POST", "/access", body, idempotent=True)
+
+    async def admit(self, participant_id: str) -> ParticipantView:
+        path = f"/lobby/{_segment(participant_id)}/admit"
+        return await self._model(ParticipantView, "POST", path, idempotent=False)
+
+    async def deny(self, participant_id: str) -> None:
+        await self._call("POST", f"/lobby/{_segment(participant_id)}/deny", idempotent=False)
 
     # --- media ---
 

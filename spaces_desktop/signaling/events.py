@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from spaces_desktop.protocol import Event, EventType
 from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.errors import ApiError, BackendUnreachable, SignalingError
-from spaces_desktop.signaling.sse import SseComment, SseMessage, SseParser, SseRetry
+from spaces_desktop.signaling.sse import SseComment, SseMessage, SseParser, SseRetry, SseTooLarge
 
 if TYPE_CHECKING:
     from spaces_desktop.signaling.client import SpacesClient
@@ -228,9 +228,14 @@ class EventStream:
                 self._set_state(StreamState.OPEN, None)
                 parser = SseParser()
                 async for chunk in response.aiter_bytes():
-                    for item in parser.feed(chunk):
-                        if await self._handle(item):
-                            return
+                    try:
+                        for item in parser.feed(chunk):
+                            if await self._handle(item):
+                                return
+                    except SseTooLarge as exc:
+                        # Nothing to salvage from this connection; a new one resumes after the last event.
+                        log.warning("event stream: %s", exc.message)
+                        raise _Drop("The server sent more than this app accepts in one event.") from exc
         except httpx.TimeoutException as exc:
             if self._connected_once:
                 raise _Drop(f"No word from the server for {self._read_timeout:g} s.") from exc

@@ -7,9 +7,16 @@ without a server.
 
 from __future__ import annotations
 
-import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from spaces_desktop.signaling.errors import SignalingError
+
+MAX_LINE_BYTES = 256 * 1024
+"""The backend's largest event is a few KiB (a full stage's stream list)."""
+MAX_EVENT_CHARS = 1024 * 1024
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -38,14 +45,32 @@ class SseRetry:
 SseItem = SseMessage | SseComment | SseRetry
 
 
+class SseTooLarge(SignalingError):
+    """A line or an event over the parser's cap: the stream is broken, reconnect."""
+
+    code = "event_too_large"
+
+
 class SseParser:
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+    """Splits lines in time linear in the bytes fed, holding at most one line and one event.
+
+    A line longer than `max_line_bytes`, or an event whose data adds up to more
+    than `max_event_chars` characters, raises SseTooLarge as soon as it is seen:
+    an endless line costs `max_line_bytes` of memory, not the whole stream.
+    """
+
+    def __init__(
+        self, *, max_line_bytes: int = MAX_LINE_BYTES, max_event_chars: int = MAX_EVENT_CHARS
+    ) -> None:
+        self._max_line = max_line_bytes
+        self._max_event = max_event_chars
+        self._partial: list[bytes] = []  # the line being received, in the pieces it came in
+        self._partial_size = 0
         self._started = False
         self._skip_lf = False  # the last chunk ended in CR: a LF first in the next one ends no line
         self._event = ""
         self._data: list[str] = []
+        self._data_size = 0
         self._last_id: str | None = None
 
     @property
@@ -54,38 +79,39 @@ class SseParser:
 
     def feed(self, chunk: bytes) -> Iterator[SseItem]:
         """Everything complete so far; what is left waits for the next chunk."""
-        text = self._decoder.decode(chunk)
-        if not self._started and text:
-            self._started = True
-            text = text.removeprefix("\ufeff")
-        if self._skip_lf and text:
-            text = text.removeprefix("\n")
-            self._skip_lf = False
-        self._buffer += text
-        yield from self._lines()
-
-    def _lines(self) -> Iterator[SseItem]:
         start = 0
-        buffer = self._buffer
-        while True:
-            cr = buffer.find("\r", start)
-            lf = buffer.find("\n", start)
-            if cr == -1 and lf == -1:
-                break
-            end = lf if cr == -1 else cr if lf == -1 else min(cr, lf)
-            line = buffer[start:end]
-            if buffer[end] == "\r":
-                if end + 1 < len(buffer):
-                    start = end + 2 if buffer[end + 1] == "\n" else end + 1
-                else:
-                    start = end + 1
-                    self._skip_lf = True
-            else:
-                start = end + 1
-            item = self._line(line)
+        if self._skip_lf and chunk:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                start = 1
+        for end in _LINE_END.finditer(chunk, start):
+            piece = chunk[start : end.start()]
+            self._check_line(len(piece))
+            line = b"".join([*self._partial, piece]) if self._partial else piece
+            self._partial, self._partial_size = [], 0
+            start = end.end()
+            if end.group() == b"\r" and start == len(chunk):
+                self._skip_lf = True
+            item = self._line(self._decode(line))
             if item is not None:
                 yield item
-        self._buffer = buffer[start:]
+        rest = chunk[start:]
+        if rest:
+            self._check_line(len(rest))
+            self._partial.append(rest)
+            self._partial_size += len(rest)
+
+    def _check_line(self, more: int) -> None:
+        if self._partial_size + more > self._max_line:
+            raise SseTooLarge(f"The server sent a line longer than {self._max_line} bytes.")
+
+    def _decode(self, line: bytes) -> str:
+        # Line ends are ASCII, so a line never ends inside a UTF-8 character.
+        text = line.decode("utf-8", errors="replace")
+        if not self._started:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        return text
 
     def _line(self, line: str) -> SseItem | None:
         if line == "":
@@ -96,6 +122,9 @@ class SseParser:
         if colon:
             value = value.removeprefix(" ")
         if field == "data":
+            self._data_size += len(value) + 1  # +1: empty data lines add a newline each
+            if self._data_size > self._max_event:
+                raise SseTooLarge(f"The server sent an event of more than {self._max_event} characters.")
             self._data.append(value)
         elif field == "event":
             self._event = value
@@ -108,7 +137,7 @@ class SseParser:
 
     def _dispatch(self) -> SseMessage | None:
         data, event = self._data, self._event
-        self._data, self._event = [], ""
+        self._data, self._event, self._data_size = [], "", 0
         if not data:
             return None
         return SseMessage(event=event or "message", data="\n".join(data), id=self._last_id)

@@ -29,6 +29,8 @@ from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip, tooltip_markup
 from spaces_desktop.ui.widgets.plain import plain_label as _label
 
+REOPENABLE = Qt.ItemDataRole.UserRole + 1
+
 
 def _card() -> tuple[QFrame, QVBoxLayout]:
     card = QFrame()
@@ -42,6 +44,8 @@ def _card() -> tuple[QFrame, QVBoxLayout]:
 class HomeScreen(QWidget):
     start_requested = Signal()
     join_requested = Signal(str)
+    reopen_requested = Signal(str)
+    """The link of a Space you host, to go back into it as its host."""
     server_changed = Signal(str, str)
     """(ServerMode value, URL)."""
     name_changed = Signal(str)
@@ -122,6 +126,11 @@ class HomeScreen(QWidget):
         recent_layout.addLayout(recent_title)
         recent_layout.addWidget(self.recent, 1)
         recent_layout.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
+        self.reopen_button = QPushButton("Reopen as host")
+        self.reopen_button.setToolTip("Go back into a live Space you host, e.g. after the app closed")
+        self.reopen_button.setEnabled(False)
+        self.reopen_button.hide()
+        recent_layout.addWidget(self.reopen_button, 0, Qt.AlignmentFlag.AlignRight)
 
         self.embedded_radio = QRadioButton("This computer only")
         self.embedded_radio.setToolTip("Spaces you start here can be joined from this computer only.")
@@ -182,6 +191,8 @@ class HomeScreen(QWidget):
         self.name_edit.editingFinished.connect(lambda: self.name_changed.emit(self.name_edit.text().strip()))
         self.name_edit.textChanged.connect(self._update_buttons)
         self.recent.itemActivated.connect(self._recent_activated)
+        self.recent.currentItemChanged.connect(lambda *_: self._update_reopen())
+        self.reopen_button.clicked.connect(self._reopen)
         self._server_group.buttonToggled.connect(self._server_toggled)
         self.server_edit.editingFinished.connect(self._server_edited)
         self._busy = False
@@ -215,21 +226,38 @@ class HomeScreen(QWidget):
 
     def _recent_activated(self, item: QListWidgetItem) -> None:
         link = str(item.data(Qt.ItemDataRole.UserRole))
+        if item.data(REOPENABLE) and not self._busy:
+            self.reopen_requested.emit(link)
+            return
         self.link_edit.setText(link)
         self._join()
 
-    def set_recent(self, spaces: list[RecentSpace]) -> None:
+    def _reopen(self) -> None:
+        item = self.recent.currentItem()
+        if item is not None and item.data(REOPENABLE):
+            self.reopen_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _update_reopen(self) -> None:
+        item = self.recent.currentItem()
+        self.reopen_button.setEnabled(bool(item is not None and item.data(REOPENABLE)) and not self._busy)
+
+    def set_recent(self, spaces: list[RecentSpace], reopenable: frozenset[str] = frozenset()) -> None:
+        """Recent Spaces; those in `reopenable` (hosted, token kept) can be reopened as host."""
         self.recent.clear()
         for space in spaces:
             when = space.last_seen.replace("T", " ")
             role = "hosted" if space.hosted else "joined"
+            can_reopen = space.hosted and space.link in reopenable
             item = QListWidgetItem(self._theme.icon("history", self._theme.palette.muted, 18), "")
-            item.setText(f"{space.title}\n{role} · {when}")
+            item.setText(f"{space.title}\n{role} · {when}" + (" · you can reopen it" if can_reopen else ""))
             item.setToolTip(tooltip_markup(space.link))
             item.setData(Qt.ItemDataRole.UserRole, space.link)
+            item.setData(REOPENABLE, can_reopen)
             self.recent.addItem(item)
         self.recent.setVisible(bool(spaces))
         self.recent_empty.setVisible(not spaces)
+        self.reopen_button.setVisible(any(s.hosted and s.link in reopenable for s in spaces))
+        self._update_reopen()
 
     # --- server ---
 
@@ -318,4 +346,5 @@ class HomeScreen(QWidget):
         if has_name and not self._server_ready:
             tip = "Waiting for the server"
         self.start_button.setToolTip(tip)
+        self._update_reopen()
         self.join_button.setToolTip("" if has_name else "Enter your name first")

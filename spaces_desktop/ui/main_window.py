@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QS
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.errors import DomainError
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.ui import shortcuts
@@ -43,9 +44,10 @@ from spaces_desktop.ui.session_controller import ENTER, SessionController
 from spaces_desktop.ui.settings import AppSettings, DevicePrefs, ServerMode, director_settings
 from spaces_desktop.ui.settings_dialog import SettingsDialog, SettingsValues
 from spaces_desktop.ui.setup_dialog import SetupDialog, SpaceSetup
-from spaces_desktop.ui.space_model import end_view
+from spaces_desktop.ui.space_model import end_view, waiting_text
 from spaces_desktop.ui.space_screen import SpaceScreen
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.waiting_screen import WaitingScreen
 from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,7 @@ def engine_supports_schedule(engine: EnginePort) -> bool:
 
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)
-    """"home", "space" or "ended"."""
+    """"home", "waiting", "space" or "ended"."""
 
     def __init__(
         self,
@@ -138,13 +140,19 @@ class MainWindow(QMainWindow):
         self.settings_dialog: SettingsDialog | None = None
         self.space_screen: SpaceScreen | None = None
         self._pending_setup: SpaceSetup | None = None
+        self._reopening: str | None = None
+        """The link of the Space being reopened as host."""
+        self._stopped_waiting = False
         self._was_invited = False
 
         self.stack = QStackedWidget()
         self.home = self._make_home()
         self.ended = EndedScreen(theme)
+        self.waiting = WaitingScreen(theme)
         self.stack.addWidget(self.home)
         self.stack.addWidget(self.ended)
+        self.stack.addWidget(self.waiting)
+        self.waiting.cancel_requested.connect(self.stop_waiting)
         self.setCentralWidget(self.stack)
         self._build_menus()
 
@@ -165,9 +173,10 @@ class MainWindow(QMainWindow):
     def _make_home(self) -> HomeScreen:
         home = HomeScreen(self.theme)
         home.set_display_name(self.settings.display_name)
-        home.set_recent(self.settings.recent)
+        self._show_recent(home)
         home.start_requested.connect(self.open_setup)
         home.join_requested.connect(self.open_join)
+        home.reopen_requested.connect(self.reopen)
         home.name_changed.connect(self._name_changed)
         home.server_changed.connect(self._server_changed)
         return home
@@ -415,10 +424,15 @@ class MainWindow(QMainWindow):
         if name:
             self.settings.display_name = name
 
+    def _show_recent(self, home: HomeScreen) -> None:
+        recent = self.settings.recent
+        kept = frozenset(r.link for r in recent if r.hosted and self.settings.host_token(r.link))
+        home.set_recent(recent, kept)
+
     def go_home(self) -> None:
         self._drop_space_screen()
         self.home.set_busy(None)
-        self.home.set_recent(self.settings.recent)
+        self._show_recent(self.home)
         self.stack.setCurrentWidget(self.home)
         self.setWindowTitle("Spaces")
         self._update_actions()
@@ -493,16 +507,43 @@ class MainWindow(QMainWindow):
         self.home.set_busy("Joining…")
         self.controller.join(link, name, devices, self.settings.client_id)
 
+    def reopen(self, link: str) -> None:
+        """Back into a Space this app hosts, with the token kept when it was created."""
+        token = self.settings.host_token(link)
+        if self.space_screen is not None or not token:
+            return
+        self._pending_setup, self._reopening = None, link
+        devices = devices_for(self.settings.devices, self.directory.catalog, self.home.display_name, True)
+        self.home.set_busy("Reopening your Space…")
+        self.controller.reopen(link, token, devices)
+
+    def stop_waiting(self) -> None:
+        """Leaves the lobby of a Space that has not let us in yet."""
+        self._stopped_waiting = True
+        self.waiting.cancel_button.setEnabled(False)
+        self.controller.leave()
+
     def _entered(self) -> None:
         self.home.set_busy(None)
         state = self.controller.state
+        hosted = self._pending_setup is not None or self._reopening is not None
+        self._reopening = None
         if state.space is not None:
-            self.settings.remember(
-                state.space.title, state.space.share_link, hosted=self._pending_setup is not None
-            )
+            link = state.space.share_link
+            self.settings.remember(state.space.title, link, hosted=hosted)
+            token = self.controller.engine.token
+            if hosted and token:
+                self.settings.keep_host_token(link, token)
         self.show_space()
 
     def _enter_failed(self, message: str) -> None:
+        reopened, self._reopening = self._reopening, None
+        if reopened is not None and isinstance(self.controller.last_error, DomainError):
+            self.settings.forget_host_token(reopened)  # ended, or the token is no longer good
+        if self._stopped_waiting:
+            self._stopped_waiting = False
+            self.go_home()
+            return
         self.home.set_busy(None)
         self.home.show_error(message)
         self.go_home()
@@ -548,7 +589,16 @@ class MainWindow(QMainWindow):
 
     def _on_state(self, state: SessionState) -> None:
         self._update_actions()
+        if state.connection is Connection.WAITING and self.space_screen is None:
+            self.waiting.show_waiting(waiting_text(state))
+            if self.stack.currentWidget() is not self.waiting:
+                self.stack.setCurrentWidget(self.waiting)
+                self.screen_changed.emit("waiting")
+            return
         me = state.myself
+        over = state.connection in (Connection.ENDED, Connection.LEFT)
+        if over and me is not None and me.role is Role.HOST and state.space is not None:
+            self.settings.forget_host_token(state.space.share_link)
         invited = bool(me and me.invited and me.role is Role.LISTENER)
         if invited and not self._was_invited and self.space_screen is not None:
             self.show_invite()

@@ -1,7 +1,8 @@
-"""The side panel: requests to speak, who is on stage, the listeners.
+"""The side panel: who may come in, who waits, requests to speak, who is on stage, the listeners.
 
-Hosts and co-hosts get buttons on each row (accept/decline, invite, mute,
-promote/demote, make co-host, remove); everyone else sees the lists. A button
+Hosts and co-hosts get two switches (lock the Space, approve new listeners), the
+people waiting to be let in, and buttons on each row (accept/decline, invite,
+mute, promote/demote, make co-host, remove); everyone else sees the lists. A button
 is disabled while its action is pending; a refusal shows inline at the top of
 the panel with the backend's own message. GUI thread only.
 """
@@ -24,15 +25,23 @@ from spaces_desktop.domain.state import SessionState
 from spaces_desktop.ui.space_model import (
     ACTION_ICONS,
     ACTION_LABELS,
+    AccessView,
     Action,
     PersonRow,
     Section,
+    access_for,
     action_key,
     people_sections,
 )
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
+from spaces_desktop.ui.widgets.toggle import ToggleSwitch
+
+ACCESS_SETTINGS = (
+    ("locked", "Lock the Space", "Nobody new can join."),
+    ("approval_required", "Approve new listeners", "Newcomers wait until you let them in."),
+)
 
 AVATAR_COLOURS = ("#7856ff", "#1d9bf0", "#00ba7c", "#f91880", "#ff7a00", "#ffad1f", "#17bf63", "#794bc4")
 
@@ -88,7 +97,7 @@ class PersonRowWidget(QFrame):
         for action in row.actions:
             button = QToolButton()
             button.setObjectName("rowAction")
-            accept = action is Action.ACCEPT
+            accept = action in (Action.ACCEPT, Action.ADMIT)
             button.setProperty("kind", "accept" if accept else "")
             button.setIcon(theme.icon(ACTION_ICONS[action], "#ffffff" if accept else None, 18))
             button.setIconSize(QSize(18, 18))
@@ -121,9 +130,65 @@ class PersonRowWidget(QFrame):
             entry.setEnabled(action_key(action, self.row.member.id) not in pending)  # type: ignore[attr-defined]
 
 
+def access_key(setting: str) -> str:
+    """The pending/error key of one of the host panel's switches."""
+    return f"access:{setting}"
+
+
+class AccessBox(QFrame):
+    """The host's switches: lock the Space, approve new listeners (moderators only)."""
+
+    changed = Signal(str, bool)
+    """(setting, on): "locked" or "approval_required"."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("accessBox")
+        self.view = AccessView(False)
+        self.switches: dict[str, ToggleSwitch] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        layout.setSpacing(6)
+        for setting, title, detail in ACCESS_SETTINGS:
+            name = PlainLabel(title)
+            name.setStyleSheet("font-weight: 600;")
+            hint = PlainLabel(detail)
+            hint.setProperty("role", "muted")
+            text = QVBoxLayout()
+            text.setSpacing(0)
+            text.addWidget(name)
+            text.addWidget(hint)
+            switch = ToggleSwitch(theme.palette)
+            switch.setAccessibleName(title)
+            switch.setToolTip(detail)
+            switch.toggled.connect(lambda on, s=setting: self.changed.emit(s, on))
+            row = QHBoxLayout()
+            row.addLayout(text, 1)
+            row.addWidget(switch, 0, Qt.AlignmentFlag.AlignVCenter)
+            layout.addLayout(row)
+            self.switches[setting] = switch
+
+    def set_view(self, view: AccessView) -> None:
+        """Shows what the backend confirmed (also undoes a flip it refused)."""
+        self.view = view
+        self.setVisible(view.visible)
+        for setting, on in (("locked", view.locked), ("approval_required", view.approval_required)):
+            switch = self.switches[setting]
+            if switch.isChecked() != on:
+                switch.blockSignals(True)
+                switch.setChecked(on)
+                switch.blockSignals(False)
+
+    def set_pending(self, pending: set[str]) -> None:
+        for setting, switch in self.switches.items():
+            switch.setEnabled(access_key(setting) not in pending)
+
+
 class PeoplePanel(QFrame):
     action_requested = Signal(str, str)
     """(Action value, participant id)."""
+    access_changed = Signal(str, bool)
+    """(setting, on) from the host's switches."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +197,9 @@ class PeoplePanel(QFrame):
         self._sections: list[Section] = []
         self._pending: set[str] = set()
         self.rows: dict[str, PersonRowWidget] = {}
+        self.access = AccessBox(theme)
+        self.access.hide()
+        self.access.changed.connect(self.access_changed)
 
         title = PlainLabel("People")
         title.setProperty("role", "title")
@@ -174,11 +242,13 @@ class PeoplePanel(QFrame):
         error_box.setLayout(error_row)
         error_row.setContentsMargins(8, 0, 8, 0)
         layout.addWidget(error_box)
+        layout.addWidget(self.access)
         layout.addWidget(scroll, 1)
         self.setMinimumWidth(320)
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:
+        self.access.set_view(access_for(state))
         sections = people_sections(state)
         if sections == self._sections:
             return
@@ -193,7 +263,7 @@ class PeoplePanel(QFrame):
                 widget.deleteLater()
         self.rows = {}
         for section in self._sections:
-            if section.id == "requests" and not section.rows:
+            if section.id in ("waiting", "requests") and not section.rows:
                 continue
             heading = PlainLabel(section.title.upper())
             heading.setProperty("role", "section")
@@ -217,6 +287,7 @@ class PeoplePanel(QFrame):
 
     def set_pending(self, pending: set[str]) -> None:
         self._pending = set(pending)
+        self.access.set_pending(self._pending)
         for widget in self.rows.values():
             widget.set_pending(self._pending)
 

@@ -63,6 +63,8 @@ class SessionController(QObject):
         self.link: str | None = None
         self.name = ""
         self._notices_seen = 0
+        self.last_error: BaseException | None = None
+        """Why the last create, join or reopen failed."""
 
     # --- state ---
 
@@ -133,6 +135,11 @@ class SessionController(QObject):
             lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for)
         )
 
+    def reopen(self, link: str, token: str, devices: DeviceChoice) -> None:
+        """Back into a Space this app hosts, with its kept token."""
+        self.devices, self.link = devices, link
+        self._enter(lambda: self.engine.reopen(link, token, devices))
+
     def join(self, link: str, name: str, devices: DeviceChoice, client_id: str | None) -> None:
         self.devices, self.name, self.link = devices, name, link
         self._enter(lambda: self.engine.join(link, name, devices, client_id))
@@ -152,6 +159,7 @@ class SessionController(QObject):
         def done(_: Any, error: BaseException | None) -> None:
             self.pending.discard(ENTER)
             self.pending_changed.emit()
+            self.last_error = error
             if error is not None:
                 self.enter_failed.emit(describe(error))
                 return
@@ -208,6 +216,13 @@ class SessionController(QObject):
 
     # --- moderation ---
 
+    def set_access(self, setting: str, on: bool) -> None:
+        """One of the host panel's switches: "locked" or "approval_required"."""
+        if setting == "locked":
+            self.run(f"access:{setting}", lambda: self.engine.set_access(locked=on))
+        elif setting == "approval_required":
+            self.run(f"access:{setting}", lambda: self.engine.set_access(approval_required=on))
+
     def moderate(self, action: Action, participant_id: str) -> None:
         engine = self.engine
         calls: dict[Action, Callable[[], Future[Any]]] = {
@@ -220,5 +235,8 @@ class SessionController(QObject):
             Action.REMOVE_COHOST: lambda: engine.set_role(participant_id, Role.SPEAKER),
             Action.MUTE: lambda: engine.mute(participant_id),
             Action.REMOVE: lambda: engine.remove(participant_id),
+            Action.REMOVE_AND_BLOCK: lambda: engine.remove(participant_id, block_address=True),
+            Action.ADMIT: lambda: engine.admit(participant_id),
+            Action.DENY: lambda: engine.deny(participant_id),
         }
         self.run(action_key(action, participant_id), calls[action])

@@ -6,7 +6,11 @@ needs it; tests hand in a QSettings backed by a temporary file.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
+import sys
 import uuid
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -95,11 +99,13 @@ class AppSettings:
 
     @property
     def client_id(self) -> str:
-        """A random id for this installation, so the backend can tell a returning person."""
+        """This installation's key: made once, kept, and sent on every create and join, so a host's
+        ban sticks to the installation rather than to a name."""
         value = self._str("profile/client_id")
         if not value:
             value = uuid.uuid4().hex
             self._store.setValue("profile/client_id", value)
+            self._store.sync()  # kept at once: a crash before the next save must not make a new key
         return value
 
     # --- server ---
@@ -141,6 +147,46 @@ class AppSettings:
 
     def forget_recent(self) -> None:
         self._store.remove("recent/spaces")
+
+    # --- Spaces you host: their tokens, to reopen one after the app closed ---
+    # A token is a secret (it acts as the host). QSettings keeps it in the user's registry hive on
+    # Windows (per-user ACL) and in a preferences plist under ~/Library on macOS; on Linux and other
+    # Unixes it is an INI file made with the umask (often world-readable), so that file is made
+    # owner-only whenever a token is written.
+
+    def host_token(self, link: str) -> str | None:
+        return self._host_tokens().get(link)
+
+    def keep_host_token(self, link: str, token: str) -> None:
+        tokens = self._host_tokens()
+        tokens.pop(link, None)
+        tokens[link] = token
+        for old in list(tokens)[:-MAX_RECENT]:  # as many as recent Spaces, the oldest go first
+            del tokens[old]
+        self._store.setValue("hosting/tokens", json.dumps(tokens))
+        self._store.sync()
+        self._make_private()
+
+    def forget_host_token(self, link: str) -> None:
+        tokens = self._host_tokens()
+        if tokens.pop(link, None) is not None:
+            self._store.setValue("hosting/tokens", json.dumps(tokens))
+
+    def _host_tokens(self) -> dict[str, str]:
+        try:
+            items = json.loads(self._str("hosting/tokens", "{}"))
+        except ValueError:
+            return {}
+        if not isinstance(items, dict):
+            return {}
+        return {str(k): str(v) for k, v in items.items()}
+
+    def _make_private(self) -> None:
+        path = self._store.fileName()
+        if sys.platform == "win32" or not path or not os.path.isfile(path):
+            return  # the registry (Windows) has per-user permissions of its own
+        with contextlib.suppress(OSError):  # e.g. a foreign-owned file: the token still works
+            os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
 
     # --- devices ---
 

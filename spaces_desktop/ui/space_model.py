@@ -67,6 +67,9 @@ class Action(StrEnum):
     REMOVE_COHOST = "remove_cohost"
     MUTE = "mute"
     REMOVE = "remove"
+    REMOVE_AND_BLOCK = "remove_and_block"
+    ADMIT = "admit"
+    DENY = "deny"
 
 
 ACTION_LABELS = {
@@ -79,6 +82,9 @@ ACTION_LABELS = {
     Action.REMOVE_COHOST: "Remove as co-host",
     Action.MUTE: "Mute",
     Action.REMOVE: "Remove from Space",
+    Action.REMOVE_AND_BLOCK: "Remove and block their network address",
+    Action.ADMIT: "Let in",
+    Action.DENY: "Don't let in",
 }
 
 ACTION_ICONS = {
@@ -91,6 +97,9 @@ ACTION_ICONS = {
     Action.REMOVE_COHOST: "demote",
     Action.MUTE: "volume-off",
     Action.REMOVE: "remove-user",
+    Action.REMOVE_AND_BLOCK: "remove-user",
+    Action.ADMIT: "check",
+    Action.DENY: "close",
 }
 
 
@@ -145,9 +154,9 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
         return (), ()
     if member.role is Role.LISTENER:
         if member.speak_requested:
-            return (Action.ACCEPT, Action.DECLINE), (Action.REMOVE,)
+            return (Action.ACCEPT, Action.DECLINE), (Action.REMOVE, Action.REMOVE_AND_BLOCK)
         buttons = () if member.invited else (Action.INVITE,)
-        return buttons, (Action.PROMOTE, Action.REMOVE)
+        return buttons, (Action.PROMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
     menu: list[Action] = []
     if member.role is Role.SPEAKER:
         if me.role is Role.HOST:
@@ -155,13 +164,13 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
         menu.append(Action.DEMOTE)
     elif member.role is Role.COHOST:
         menu += [Action.REMOVE_COHOST, Action.DEMOTE]
-    menu.append(Action.REMOVE)
+    menu += [Action.REMOVE, Action.REMOVE_AND_BLOCK]
     buttons = () if member.muted else (Action.MUTE,)
     return buttons, tuple(menu)
 
 
 def people_sections(state: SessionState) -> list[Section]:
-    """Requests (moderators only), who is on stage, and the listeners."""
+    """Who waits to join and requests to speak (moderators only), who is on stage, and the listeners."""
     me = state.myself
     moderator = me is not None and is_moderator(me.role)
 
@@ -171,6 +180,11 @@ def people_sections(state: SessionState) -> list[Section]:
 
     sections = []
     if moderator:
+        waiting = tuple(
+            PersonRow(m, "Waiting to be let in", False, (Action.ADMIT, Action.DENY))
+            for m in state.waiting.values()
+        )
+        sections.append(Section("waiting", f"Waiting to join · {len(waiting)}", waiting))
         requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
         sections.append(Section("requests", f"Requests to speak · {len(requests)}", requests))
     stage = tuple(row(m) for m in state.speakers)
@@ -183,6 +197,27 @@ def people_sections(state: SessionState) -> list[Section]:
 def listener_count_text(state: SessionState) -> str:
     n = len(state.listeners)
     return f"{n} listening" if n != 1 else "1 listening"
+
+
+@dataclass(frozen=True)
+class AccessView:
+    """The host panel's switches: shown to the host and co-hosts only."""
+
+    visible: bool
+    locked: bool = False
+    approval_required: bool = False
+
+
+def access_for(state: SessionState) -> AccessView:
+    me, space = state.myself, state.space
+    if me is None or space is None or not is_moderator(me.role):
+        return AccessView(False)
+    return AccessView(True, space.locked, space.approval_required)
+
+
+def waiting_text(state: SessionState) -> str:
+    """What the waiting screen says under its title."""
+    return state.reason or "You'll be let in as soon as the host approves."
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,7 @@ class SpaceScreen(QWidget):
         c.end_clicked.connect(self.end_requested)
         self.banner.retry_clicked.connect(self.retry_requested)
         self.people.action_requested.connect(lambda a, pid: controller.moderate(Action(a), pid))
+        self.people.access_changed.connect(controller.set_access)
         self.listeners_button.toggled.connect(self.people.setVisible)
         self.share_button.clicked.connect(self._copy_link)
         controller.state_changed.connect(self.set_state)
@@ -217,7 +218,10 @@ class SpaceScreen(QWidget):
 
     def _action_failed(self, key: str, message: str) -> None:
         action = key.split(":", 1)[0]
-        if action in {a.value for a in Action}:
+        if action == "access":
+            self.people.access.set_view(self.people.access.view)  # back to what the backend has
+            self.people.show_error(message)
+        elif action in {a.value for a in Action}:
             self.people.show_error(message)
         else:
             self.show_message(message)

@@ -53,6 +53,7 @@ class FakeEngine:
         self.on_state: Callable[[SessionState], None] = lambda _: None
         self.director: StageDirectorSettings | None = None
         self.session: Any = None
+        self.token: str | None = None
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.hold: set[str] = set()
         """Commands whose future stays pending until the test resolves it."""
@@ -93,6 +94,9 @@ class FakeEngine:
     ) -> concurrent.futures.Future[None]:
         return self._record("join", link, name, devices, client_id)
 
+    def reopen(self, link: str, token: str, devices: DeviceChoice) -> concurrent.futures.Future[None]:
+        return self._record("reopen", link, token, devices)
+
     def leave(self) -> concurrent.futures.Future[None]:
         return self._record("leave")
 
@@ -126,8 +130,19 @@ class FakeEngine:
     def mute(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._record("mute", participant_id)
 
-    def remove(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("remove", participant_id)
+    def remove(self, participant_id: str, block_address: bool = False) -> concurrent.futures.Future[Any]:
+        return self._record("remove", participant_id, block_address)
+
+    def set_access(
+        self, *, locked: bool | None = None, approval_required: bool | None = None
+    ) -> concurrent.futures.Future[Any]:
+        return self._record("set_access", locked, approval_required)
+
+    def admit(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._record("admit", participant_id)
+
+    def deny(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._record("deny", participant_id)
 
     def end_space(self) -> concurrent.futures.Future[Any]:
         return self._record("end_space")

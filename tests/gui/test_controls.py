@@ -68,7 +68,7 @@ def test_host_actions_on_each_kind_of_person() -> None:
     assert actions_for(state, members["p_inv"])[0] == ()  # already invited
     buttons, menu = actions_for(state, members["p_ari"])
     assert buttons == (Action.MUTE,)
-    assert menu == (Action.MAKE_COHOST, Action.DEMOTE, Action.REMOVE)
+    assert menu == (Action.MAKE_COHOST, Action.DEMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
     assert actions_for(state, members["p_sam"])[0] == ()  # already muted
     assert Action.REMOVE_COHOST in actions_for(state, members["p_co"])[1]
     assert actions_for(state, members[HOST_ID]) == ((), ())
@@ -194,7 +194,7 @@ def test_camera_buttons_call_the_engine(qtbot: QtBot, screen: SpaceScreen, engin
         ("stage:p_ari", Action.MAKE_COHOST, "set_role", ("p_ari", Role.COHOST)),
         ("stage:p_ari", Action.DEMOTE, "set_role", ("p_ari", Role.LISTENER)),
         ("stage:p_co", Action.REMOVE_COHOST, "set_role", ("p_co", Role.SPEAKER)),
-        ("listeners:p_lee", Action.REMOVE, "remove", ("p_lee",)),
+        ("listeners:p_lee", Action.REMOVE, "remove", ("p_lee", False)),
     ],
 )
 def test_host_panel_actions_call_the_engine(

@@ -330,3 +330,16 @@ async def test_backoff_grows_only_while_connections_bring_nothing() -> None:
     assert [e.id for e in await run.collect()] == [1, 2, 3]
     # A connection that delivered something starts the backoff over; empty ones make it grow.
     assert policy.seen == [0, 0, 1, 2]
+
+
+async def test_an_endless_line_is_a_broken_stream_that_resumes_after_the_last_event() -> None:
+    endless = [b"x" * 65536] * 800  # 50 MB without a line end
+    backend = FakeBackend([frame(1), b"data: ", *endless], [frame(2), frame(3, "space_ended")])
+    run = Run(backend)
+    events = await run.collect(limit=20)
+    assert [e.id for e in events] == [1, 2, 3]
+    assert backend.last_event_ids() == [None, "1"]
+    assert run.states[2] == (
+        StreamState.RECONNECTING,
+        "The server sent more than this app accepts in one event.",
+    )

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import time
+import tracemalloc
+
 import pytest
 
-from spaces_desktop.signaling.sse import SseComment, SseItem, SseMessage, SseParser, SseRetry
+from spaces_desktop.signaling.sse import (
+    MAX_LINE_BYTES,
+    SseComment,
+    SseItem,
+    SseMessage,
+    SseParser,
+    SseRetry,
+    SseTooLarge,
+)
 
 
 def parse(*chunks: bytes) -> list[SseItem]:
@@ -89,3 +100,64 @@ def test_id_with_nul_is_ignored_and_empty_id_resets() -> None:
         SseMessage("message", "b", "1"),
         SseMessage("message", "c", ""),
     ]
+
+
+def test_endless_line_ends_the_stream_in_bounded_time_and_memory() -> None:
+    """50 MB without a line end, as a broken or hostile server could send it, fed as a network would."""
+    parser = SseParser()
+    chunk_size, total = 64 * 1024, 50 * 1024 * 1024
+    assert list(parser.feed(b"id: 1\ndata: before\n\ndata: ")) == [SseMessage("message", "before", "1")]
+    fed = 0
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        with pytest.raises(SseTooLarge, match="longer than"):
+            while fed < total and time.monotonic() - started < 20:
+                chunk = b"x" * chunk_size  # a new object each time, as from a socket
+                fed += len(chunk)
+                for _ in parser.feed(chunk):
+                    pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert fed <= MAX_LINE_BYTES + chunk_size  # refused as soon as the line passed the cap
+    assert peak < 2 * MAX_LINE_BYTES + 4 * chunk_size, peak
+    assert time.monotonic() - started < 20
+
+
+def test_line_cap_is_exact_and_holds_across_chunks() -> None:
+    parser = SseParser(max_line_bytes=16)
+    assert list(parser.feed(b"data: 0123456789\n\n")) == [SseMessage("message", "0123456789", None)]
+    assert list(parser.feed(b"data: 01234")) == []
+    assert list(parser.feed(b"56789")) == []
+    with pytest.raises(SseTooLarge):
+        list(parser.feed(b"X\n"))
+    with pytest.raises(SseTooLarge):
+        list(SseParser(max_line_bytes=16).feed(b"data: 0123456789X\n"))
+
+
+@pytest.mark.parametrize("line", [b"data: x\n", b"data\n"])
+def test_event_over_the_cap_ends_the_stream(line: bytes) -> None:
+    # Many short data lines without the blank line that would dispatch them.
+    parser = SseParser(max_event_chars=1000)
+    with pytest.raises(SseTooLarge, match="event of more than 1000"):
+        for _ in range(10_000):
+            list(parser.feed(line))
+    ok = SseParser(max_event_chars=1000)
+    assert [m.data for m in ok.feed(b"data: x\n" * 400 + b"\n") if isinstance(m, SseMessage)] == [
+        "\n".join(["x"] * 400)
+    ]
+
+
+def test_many_lines_in_one_chunk_split_in_linear_time() -> None:
+    """A megabyte of short lines in one chunk: every line end is found without rescanning the rest."""
+    lines = 500_000
+    parser = SseParser()
+    started = time.monotonic()
+    seen = 0
+    for item in parser.feed(b":\n" * lines):
+        assert item == SseComment("")
+        seen += 1
+        if seen % 10_000 == 0:
+            assert time.monotonic() - started < 15, f"{seen} lines after 15 s"
+    assert seen == lines
