@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--screenshot-after", type=float, default=20.0, metavar="S", help="when to take it (s)")
     demo.add_argument("-v", "--verbose", action="store_true")
 
+    commands.add_parser("register-links", help="make spaces:// links open this app (this user only)")
     bot = commands.add_parser("bot", help="a headless participant for demos, tests and load")
     bot.add_argument(
         "--server", default=None, help="backend URL when creating (default http://127.0.0.1:8470)"
@@ -171,7 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _default_to_gui(argv: Sequence[str]) -> list[str]:
     """`spaces-desktop LINK` means `spaces-desktop gui LINK`."""
     args = list(argv)
-    if args and not args[0].startswith("-") and args[0] not in ("gui", "serve", "bot", "bench", "demo"):
+    if (
+        args
+        and not args[0].startswith("-")
+        and args[0]
+        not in (
+            "gui",
+            "serve",
+            "bot",
+            "bench",
+            "demo",
+            "register-links",
+        )
+    ):
         return ["gui", *args]
     return args
 
@@ -206,6 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     server_factory=_built_in_server(),
                 )
             )
+        if args.command == "register-links":
+            from spaces_desktop.link_handler import register
+
+            print(register())
+            return 0
         if args.command == "bench":
             from spaces_desktop.bench.cli import run as run_bench
 

@@ -131,7 +131,7 @@ class EmbeddedServer:
         logging.getLogger().addHandler(tap)
         try:
             asyncio.run(self._serve(on_ready, on_failed, tap))
-        except Exception as exc:  # anything the backend raised while starting
+        except Exception:  # anything the backend raised while starting
             log.exception("The built-in server stopped")
             on_failed(
                 "The built-in server stopped unexpectedly. Restart the app; "

@@ -484,6 +484,23 @@ class MainWindow(QMainWindow):
             scheduled_for=setup.scheduled_for,
         )
 
+    def open_link(self, link: str | None) -> None:
+        """A link from outside (a second launch, the OS): bring the window forward and offer to join."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        if not link:
+            return
+        if self.space_screen is not None:
+            self.space_screen.show_message("You're in a Space: leave it to join the one in the link.")
+            return
+        if self.join_dialog is not None:
+            self.join_dialog.close()
+        self.home.set_link(link)
+        self.open_join(link)
+
     def open_join(self, link: str) -> JoinDialog | None:
         if self.space_screen is not None:
             return None  # one Space at a time

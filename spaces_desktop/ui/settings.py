@@ -108,6 +108,15 @@ class AppSettings:
             self._store.sync()  # kept at once: a crash before the next save must not make a new key
         return value
 
+    @property
+    def links_registered(self) -> bool:
+        """Whether this install has made spaces:// links open it (done once, at the first start)."""
+        return self._str("system/links_registered") == "yes"
+
+    @links_registered.setter
+    def links_registered(self, done: bool) -> None:
+        self._store.setValue("system/links_registered", "yes" if done else "")
+
     # --- server ---
 
     @property
