@@ -10,3 +10,5 @@ fi
 .venv/bin/python -m pip install -q -e ".[test]"
 # Echo cancellation compiles from source; the app and its tests run without it if that fails.
 .venv/bin/python -m pip install -q -e ".[aec]" || echo "note: echo cancellation (aec-audio-processing) did not install"
+# spaces:// links open the app (a desktop entry for this user; harmless to repeat).
+.venv/bin/spaces-desktop register-links || echo "note: spaces:// links could not be registered"

@@ -8,12 +8,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
 
 JANUS_SECRET_ENV = "SPACES_JANUS_SECRET"
+
+if TYPE_CHECKING:
+    from spaces_desktop.ui.server_port import ServerFactory
 
 
 def _port_range(value: str) -> tuple[int, int]:
@@ -151,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--screenshot-after", type=float, default=20.0, metavar="S", help="when to take it (s)")
     demo.add_argument("-v", "--verbose", action="store_true")
 
+    commands.add_parser("register-links", help="make spaces:// links open this app (this user only)")
     bot = commands.add_parser("bot", help="a headless participant for demos, tests and load")
     bot.add_argument(
         "--server", default=None, help="backend URL when creating (default http://127.0.0.1:8470)"
@@ -195,7 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _default_to_gui(argv: Sequence[str]) -> list[str]:
     """`spaces-desktop LINK` means `spaces-desktop gui LINK`."""
     args = list(argv)
-    if args and not args[0].startswith("-") and args[0] not in ("gui", "serve", "bot", "bench", "demo"):
+    if (
+        args
+        and not args[0].startswith("-")
+        and args[0]
+        not in (
+            "gui",
+            "serve",
+            "bot",
+            "bench",
+            "demo",
+            "register-links",
+        )
+    ):
         return ["gui", *args]
     return args
 
@@ -227,8 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     quit_after_s=args.quit_after,
                     screenshot=args.screenshot,
                     screenshot_after_s=args.screenshot_after,
+                    server_factory=_built_in_server(),
                 )
             )
+        if args.command == "register-links":
+            from spaces_desktop.link_handler import register
+
+            print(register())
+            return 0
         if args.command == "bench":
             from spaces_desktop.bench.cli import run as run_bench
 
@@ -237,6 +260,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spaces-desktop: {exc.message}", file=sys.stderr)
         return 2
     return 2
+
+
+def _built_in_server() -> ServerFactory | None:
+    """The app's built-in backend, where this install has one (the desktop bundle leaves it out)."""
+    try:
+        from spaces_desktop.server.embedded import EmbeddedServer
+    except ImportError:
+        return None
+    return EmbeddedServer
 
 
 def _gui(args: argparse.Namespace) -> int:
@@ -252,7 +284,12 @@ def _gui(args: argparse.Namespace) -> int:
         if missing:
             print(f"self-check failed: this install lacks {', '.join(missing)}", file=sys.stderr)
             return 1
-    code = run(link=link, server_url=getattr(args, "server", None), self_check=self_check)
+    code = run(
+        link=link,
+        server_url=getattr(args, "server", None),
+        self_check=self_check,
+        server_factory=_built_in_server(),
+    )
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)
     return _exit_now(code)

@@ -1,10 +1,12 @@
 """The composition root: builds the app's objects once and wires them together.
 
-Startup (GUI thread): QApplication, settings, theme, the engine (its own
-thread), the built-in server (its own thread, unless a server URL is given)
-and the main window. Shutdown is orderly and in this order: the engine leaves
-the Space and joins its thread, the built-in server stops (and Janus with it),
-then the process exits with 0.
+Startup (GUI thread): QApplication; if the app already runs, the link goes to
+it and this process ends; else settings, theme, the engine (its own thread),
+the built-in server (its own thread, unless a server URL is given), the main
+window, and a local socket on which later launches hand over their links.
+Shutdown is orderly and in this order: the engine leaves the Space and joins
+its thread, the built-in server stops (and Janus with it), then the process
+exits with 0.
 """
 
 from __future__ import annotations
@@ -12,17 +14,21 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, QTimer
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
 from spaces_desktop.domain.state import SessionState
+from spaces_desktop.link_handler import register
 from spaces_desktop.session.engine import Engine
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.server_port import ServerFactory, ServerPort
 from spaces_desktop.ui.settings import AppSettings, director_settings
+from spaces_desktop.ui.single_instance import SingleInstance, hand_over, server_name
 from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.theme import Theme
 
@@ -47,6 +53,7 @@ def run(
     argv: Sequence[str] | None = None,
     *,
     self_check: bool = False,
+    server_factory: ServerFactory | None = None,
 ) -> int:
     """Open the app (blocks until it quits); ``link`` is a Space to join at once.
 
@@ -61,11 +68,17 @@ def run(
     app.setApplicationDisplayName("Spaces")
     app.setQuitOnLastWindowClosed(True)
 
+    instance_name = server_name(str(data_dir()))
+    if not self_check and hand_over(instance_name, link):
+        return 0  # the app already runs: it opens the link
+
     settings = AppSettings(QSettings())
     theme = Theme()
     theme.apply(app, settings.theme)
     engine = Engine(_ignore_state, director=director_settings(settings.sensitivity))
-    embedded = None if server_url or self_check else EmbeddedServer(data_dir() / "server")
+    embedded = None
+    if server_factory is not None and not server_url and not self_check:
+        embedded = server_factory(data_dir() / "server")
     window = MainWindow(
         engine,
         settings,
@@ -78,6 +91,13 @@ def run(
     if link:
         window.home.set_link(link)
         window.open_join(link)
+    instance = SingleInstance(instance_name, window.open_link)
+    if not self_check:
+        instance.listen()
+    opener = LinkOpener(window.open_link)  # macOS hands links over as file-open events
+    app.installEventFilter(opener)
+    if getattr(sys, "frozen", False) and not settings.links_registered:
+        register_links_in_background(settings)
 
     # Ctrl+C in the terminal quits cleanly instead of killing the process mid-call.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
@@ -90,11 +110,42 @@ def run(
     try:
         app.exec()
     finally:
+        instance.close()
+        app.removeEventFilter(opener)
         shutdown(engine, embedded, window)
     return 0
 
 
-def shutdown(engine: Engine, embedded: EmbeddedServer | None, window: MainWindow) -> None:
+class LinkOpener(QObject):
+    """Turns the OS's "open this URL" events (macOS, for spaces:// links) into join requests."""
+
+    def __init__(self, open_link: Callable[[str | None], None]) -> None:
+        super().__init__()
+        self._open_link = open_link
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            url = event.url().toString() or event.file()
+            if url:
+                self._open_link(url)
+                return True
+        return False
+
+
+def register_links_in_background(settings: AppSettings) -> None:
+    """At the bundle's first start: spaces:// links open it from now on (off the GUI thread)."""
+
+    def work() -> None:
+        try:
+            log.info("%s", register())
+        except OSError:
+            log.warning("Could not register spaces:// links", exc_info=True)
+
+    settings.links_registered = True
+    threading.Thread(target=work, name="register-links", daemon=True).start()
+
+
+def shutdown(engine: Engine, embedded: ServerPort | None, window: MainWindow) -> None:
     """Orderly stop (GUI thread): engine first, then the server; safe to call twice."""
     window.directory.close()
     window.release_space_screen()

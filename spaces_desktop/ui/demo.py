@@ -26,8 +26,8 @@ from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice
 from spaces_desktop.ui.app import APP_NAME, ORG_NAME, data_dir, shutdown
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.server_port import ServerFactory
 from spaces_desktop.ui.settings import AppSettings, director_settings
 from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.theme import Theme
@@ -57,6 +57,7 @@ def run_demo(
     quit_after_s: float | None = None,
     screenshot: Path | None = None,
     screenshot_after_s: float = 20.0,
+    server_factory: ServerFactory | None = None,
 ) -> int:
     """Runs the demo until the window closes (or `quit_after_s`); `screenshot` saves the window once."""
     protect()  # PySide6 6.12 on CPython 3.11 would otherwise drain None/True/False
@@ -68,7 +69,7 @@ def run_demo(
     theme = Theme()
     theme.apply(app, settings.theme)
     engine = Engine(lambda _: None, director=director_settings(settings.sensitivity))
-    embedded = EmbeddedServer(data_dir() / "demo-server")
+    embedded = server_factory(data_dir() / "demo-server") if server_factory else None
     window = MainWindow(engine, settings, theme, embedded=embedded)
     window.show()
     name = settings.display_name or "You"

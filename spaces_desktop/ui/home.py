@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QButtonGroup,
     QFrame,
     QGridLayout,
@@ -131,24 +132,34 @@ class HomeScreen(QWidget):
         self.reopen_button.hide()
         recent_layout.addWidget(self.reopen_button, 0, Qt.AlignmentFlag.AlignRight)
 
-        self.embedded_radio = QRadioButton("Built-in server on this computer")
+        self.embedded_radio = QRadioButton("This computer only")
+        self.embedded_radio.setToolTip("Spaces you start here can be joined from this computer only.")
+        self.network_radio = QRadioButton("This computer, for people on my network")
+        self.network_radio.setToolTip(
+            "Others on the same Wi-Fi or office network can join from their computer or a browser."
+        )
         self.url_radio = QRadioButton("A Spaces server:")
         self._server_group = QButtonGroup(self)
-        self._server_group.addButton(self.embedded_radio)
-        self._server_group.addButton(self.url_radio)
+        for radio in (self.embedded_radio, self.network_radio, self.url_radio):
+            self._server_group.addButton(radio)
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText("https://spaces.example.com")
         self.server_edit.setAccessibleName("Server address")
         self.server_status = ElidedLabel("")
         self.server_status.setProperty("role", "muted")
+        self.server_note = _label("", "muted")
+        self.server_note.setWordWrap(True)
+        self.server_note.hide()
         server_card, server_layout = _card()
-        server_layout.addWidget(_label("SERVER", "section"))
+        server_layout.addWidget(_label("WHERE SPACES YOU START ARE HOSTED", "section"))
         server_layout.addWidget(self.embedded_radio)
+        server_layout.addWidget(self.network_radio)
         url_row = QHBoxLayout()
         url_row.addWidget(self.url_radio)
         url_row.addWidget(self.server_edit, 1)
         server_layout.addLayout(url_row)
         server_layout.addWidget(self.server_status)
+        server_layout.addWidget(self.server_note)
 
         right = QVBoxLayout()
         right.setSpacing(16)
@@ -182,7 +193,7 @@ class HomeScreen(QWidget):
         self.recent.itemActivated.connect(self._recent_activated)
         self.recent.currentItemChanged.connect(lambda *_: self._update_reopen())
         self.reopen_button.clicked.connect(self._reopen)
-        self.embedded_radio.toggled.connect(self._server_toggled)
+        self._server_group.buttonToggled.connect(self._server_toggled)
         self.server_edit.editingFinished.connect(self._server_edited)
         self._busy = False
         self._update_buttons()
@@ -252,19 +263,40 @@ class HomeScreen(QWidget):
 
     def set_server(self, mode: ServerMode, url: str) -> None:
         self.server_edit.setText(url)
-        (self.embedded_radio if mode is ServerMode.EMBEDDED else self.url_radio).setChecked(True)
+        self._radio(mode).setChecked(True)
         self.server_edit.setEnabled(mode is ServerMode.URL)
 
-    def _server_toggled(self, embedded: bool) -> None:
-        self.server_edit.setEnabled(not embedded)
-        if embedded:
-            self.server_changed.emit(ServerMode.EMBEDDED.value, self.server_edit.text().strip())
-        else:
+    def _radio(self, mode: ServerMode) -> QRadioButton:
+        return {
+            ServerMode.EMBEDDED: self.embedded_radio,
+            ServerMode.NETWORK: self.network_radio,
+            ServerMode.URL: self.url_radio,
+        }[mode]
+
+    @property
+    def server_mode(self) -> ServerMode:
+        if self.network_radio.isChecked():
+            return ServerMode.NETWORK
+        return ServerMode.URL if self.url_radio.isChecked() else ServerMode.EMBEDDED
+
+    def _server_toggled(self, button: QAbstractButton, checked: bool) -> None:
+        if not checked:
+            return
+        mode = self.server_mode
+        self.server_edit.setEnabled(mode is ServerMode.URL)
+        if mode is ServerMode.URL:
             self.server_edit.setFocus()
             self._server_edited()
+        else:
+            self.server_changed.emit(mode.value, self.server_edit.text().strip())
+
+    def set_server_note(self, text: str | None) -> None:
+        """A second line under the status: the address others use, the firewall, a changed port."""
+        self.server_note.setText(text or "")
+        self.server_note.setVisible(bool(text))
 
     def _server_edited(self) -> None:
-        if self.embedded_radio.isChecked():
+        if not self.url_radio.isChecked():
             return
         url = self.server_edit.text().strip()
         if not url:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -33,12 +34,12 @@ from spaces_desktop.ui.devices import (
     default_index,
     microphone_options,
 )
-from spaces_desktop.ui.embedded_server import ServerPort
 from spaces_desktop.ui.ended_screen import EndedScreen
 from spaces_desktop.ui.engine_port import EnginePort
 from spaces_desktop.ui.home import HomeScreen
 from spaces_desktop.ui.invite_prompt import InvitePrompt
 from spaces_desktop.ui.join_dialog import JoinDialog
+from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.session_controller import ENTER, SessionController
 from spaces_desktop.ui.settings import AppSettings, DevicePrefs, ServerMode, director_settings
 from spaces_desktop.ui.settings_dialog import SettingsDialog, SettingsValues
@@ -124,6 +125,8 @@ class MainWindow(QMainWindow):
         self.embedded = embedded
         self.embedded_url: str | None = None
         self.embedded_error: str | None = None
+        self._embedded_lan = False
+        self._embedded_switching = False
         self.stage_factory = stage_factory
         self.directory = directory or DeviceDirectory(dispatcher=self.dispatcher, parent=self)
         self.preview_devices = preview_devices or LocalPreviewDevices()
@@ -213,27 +216,55 @@ class MainWindow(QMainWindow):
     def _init_server(self) -> None:
         if self.fixed_server_url:
             self.home.set_server(ServerMode.URL, self.fixed_server_url)
-            self.home.embedded_radio.setEnabled(False)
-            self.home.url_radio.setEnabled(False)
+            for radio in (self.home.embedded_radio, self.home.network_radio, self.home.url_radio):
+                radio.setEnabled(False)
             self.home.server_edit.setEnabled(False)
             self.home.set_server_status(f"Using {self.fixed_server_url}", ready=True)
             return
         self.home.set_server(self.settings.server_mode, self.settings.server_url)
         self._show_server_status()
-        if self.settings.server_mode is ServerMode.EMBEDDED:
+        if self.settings.server_mode is not ServerMode.URL:
             self._start_embedded()
+
+    @property
+    def _hosting_for_network(self) -> bool:
+        return self.settings.server_mode is ServerMode.NETWORK
 
     def _start_embedded(self) -> None:
         if self.embedded is None:
-            self.embedded_error = "No built-in server is available; choose a Spaces server."
+            self.embedded_error = NO_BUILT_IN_SERVER
             self._show_server_status()
             return
-        if self.embedded_url or self.embedded_error:
+        if self.embedded_url or self.embedded_error or self._embedded_switching:
             return
+        self._embedded_lan = self._hosting_for_network
         self.embedded.start(
             lambda url: self.dispatcher.post(lambda: self._embedded_ready(url)),
             lambda message: self.dispatcher.post(lambda: self._embedded_failed(message)),
+            lan=self._embedded_lan,
         )
+
+    def _switch_embedded(self) -> None:
+        """Restarts the built-in server for the other audience, off the GUI thread (Janus stops first)."""
+        embedded = self.embedded
+        if embedded is None or self._embedded_switching:
+            return
+        self._embedded_switching = True
+        self.embedded_url = None
+        self.embedded_error = None
+        self._show_server_status()
+
+        def restart() -> None:  # its own thread
+            embedded.stop()
+            self.dispatcher.post(self._embedded_stopped)
+
+        threading.Thread(target=restart, name="embedded-switch", daemon=True).start()
+
+    def _embedded_stopped(self) -> None:
+        self._embedded_switching = False
+        if self.settings.server_mode is not ServerMode.URL:
+            self._start_embedded()
+        self._show_server_status()
 
     def _embedded_ready(self, url: str) -> None:
         self.embedded_url = url
@@ -246,6 +277,7 @@ class MainWindow(QMainWindow):
     def _show_server_status(self) -> None:
         if self.fixed_server_url:
             return
+        note: str | None = None
         if self.settings.server_mode is ServerMode.URL:
             url = self.settings.server_url
             self.home.set_server_status(
@@ -254,18 +286,37 @@ class MainWindow(QMainWindow):
                 error=not url,
             )
         elif self.embedded_url:
-            self.home.set_server_status(f"Ready at {self.embedded_url}", ready=True)
+            if self._embedded_lan and self.embedded is not None:
+                where = self.embedded_url.removeprefix("http://")
+                self.home.set_server_status(f"Others on your network join at {where}", ready=True)
+                parts = [
+                    f"Hosting on {self.embedded.network_address}." if self.embedded.network_address else "",
+                    self.embedded.firewall_note or "",
+                    self.embedded.port_note or "",
+                ]
+                note = " ".join(part for part in parts if part)
+            else:
+                self.home.set_server_status("Ready — only this computer can join", ready=True)
         elif self.embedded_error:
             self.home.set_server_status(self.embedded_error, ready=False, error=True)
+        elif self._embedded_switching:
+            self.home.set_server_status("Restarting the built-in server…", ready=False)
         else:
             self.home.set_server_status("Starting the built-in server…", ready=False)
+        self.home.set_server_note(note)
 
     def _server_changed(self, mode: str, url: str) -> None:
         self.settings.server_mode = ServerMode(mode)
         if url:
             self.settings.server_url = url
-        if self.settings.server_mode is ServerMode.EMBEDDED:
-            self._start_embedded()
+        if self.settings.server_mode is not ServerMode.URL:
+            running_for_network = self._embedded_lan and (self.embedded_url or self._embedded_switching)
+            if self.embedded_url and running_for_network != self._hosting_for_network:
+                self._switch_embedded()
+            else:
+                if self.embedded_error and self._embedded_lan != self._hosting_for_network:
+                    self.embedded_error = None  # the other audience may work where this one failed
+                self._start_embedded()
         self._show_server_status()
 
     # --- menus and shortcuts ---
@@ -432,6 +483,23 @@ class MainWindow(QMainWindow):
             self.settings.client_id,
             scheduled_for=setup.scheduled_for,
         )
+
+    def open_link(self, link: str | None) -> None:
+        """A link from outside (a second launch, the OS): bring the window forward and offer to join."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        if not link:
+            return
+        if self.space_screen is not None:
+            self.space_screen.show_message("You're in a Space: leave it to join the one in the link.")
+            return
+        if self.join_dialog is not None:
+            self.join_dialog.close()
+        self.home.set_link(link)
+        self.open_join(link)
 
     def open_join(self, link: str) -> JoinDialog | None:
         if self.space_screen is not None:

@@ -26,7 +26,11 @@ MAX_RECENT = 8
 
 class ServerMode(StrEnum):
     EMBEDDED = "embedded"
+    """The built-in server, for this computer only."""
+    NETWORK = "network"
+    """The built-in server, for people on the same network."""
     URL = "url"
+    """A Spaces server elsewhere."""
 
 
 class Sensitivity(StrEnum):
@@ -103,6 +107,15 @@ class AppSettings:
             self._store.setValue("profile/client_id", value)
             self._store.sync()  # kept at once: a crash before the next save must not make a new key
         return value
+
+    @property
+    def links_registered(self) -> bool:
+        """Whether this install has made spaces:// links open it (done once, at the first start)."""
+        return self._str("system/links_registered") == "yes"
+
+    @links_registered.setter
+    def links_registered(self, done: bool) -> None:
+        self._store.setValue("system/links_registered", "yes" if done else "")
 
     # --- server ---
 

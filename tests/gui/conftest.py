@@ -31,10 +31,10 @@ from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
 from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo
 from spaces_desktop.media.stage_director import StageDirectorSettings
+from spaces_desktop.server.embedded import EmbeddedServer
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
 from spaces_desktop.ui.devices import DeviceDirectory
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 from spaces_desktop.ui.settings import AppSettings
 from spaces_desktop.ui.theme import Theme, ThemeChoice
 

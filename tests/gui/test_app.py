@@ -14,11 +14,11 @@ from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Connection
+from spaces_desktop.server.embedded import JANUS_MISSING
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE
 from spaces_desktop.signaling.errors import BackendUnreachable
 from spaces_desktop.ui.devices import DeviceDirectory
-from spaces_desktop.ui.embedded_server import JANUS_MISSING
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.settings import AppSettings, ServerMode
 from spaces_desktop.ui.theme import Theme, ThemeChoice
@@ -41,12 +41,22 @@ class FakeServer:
 
     def __init__(self) -> None:
         self.url: str | None = None
+        self.network_address: str | None = None
+        self.firewall_note: str | None = None
+        self.port_note: str | None = None
         self.stopped = False
+        self.lan: bool | None = None
+        self.starts: list[bool] = []
+        """The audience (for the network or not) of every start, in order."""
         self.ready: Callable[[str], None] | None = None
         self.failed: Callable[[str], None] | None = None
 
-    def start(self, on_ready: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
-        self.ready, self.failed = on_ready, on_failed
+    def start(
+        self, on_ready: Callable[[str], None], on_failed: Callable[[str], None], *, lan: bool = False
+    ) -> None:
+        self.ready, self.failed, self.lan = on_ready, on_failed, lan
+        self.starts.append(lan)
+        self.stopped = False
 
     def stop(self, timeout: float = 8.0) -> None:
         self.stopped = True
@@ -472,3 +482,41 @@ def test_light_theme(
         assert dialog is None  # already in a Space: the window refuses a second one
     finally:
         theme.apply(qapp, ThemeChoice.DARK)
+
+
+def test_the_running_app_offers_to_join_a_handed_over_link(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window(server_url="http://127.0.0.1:8470")
+    window.showMinimized()
+    window.open_link("http://127.0.0.1:8470/s/Handed1")
+    assert not window.isMinimized()
+    assert window.join_dialog is not None
+    assert window.home.link_edit.text() == "http://127.0.0.1:8470/s/Handed1"
+
+
+def test_home_offers_hosting_for_the_network_and_says_what_to_open(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    server = FakeServer()
+    window = make_window(server_url=None, embedded=server)
+    window.home.embedded_radio.setChecked(True)
+    assert server.lan is False
+    assert server.ready is not None
+    server.ready("http://127.0.0.1:8470")
+    qtbot.waitUntil(lambda: window.home.start_button.isEnabled(), timeout=3000)
+    assert "only this computer" in window.home.server_status.text()
+
+    window.home.network_radio.setChecked(True)
+    assert window.settings.server_mode is ServerMode.NETWORK
+    qtbot.waitUntil(lambda: server.starts[-1:] == [True] and server.stopped is False, timeout=5000)
+    assert server.starts.count(True) == 1, server.starts
+    server.url = "http://192.168.1.20:8470"
+    server.network_address = "192.168.1.20 (wlan0)"
+    server.firewall_note = "Let Spaces Desktop through your firewall: TCP 8470 and UDP 20000–20999."
+    assert server.ready is not None
+    server.ready("http://192.168.1.20:8470")
+    qtbot.waitUntil(lambda: "192.168.1.20:8470" in window.home.server_status.text(), timeout=3000)
+    note = window.home.server_note.text()
+    assert "192.168.1.20 (wlan0)" in note and "firewall" in note
+    assert window.server_url == "http://192.168.1.20:8470"

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from spaces_desktop.errors import ConfigError
+from spaces_desktop.server.embedded import EmbeddedServer
 from spaces_desktop.server.janus_process import MISSING_JANUS
-from spaces_desktop.ui.embedded_server import EmbeddedServer
 
 needs_janus = pytest.mark.skipif(shutil.which("janus") is None, reason="Janus is not installed")
 

@@ -270,10 +270,17 @@ class Walker:
 class FailingServer:
     """A built-in server that cannot start, with a hostile reason."""
 
+    url: str | None = None
+    network_address: str | None = None
+    firewall_note: str | None = None
+    port_note: str | None = None
+
     def __init__(self, message: str) -> None:
         self.message = message
 
-    def start(self, on_ready: Callable[[str], None], on_failed: Callable[[str], None]) -> None:
+    def start(
+        self, on_ready: Callable[[str], None], on_failed: Callable[[str], None], *, lan: bool = False
+    ) -> None:
         on_failed(self.message)
 
     def stop(self, timeout: float = 8.0) -> None:
