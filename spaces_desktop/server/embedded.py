@@ -146,7 +146,7 @@ class EmbeddedServer:
         import uvicorn
 
         from spaces_desktop.server.janus_process import JanusSettings
-        from spaces_desktop.server.runner import ServerSettings, build_app
+        from spaces_desktop.server.runner import ServerSettings, build_app, uvicorn_config
 
         janus = JanusSettings()
         host = self.host
@@ -169,18 +169,14 @@ class EmbeddedServer:
         )
         url = f"http://{host}:{port}"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        settings = ServerSettings(host=host, port=port, data_dir=self.data_dir, public_url=url, janus=janus)
         try:
-            app = build_app(
-                ServerSettings(host=host, port=port, data_dir=self.data_dir, public_url=url, janus=janus)
-            )
+            app = build_app(settings)
         except ConfigError as exc:
             sock.close()
             on_failed(JANUS_MISSING if "Janus" in exc.message and "install" in exc.message else exc.message)
             return
-        config = uvicorn.Config(
-            app, log_level="warning", timeout_graceful_shutdown=2, access_log=False, lifespan="on"
-        )
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(uvicorn_config(app, settings, log_level="warning"))
         self._server = server
         if self._stopping.is_set():
             server.should_exit = True

@@ -135,18 +135,22 @@ def build_app(settings: ServerSettings) -> FastAPI:
     return app
 
 
-def serve(settings: ServerSettings) -> None:
-    os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
-    app = build_app(settings)
-    config = uvicorn.Config(
+def uvicorn_config(app: FastAPI, settings: ServerSettings, log_level: str = "info") -> uvicorn.Config:
+    """How uvicorn serves the backend: request deadline, keep-alive and connection cap included."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_level=log_level,
         timeout_graceful_shutdown=2,
         access_log=False,
+        lifespan="on",
         http=guarded_protocol(settings.request_timeout_s),
         timeout_keep_alive=settings.keep_alive_s,
         limit_concurrency=settings.max_connections or None,
     )
-    uvicorn.Server(config).run()
+
+
+def serve(settings: ServerSettings) -> None:
+    os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
+    uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
