@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -28,7 +29,7 @@ from spaces_desktop.server.janus_client import (
     JanusUnavailable,
     JsonDict,
 )
-from spaces_desktop.server.sdp import parse_media_lines
+from spaces_desktop.server.sdp import MediaLine, parse_media_lines
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,10 @@ class MediaService:
         self._session: JanusSession | None = None
         self._rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
+        # One publish, unpublish, kick or mute of a feed at a time, so none of them can
+        # interleave with another's Janus round trips and leave a handle nobody tracks.
+        self._feed_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._evictions: set[asyncio.Task[None]] = set()
         self._recovering: asyncio.Task[None] | None = None
         self._closed = False
         self.resets = 0
@@ -208,13 +213,20 @@ class MediaService:
     # --- publishing ---
 
     async def publish(self, space_id: str, feed: int, offer_sdp: str, allow_video: bool, muted: bool) -> str:
+        """Publishes the offer as the feed, replacing whatever the feed published before."""
         media = parse_media_lines(offer_sdp)
         if not any(m.sends for m in media):
             raise InvalidInput("The offer sends no audio or video.", code="invalid_sdp")
         if not allow_video and any(m.kind == "video" and m.sends for m in media):
             raise Conflict("This Space has video turned off: publish audio only.", code="video_disabled")
+        async with self._feed_turn(feed):
+            return await self._publish(space_id, feed, offer_sdp, media, muted)
+
+    async def _publish(
+        self, space_id: str, feed: int, offer_sdp: str, media: list[MediaLine], muted: bool
+    ) -> str:
         room = self.room(space_id)
-        await self.unpublish(space_id, feed)
+        await self._unpublish(room, feed)
         descriptions = _describe(media)
         handle = await self.session.attach(VIDEOROOM)
         try:
@@ -232,6 +244,9 @@ class MediaService:
                 {"type": "offer", "sdp": offer_sdp},
                 timeout=15,
             )
+            if answer is None:
+                raise MediaServerError("The media server sent no answer to the offer.")
+            self._require_open(room)
         except JanusError as exc:
             await handle.detach()
             if exc.janus_code in JANUS_SDP_ERRORS:
@@ -242,34 +257,45 @@ class MediaService:
         except MediaServerError:
             await handle.detach()
             raise
-        if answer is None:
-            await handle.detach()
-            raise MediaServerError("The media server sent no answer to the offer.")
         room.publishers[feed] = handle
         audio = next((m.mid for m in media if m.kind == "audio" and m.sends), None)
         if audio is not None:
             room.audio_mids[feed] = audio
             if muted:
-                await self.moderate(space_id, feed, True)
+                try:
+                    await self._moderate(room, feed, True)
+                except MediaServerError:
+                    await self._unpublish(room, feed)  # never hand out a stream that should be muted
+                    raise
         return str(answer["sdp"])
 
     async def unpublish(self, space_id: str, feed: int) -> bool:
-        room = self._rooms.get(space_id)
-        handle = room.publishers.pop(feed, None) if room else None
-        if room is None or handle is None:
+        """Takes the feed out of the room; waits for a publish of that feed still under way."""
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            return await self._unpublish(room, feed) if room is not None else False
+
+    async def _unpublish(self, room: Room, feed: int) -> bool:
+        handle = room.publishers.pop(feed, None)
+        if handle is None:
             return False
         room.audio_mids.pop(feed, None)
         had_streams = room.streams.pop(feed, None) is not None
         await handle.detach()  # leaving the room unpublishes and tells every subscriber
         if had_streams:
-            self._listener.streams_changed(space_id)
+            self._listener.streams_changed(room.space_id)
         return True
 
     async def moderate(self, space_id: str, feed: int, mute: bool) -> None:
         """Mutes or unmutes a publisher's audio inside Janus, whatever its client does."""
-        room = self._rooms.get(space_id)
-        mid = room.audio_mids.get(feed) if room else None
-        if room is None or room.monitor is None or mid is None:
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            if room is not None:
+                await self._moderate(room, feed, mute)
+
+    async def _moderate(self, room: Room, feed: int, mute: bool) -> None:
+        mid = room.audio_mids.get(feed)
+        if room.monitor is None or mid is None:
             return  # not publishing: the flag is applied when it publishes
         await room.monitor.request(
             {
@@ -283,16 +309,28 @@ class MediaService:
         )
 
     async def kick(self, space_id: str, feed: int) -> None:
-        room = self._rooms.get(space_id)
-        if room is None:
-            return
-        if feed in room.publishers and room.monitor is not None:
-            with contextlib.suppress(JanusError):
-                await room.monitor.request(
-                    {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
-                )
-        await self.unpublish(space_id, feed)
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            if room is None:
+                return
+            if feed in room.publishers and room.monitor is not None:
+                with contextlib.suppress(JanusError):
+                    await room.monitor.request(
+                        {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
+                    )
+            await self._unpublish(room, feed)
         await self.unsubscribe(space_id, feed)
+
+    def _feed_turn(self, feed: int) -> asyncio.Lock:
+        lock = self._feed_locks.get(feed)
+        if lock is None:
+            lock = self._feed_locks[feed] = asyncio.Lock()
+        return lock
+
+    def _require_open(self, room: Room) -> None:
+        """Raises if the room was closed or re-created (Janus restarted) during an await."""
+        if self._rooms.get(room.space_id) is not room:
+            raise MediaServerError("This Space's media room closed while the stream was being set up.")
 
     # --- subscribing ---
 
@@ -383,6 +421,10 @@ class MediaService:
         changed = False
         for publisher in data.get("publishers", []) or []:
             feed = int(publisher.get("id", 0))
+            if feed not in room.publishers:
+                # Only a publish this service tracks can be listed, and later torn down.
+                self._evict(room, feed)
+                continue
             room.streams[feed] = [
                 FeedStream(
                     feed,
@@ -408,6 +450,21 @@ class MediaService:
             )
         if changed:
             self._listener.streams_changed(room.space_id)
+
+    def _evict(self, room: Room, feed: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._kick_untracked(room, feed))
+        self._evictions.add(task)
+        task.add_done_callback(self._evictions.discard)
+
+    async def _kick_untracked(self, room: Room, feed: int) -> None:
+        async with self._feed_turn(feed):
+            if feed in room.publishers or self._rooms.get(room.space_id) is not room or room.monitor is None:
+                return  # published properly meanwhile, or the room is gone
+            log.warning("Feed %s publishes in room %s untracked; kicking it", feed, room.room_id)
+            with contextlib.suppress(MediaServerError):  # usually: it has left already
+                await room.monitor.request(
+                    {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
+                )
 
 
 def _describe(media: list[Any]) -> list[JsonDict]:
