@@ -39,6 +39,8 @@ AUDIO_ACTIVE_PACKETS = 25  # about 0.5 s of 20 ms packets: fast enough for talki
 ROOM_BITRATE = 2_500_000
 JANUS_NO_SUCH_FEED = 428
 JANUS_SDP_ERRORS = {460, 465, 466, 454}  # invalid SDP type or body, as Janus numbers them
+DEPARTURE_CHECKS = 40  # Janus removes a detached publisher in the background: wait at most ~1 s
+DEPARTURE_POLL_S = 0.025
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,7 @@ class MediaService:
         await self._unpublish(room, feed)
         descriptions = _describe(media)
         handle = await self.session.attach(VIDEOROOM)
+        joined: int | None = None  # the feed, once this handle holds it in the room
         try:
             await handle.message(
                 {
@@ -239,6 +242,7 @@ class MediaService:
                     "display": str(feed),
                 }
             )
+            joined = feed
             _, answer = await handle.message(
                 {"request": "publish", "descriptions": descriptions},
                 {"type": "offer", "sdp": offer_sdp},
@@ -248,14 +252,14 @@ class MediaService:
                 raise MediaServerError("The media server sent no answer to the offer.")
             self._require_open(room)
         except JanusError as exc:
-            await handle.detach()
+            await self._drop(room, handle, joined)
             if exc.janus_code in JANUS_SDP_ERRORS:
                 raise InvalidInput(
                     f"The media server could not use this offer: {exc.message}", code="invalid_sdp"
                 ) from exc
             raise
         except MediaServerError:
-            await handle.detach()
+            await self._drop(room, handle, joined)
             raise
         room.publishers[feed] = handle
         audio = next((m.mid for m in media if m.kind == "audio" and m.sends), None)
@@ -281,10 +285,31 @@ class MediaService:
             return False
         room.audio_mids.pop(feed, None)
         had_streams = room.streams.pop(feed, None) is not None
-        await handle.detach()  # leaving the room unpublishes and tells every subscriber
+        await self._drop(room, handle, feed)  # leaving the room unpublishes and tells every subscriber
         if had_streams:
             self._listener.streams_changed(room.space_id)
         return True
+
+    async def _drop(self, room: Room, handle: JanusHandle, feed: int | None) -> None:
+        """Detaches a publisher handle and waits until Janus no longer lists its feed in the room.
+
+        Janus finishes a detach in the background; until it has, the old participant
+        still holds the feed id (a new join with it is refused) and is still listed.
+        """
+        await handle.detach()
+        if feed is None:
+            return  # it never joined the room
+        for _ in range(DEPARTURE_CHECKS):
+            if room.monitor is None or self._rooms.get(room.space_id) is not room:
+                return  # the room is gone, and the feed with it
+            try:
+                reply = await room.monitor.request({"request": "listparticipants", "room": room.room_id})
+            except MediaServerError:
+                return
+            if all(int(p.get("id", 0)) != feed for p in reply.get("participants", [])):
+                return
+            await asyncio.sleep(DEPARTURE_POLL_S)
+        log.warning("Janus still lists feed %s in room %s after its handle was detached", feed, room.room_id)
 
     async def moderate(self, space_id: str, feed: int, mute: bool) -> None:
         """Mutes or unmutes a publisher's audio inside Janus, whatever its client does."""
