@@ -296,3 +296,25 @@ async def test_a_room_closed_during_a_publish_keeps_no_handle() -> None:
         with pytest.raises(Exception, match="closed"):
             await publishing
         assert [h for h in janus.live() if h is not room.monitor] == []
+
+
+async def test_only_tracked_publishers_are_listed_and_untracked_ones_are_kicked() -> None:
+    janus = FakeJanus()
+    with media_over(janus) as (media, room):
+        await media.publish("sp", 5, OFFER, True, False)
+
+        def announce(feed: int) -> None:
+            publisher = {"id": feed, "streams": [{"type": "audio", "mid": "0"}]}
+            media._on_monitor_event(
+                room, {"plugindata": {"data": {"videoroom": "event", "publishers": [publisher]}}}
+            )
+
+        announce(5)
+        announce(9)  # in the room, but no publish of ours: nothing could ever tear it down
+        assert [s.feed for s in media.streams("sp")] == [5]
+        for _ in range(100):
+            kicks = [r["id"] for r in cast(FakeHandle, room.monitor).requests if r["request"] == "kick"]
+            if kicks:
+                break
+            await asyncio.sleep(0.001)
+        assert kicks == [9]
