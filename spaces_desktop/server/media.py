@@ -14,7 +14,7 @@ import contextlib
 import logging
 import secrets
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -96,7 +96,7 @@ class MediaService:
         # One publish, unpublish, kick or mute of a feed at a time, so none of them can
         # interleave with another's Janus round trips and leave a handle nobody tracks.
         self._feed_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._evictions: set[asyncio.Task[None]] = set()
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._recovering: asyncio.Task[None] | None = None
         self._closed = False
         self.resets = 0
@@ -260,6 +260,9 @@ class MediaService:
             raise
         except MediaServerError:
             await self._drop(room, handle, joined)
+            raise
+        except BaseException:  # cancelled: still never leave a handle nobody tracks
+            self._in_background(self._drop(room, handle, joined))
             raise
         room.publishers[feed] = handle
         audio = next((m.mid for m in media if m.kind == "audio" and m.sends), None)
@@ -448,7 +451,7 @@ class MediaService:
             feed = int(publisher.get("id", 0))
             if feed not in room.publishers:
                 # Only a publish this service tracks can be listed, and later torn down.
-                self._evict(room, feed)
+                self._in_background(self._kick_untracked(room, feed))
                 continue
             room.streams[feed] = [
                 FeedStream(
@@ -476,10 +479,10 @@ class MediaService:
         if changed:
             self._listener.streams_changed(room.space_id)
 
-    def _evict(self, room: Room, feed: int) -> None:
-        task = asyncio.get_running_loop().create_task(self._kick_untracked(room, feed))
-        self._evictions.add(task)
-        task.add_done_callback(self._evictions.discard)
+    def _in_background(self, cleanup: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(cleanup)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
 
     async def _kick_untracked(self, room: Room, feed: int) -> None:
         async with self._feed_turn(feed):

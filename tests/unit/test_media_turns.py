@@ -318,3 +318,19 @@ async def test_only_tracked_publishers_are_listed_and_untracked_ones_are_kicked(
                 break
             await asyncio.sleep(0.001)
         assert kicks == [9]
+
+
+async def test_a_cancelled_publish_keeps_no_handle() -> None:
+    janus = FakeJanus()
+    janus.publish_gate.clear()
+    with media_over(janus) as (media, room):
+        publishing = asyncio.get_running_loop().create_task(media.publish("sp", 5, OFFER, True, False))
+        await until_joined(janus)
+        publishing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await publishing
+        for _ in range(100):
+            if not janus.in_room:
+                break
+            await asyncio.sleep(0.001)
+        assert [h for h in janus.live() if h is not room.monitor] == [] and janus.in_room == {}
