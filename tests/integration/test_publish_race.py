@@ -3,7 +3,9 @@
 Once the host's request has returned, nothing the speaker set up meanwhile may
 survive: not in the backend's streams, not in a new listener's offer, not in
 Janus's room. The backend runs in the test's process so Janus itself can be
-asked which participants the room holds.
+asked which participants the room holds. A delay counts from the moment the
+backend starts setting the speaker's stream up in Janus, so every trial really
+lands while Janus is still answering.
 """
 
 from __future__ import annotations
