@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -32,7 +33,7 @@ from spaces_desktop.server.janus_client import (
     JanusUnavailable,
     JsonDict,
 )
-from spaces_desktop.server.sdp import parse_media_lines
+from spaces_desktop.server.sdp import MediaLine, parse_media_lines
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ UNUSABLE_OFFER = (
     "with Opus audio and VP8 or H.264 video."
 )
 UNUSABLE_ANSWER = "The media server could not use this answer; answer its offer with your WebRTC library."
+DEPARTURE_CHECKS = 40  # Janus removes a detached publisher in the background: wait at most ~1 s
+DEPARTURE_POLL_S = 0.025
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,10 @@ class MediaService:
         self._session: JanusSession | None = None
         self._rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
+        # One publish, unpublish, kick or mute of a feed at a time, so none of them can
+        # interleave with another's Janus round trips and leave a handle nobody tracks.
+        self._feed_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._cleanups: set[asyncio.Task[None]] = set()
         self._recovering: asyncio.Task[None] | None = None
         self._closed = False
         self.resets = 0
@@ -233,15 +240,23 @@ class MediaService:
     # --- publishing ---
 
     async def publish(self, space_id: str, feed: int, offer_sdp: str, allow_video: bool, muted: bool) -> str:
+        """Publishes the offer as the feed, replacing whatever the feed published before."""
         media = parse_media_lines(offer_sdp)
         if not any(m.sends for m in media):
             raise InvalidInput("The offer sends no audio or video.", code="invalid_sdp")
         if not allow_video and any(m.kind == "video" and m.sends for m in media):
             raise Conflict("This Space has video turned off: publish audio only.", code="video_disabled")
+        async with self._feed_turn(feed):
+            return await self._publish(space_id, feed, offer_sdp, media, muted)
+
+    async def _publish(
+        self, space_id: str, feed: int, offer_sdp: str, media: list[MediaLine], muted: bool
+    ) -> str:
         room = self.room(space_id)
-        await self.unpublish(space_id, feed)
+        await self._unpublish(room, feed)
         descriptions = _describe(media)
         handle = await self.session.attach(VIDEOROOM)
+        joined: int | None = None  # the feed, once this handle holds it in the room
         try:
             await handle.message(
                 {
@@ -253,47 +268,86 @@ class MediaService:
                     "display": str(feed),
                 }
             )
+            joined = feed
             _, answer = await handle.message(
                 {"request": "publish", "descriptions": descriptions},
                 {"type": "offer", "sdp": offer_sdp},
                 timeout=15,
             )
+            if answer is None:
+                raise MediaServerError("The media server sent no answer to the offer.")
+            self._require_open(room)
         except JanusError as exc:
-            await handle.detach()
+            await self._drop(room, handle, joined)
             if exc.janus_code in JANUS_SDP_ERRORS:
                 raise InvalidInput(UNUSABLE_OFFER, code="invalid_sdp", detail=exc.detail) from exc
             raise
         except MediaServerError:
-            await handle.detach()
+            await self._drop(room, handle, joined)
             raise
-        if answer is None:
-            await handle.detach()
-            raise MediaServerError("The media server sent no answer to the offer.")
+        except BaseException:  # cancelled: still never leave a handle nobody tracks
+            self._in_background(self._drop(room, handle, joined))
+            raise
         room.publishers[feed] = handle
         audio = next((m.mid for m in media if m.kind == "audio" and m.sends), None)
         if audio is not None:
             room.audio_mids[feed] = audio
             if muted:
-                await self.moderate(space_id, feed, True)
+                try:
+                    await self._moderate(room, feed, True)
+                except MediaServerError:
+                    await self._unpublish(room, feed)  # never hand out a stream that should be muted
+                    raise
         return str(answer["sdp"])
 
     async def unpublish(self, space_id: str, feed: int) -> bool:
-        room = self._rooms.get(space_id)
-        handle = room.publishers.pop(feed, None) if room else None
-        if room is None or handle is None:
+        """Takes the feed out of the room; waits for a publish of that feed still under way."""
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            return await self._unpublish(room, feed) if room is not None else False
+
+    async def _unpublish(self, room: Room, feed: int) -> bool:
+        handle = room.publishers.pop(feed, None)
+        if handle is None:
             return False
         room.audio_mids.pop(feed, None)
         had_streams = room.streams.pop(feed, None) is not None
-        await handle.detach()  # leaving the room unpublishes and tells every subscriber
+        await self._drop(room, handle, feed)  # leaving the room unpublishes and tells every subscriber
         if had_streams:
-            self._listener.streams_changed(space_id)
+            self._listener.streams_changed(room.space_id)
         return True
+
+    async def _drop(self, room: Room, handle: JanusHandle, feed: int | None) -> None:
+        """Detaches a publisher handle and waits until Janus no longer lists its feed in the room.
+
+        Janus finishes a detach in the background; until it has, the old participant
+        still holds the feed id (a new join with it is refused) and is still listed.
+        """
+        await handle.detach()
+        if feed is None:
+            return  # it never joined the room
+        for _ in range(DEPARTURE_CHECKS):
+            if room.monitor is None or self._rooms.get(room.space_id) is not room:
+                return  # the room is gone, and the feed with it
+            try:
+                reply = await room.monitor.request({"request": "listparticipants", "room": room.room_id})
+            except MediaServerError:
+                return
+            if all(int(p.get("id", 0)) != feed for p in reply.get("participants", [])):
+                return
+            await asyncio.sleep(DEPARTURE_POLL_S)
+        log.warning("Janus still lists feed %s in room %s after its handle was detached", feed, room.room_id)
 
     async def moderate(self, space_id: str, feed: int, mute: bool) -> None:
         """Mutes or unmutes a publisher's audio inside Janus, whatever its client does."""
-        room = self._rooms.get(space_id)
-        mid = room.audio_mids.get(feed) if room else None
-        if room is None or room.monitor is None or mid is None:
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            if room is not None:
+                await self._moderate(room, feed, mute)
+
+    async def _moderate(self, room: Room, feed: int, mute: bool) -> None:
+        mid = room.audio_mids.get(feed)
+        if room.monitor is None or mid is None:
             return  # not publishing: the flag is applied when it publishes
         await room.monitor.request(
             {
@@ -307,16 +361,28 @@ class MediaService:
         )
 
     async def kick(self, space_id: str, feed: int) -> None:
-        room = self._rooms.get(space_id)
-        if room is None:
-            return
-        if feed in room.publishers and room.monitor is not None:
-            with contextlib.suppress(JanusError):
-                await room.monitor.request(
-                    {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
-                )
-        await self.unpublish(space_id, feed)
+        async with self._feed_turn(feed):
+            room = self._rooms.get(space_id)
+            if room is None:
+                return
+            if feed in room.publishers and room.monitor is not None:
+                with contextlib.suppress(JanusError):
+                    await room.monitor.request(
+                        {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
+                    )
+            await self._unpublish(room, feed)
         await self.unsubscribe(space_id, feed)
+
+    def _feed_turn(self, feed: int) -> asyncio.Lock:
+        lock = self._feed_locks.get(feed)
+        if lock is None:
+            lock = self._feed_locks[feed] = asyncio.Lock()
+        return lock
+
+    def _require_open(self, room: Room) -> None:
+        """Raises if the room was closed or re-created (Janus restarted) during an await."""
+        if self._rooms.get(room.space_id) is not room:
+            raise MediaServerError("This Space's media room closed while the stream was being set up.")
 
     # --- subscribing ---
 
@@ -419,6 +485,10 @@ class MediaService:
         changed = False
         for publisher in data.get("publishers", []) or []:
             feed = int(publisher.get("id", 0))
+            if feed not in room.publishers:
+                # Only a publish this service tracks can be listed, and later torn down.
+                self._in_background(self._kick_untracked(room, feed))
+                continue
             room.streams[feed] = [
                 FeedStream(
                     feed,
@@ -444,6 +514,21 @@ class MediaService:
             )
         if changed:
             self._listener.streams_changed(room.space_id)
+
+    def _in_background(self, cleanup: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(cleanup)
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+
+    async def _kick_untracked(self, room: Room, feed: int) -> None:
+        async with self._feed_turn(feed):
+            if feed in room.publishers or self._rooms.get(room.space_id) is not room or room.monitor is None:
+                return  # published properly meanwhile, or the room is gone
+            log.warning("Feed %s publishes in room %s untracked; kicking it", feed, room.room_id)
+            with contextlib.suppress(MediaServerError):  # usually: it has left already
+                await room.monitor.request(
+                    {"request": "kick", "secret": room.secret, "room": room.room_id, "id": feed}
+                )
 
 
 def _describe(media: list[Any]) -> list[JsonDict]:

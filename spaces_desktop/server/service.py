@@ -4,7 +4,10 @@ Every method takes the authenticated caller, checks its role against the
 action, writes the new state, appends an event and then asks the media service
 to make Janus agree (unpublish on demotion, moderate on mute, kick on removal).
 Checks and writes run without an await between them, so two requests racing for
-the last speaker slot cannot both win.
+the last speaker slot cannot both win. Media changes of one participant (publish,
+unpublish, and the teardown after a demotion, mute, removal or leave) take that
+participant's turn one at a time and read the row again after every Janus round
+trip, so a publish Janus answers late cannot outlive a demotion that ran meanwhile.
 
 Presence comes from the event stream: a participant who has opened one and whose
 streams have all been gone for `presence_timeout` seconds has left (their slot is
@@ -21,7 +24,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -38,7 +43,15 @@ from spaces_desktop.domain import (
     outranks,
 )
 from spaces_desktop.domain.text_rules import name_key
-from spaces_desktop.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from spaces_desktop.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    MediaServerError,
+    NotFound,
+    Unauthorized,
+)
 from spaces_desktop.protocol import (
     Admission,
     CreateSpaceRequest,
@@ -57,7 +70,7 @@ from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
 from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
-from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.media import FeedStream, MediaService
 from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.sdp import parse_media_lines
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
@@ -111,6 +124,7 @@ class SpacesService:
             # A restart loses every stream: whoever does not come back within the timeout has gone.
             self._away_since[participant.id] = clock()
         self.reactions = ReactionBatcher(bus, self._is_live)
+        self._media_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # --- views ---
 
@@ -131,7 +145,21 @@ class SpacesService:
         )
 
     def _publishing_feeds(self, space_id: str) -> set[int]:
-        return {s.feed for s in self.media.streams(space_id)} if self.media is not None else set()
+        return {owner.seq for owner, _ in self._stage_streams(space_id)}
+
+    def _stage_streams(self, space_id: str) -> list[tuple[ParticipantRow, FeedStream]]:
+        """What Janus publishes in the Space, from participants still allowed on stage only."""
+        if self.media is None:
+            return []
+        owners: dict[int, ParticipantRow | None] = {}
+        listed = []
+        for stream in self.media.streams(space_id):
+            if stream.feed not in owners:
+                owners[stream.feed] = self.store.participant_by_seq(stream.feed)
+            owner = owners[stream.feed]
+            if owner is not None and owner.space_id == space_id and _on_stage(owner):
+                listed.append((owner, stream))
+        return listed
 
     def participant_view(
         self, p: ParticipantRow, publishing_feeds: set[int] | None = None
@@ -153,18 +181,10 @@ class SpacesService:
         )
 
     def stream_views(self, space_id: str) -> list[StreamView]:
-        if self.media is None:
-            return []
-        views = []
-        for stream in self.media.streams(space_id):
-            owner = self.store.participant_by_seq(stream.feed)
-            if owner is not None:
-                views.append(
-                    StreamView(
-                        participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source
-                    )
-                )
-        return views
+        return [
+            StreamView(participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source)
+            for owner, stream in self._stage_streams(space_id)
+        ]
 
     def snapshot(self, caller: ParticipantRow) -> Snapshot:
         space = self._space(caller.space_id)
@@ -394,9 +414,7 @@ class SpacesService:
             {"participant": self._dump(self.participant_view(left)), "reason": reason},
         )
         self.bus.close_viewer(participant.space_id, participant.id)
-        if self.media is not None:
-            await self.media.unpublish(participant.space_id, participant.seq)
-            await self.media.unsubscribe(participant.space_id, participant.seq)
+        await self._sync_media(participant)
 
     # --- who may come in ---
 
@@ -615,6 +633,8 @@ class SpacesService:
         target = self._target(caller, target_id)
         self._require_live(caller.space_id)
         if target.role is role:
+            if not may_speak(role):
+                await self._sync_media(target)  # nothing may stay published, even from an earlier race
             return self.participant_view(target)
         if target.role is Role.HOST:
             raise Forbidden("The host's role cannot change.")
@@ -637,8 +657,8 @@ class SpacesService:
             for waiting in self._waiting(caller.space_id):  # a new co-host sees who already waits
                 view_data = {"participant": self._dump(self.participant_view(waiting))}
                 self.bus.publish(caller.space_id, EventType.JOIN_REQUEST, view_data, target_id=target.id)
-        if role is Role.LISTENER and self.media is not None:
-            await self.media.unpublish(caller.space_id, target.seq)
+        if role is Role.LISTENER:
+            await self._sync_media(target)
         return view
 
     async def mute(self, caller: ParticipantRow, target_id: str, muted: bool) -> ParticipantView:
@@ -652,8 +672,7 @@ class SpacesService:
             if not outranks(caller.role, target.role):
                 raise Forbidden("Only the host and co-hosts can mute others.")
         view = self._update(target, "muted" if muted else "unmuted", caller.id, muted=muted)
-        if self.media is not None:
-            await self.media.moderate(caller.space_id, target.seq, muted)
+        await self._sync_media(target)
         return view
 
     async def remove(self, caller: ParticipantRow, target_id: str, block_address: bool = False) -> None:
@@ -680,8 +699,7 @@ class SpacesService:
             {"participant": self._dump(self.participant_view(removed)), "reason": "removed", "by": caller.id},
         )
         self.bus.close_viewer(target.space_id, target.id)
-        if self.media is not None:
-            await self.media.kick(target.space_id, target.seq)
+        await self._sync_media(removed)
 
     # --- presence on stage ---
 
@@ -714,17 +732,33 @@ class SpacesService:
     # --- media ---
 
     async def publish(self, caller: ParticipantRow, offer_type: str, sdp: str) -> str:
-        space = self._require_live(caller.space_id)
-        if not may_speak(caller.role):
-            raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
+        self._require_on_stage(caller)
         if offer_type != "offer":
             raise InvalidInput("Publish takes an SDP of type 'offer'.", code="invalid_sdp")
         parse_media_lines(sdp)  # a malformed offer is an invalid one before it is a codec question
         require_room_codecs(sdp)
-        return await self._media().publish(space.id, caller.seq, sdp, space.video_enabled, caller.muted)
+        media = self._media()
+        async with self._media_turn(caller):
+            before = self._require_on_stage(caller)  # a demotion may have run while we waited
+            space = self._space(caller.space_id)
+            try:
+                answer = await media.publish(space.id, caller.seq, sdp, space.video_enabled, before.muted)
+            except MediaServerError:
+                self._require_on_stage(caller)  # a room closed by the Space ending is a 409, not a 503
+                raise
+            try:
+                after = self._require_on_stage(caller)  # Janus took a while: is the caller still on stage?
+            except DomainError:
+                await media.unpublish(caller.space_id, caller.seq)
+                raise
+            if after.muted != before.muted:
+                await media.moderate(caller.space_id, caller.seq, after.muted)
+            return answer
 
     async def unpublish(self, caller: ParticipantRow) -> None:
-        await self._media().unpublish(caller.space_id, caller.seq)
+        media = self._media()
+        async with self._media_turn(caller):
+            await media.unpublish(caller.space_id, caller.seq)
 
     async def subscribe(
         self, caller: ParticipantRow, choices: list[tuple[str, str]] | None
@@ -796,6 +830,41 @@ class SpacesService:
         return [(space.id, space.seq) for space in self.store.live_spaces()]
 
     # --- helpers ---
+
+    @asynccontextmanager
+    async def _media_turn(self, participant: ParticipantRow) -> AsyncIterator[None]:
+        """The participant's turn for media: one publish, unpublish or teardown at a time."""
+        lock = self._media_turns.get(participant.seq)
+        if lock is None:
+            lock = self._media_turns[participant.seq] = asyncio.Lock()
+        async with lock:
+            yield
+
+    async def _sync_media(self, participant: ParticipantRow) -> None:
+        """Makes Janus match the participant's row as it is now: gone, off stage or (un)muted."""
+        if self.media is None:
+            return
+        async with self._media_turn(participant):
+            current = self.store.participant(participant.id)
+            space = self.store.space(participant.space_id)
+            if current is None or current.status is not ParticipantStatus.ACTIVE:
+                await self.media.kick(participant.space_id, participant.seq)
+            elif not _on_stage(current) or space is None or space.status is not SpaceStatus.LIVE:
+                await self.media.unpublish(participant.space_id, participant.seq)
+            else:
+                await self.media.moderate(participant.space_id, participant.seq, current.muted)
+
+    def _require_on_stage(self, caller: ParticipantRow) -> ParticipantRow:
+        """The caller's row as stored now, if it may still publish in a live Space."""
+        current = self.store.participant(caller.id)
+        if current is None or current.status is ParticipantStatus.REMOVED:
+            raise Forbidden("You were removed from this Space by its host.", code="removed")
+        if current.status is ParticipantStatus.LEFT:
+            raise Unauthorized("You left this Space; join it again.", code="left")
+        self._require_live(current.space_id)
+        if not may_speak(current.role):
+            raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
+        return current
 
     def _media(self) -> MediaService:
         if self.media is None:
@@ -896,6 +965,10 @@ class SpacesService:
     @staticmethod
     def _dump(model: Any) -> dict[str, Any]:
         return dict(model.model_dump(mode="json"))
+
+
+def _on_stage(participant: ParticipantRow) -> bool:
+    return participant.status is ParticipantStatus.ACTIVE and may_speak(participant.role)
 
 
 def _rank(role: Role) -> int:
