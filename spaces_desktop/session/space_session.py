@@ -39,6 +39,7 @@ from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, Joined, StreamView
 from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.handover import Handover, stream_key
 from spaces_desktop.session.local_media import LocalMedia
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.events import StreamState
@@ -51,6 +52,8 @@ TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FA
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
 MEDIA_STALL_MAX_S = 12.0
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
+HANDOVER_MAX_S = 5.0  # a replaced subscription plays at most this long after the new one is answered
+HANDOVER_POLL_S = 0.02
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
@@ -99,6 +102,10 @@ class SpaceSession:
         self._subscriber: Subscriber | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
         self._subscriber_epoch = -1
+        self._subscriber_generation = 0
+        self._generations = 0
+        self._handover = Handover()
+        self._retiring: dict[Subscriber, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
         self._media_broken = False
         self._last_packet = time.monotonic()
@@ -340,21 +347,48 @@ class SpaceSession:
         self.report.publishes += 1
 
     async def _subscribe(self, wanted: frozenset[tuple[str, str]], epoch: int) -> None:
-        # Make before break: the old connection keeps playing until the new one is answered.
-        old = self._subscriber
-        subscriber = Subscriber(self._on_track, on_dead=lambda _: self._media_dirty.set())
+        # Make before break: the old connection keeps playing until the new one delivers
+        # the streams they share, so a change of publishers blanks no tile.
+        old, old_generation = self._subscriber, self._subscriber_generation
+        self._generations += 1
+        generation = self._generations
+        subscriber = Subscriber(
+            lambda stream, track: self._on_track(stream, track, generation),
+            on_dead=lambda _: self._media_dirty.set(),
+        )
         try:
             await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)
         except BaseException:
             await subscriber.close()
+            self._handover.forget(generation)
             raise
         self._subscriber = subscriber
+        self._subscriber_generation = generation
         # Offer mids are the subscription's own; what it covers is what we asked for.
         self._subscribed = wanted
         self._subscriber_epoch = epoch
         self._last_packet = time.monotonic()
         self.report.subscriptions += 1
         if old is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._retire(old, old_generation), name="session-retire-subscription"
+            )
+            self._retiring[old] = task
+
+    async def _retire(self, old: Subscriber, generation: int) -> None:
+        """Closes a replaced subscription once the current one plays what they share."""
+        deadline = time.monotonic() + HANDOVER_MAX_S
+        try:
+            while time.monotonic() < deadline:
+                current = self._subscriber
+                if current is None or self._handover.taken_over(
+                    generation, self._subscriber_generation, {stream_key(s) for s in current.streams.values()}
+                ):
+                    break
+                await asyncio.sleep(HANDOVER_POLL_S)
+        finally:
+            self._retiring.pop(old, None)
+            self._handover.forget(generation)
             await old.close()
 
     async def _drop_publisher(self) -> None:
@@ -365,6 +399,11 @@ class SpaceSession:
     async def _drop_subscriber(self) -> None:
         subscriber, self._subscriber = self._subscriber, None
         self._subscribed = frozenset()
+        retiring = list(self._retiring.items())
+        for old, task in retiring:
+            task.cancel()
+            await old.close()
+        await asyncio.gather(*(task for _, task in retiring), return_exceptions=True)
         if subscriber is not None:
             await subscriber.close()
 
@@ -374,30 +413,35 @@ class SpaceSession:
         if self._media_broken:
             self._media_dirty.set()  # the reconciler clears the reconnecting banner
 
-    def _on_track(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    def _on_track(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         consume = (
-            self._consume_audio(stream, track)
+            self._consume_audio(stream, track, generation)
             if stream.kind == "audio"
-            else self._consume_video(stream, track)
+            else self._consume_video(stream, track, generation)
         )
         task = asyncio.get_running_loop().create_task(consume)
         self._consumers.add(task)
         task.add_done_callback(self._consumers.discard)
 
-    async def _consume_video(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    async def _consume_video(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         key = (stream.participant_id, stream.source or CameraSource.MAIN)
+        handover = stream_key(stream)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 self._media_flowing()
-                self.frames.put(key, frame)  # type: ignore[arg-type]
+                if self._handover.accept(generation, handover):
+                    self.frames.put(key, frame)  # type: ignore[arg-type]
 
-    async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         pid = stream.participant_id
+        handover = stream_key(stream)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 self._media_flowing()
+                if not self._handover.accept(generation, handover):
+                    continue
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
 
