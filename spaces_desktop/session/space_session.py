@@ -41,6 +41,7 @@ from spaces_desktop.protocol import Event, Joined, StreamView
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.handover import Handover, stream_key
 from spaces_desktop.session.local_media import LocalMedia
+from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.publisher import Publisher
@@ -51,7 +52,9 @@ log = logging.getLogger(__name__)
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
 MEDIA_STALL_MAX_S = 12.0
-RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
+MEDIA_RETRY = Backoff(attempts=None, first_delay=0.5, max_delay=5.0, fast_for=30.0)
+"""Quick retries while the failure is fresh (a restarting server), slower ones later."""
+MEDIA_RETRY_WORRYING_S = 10.0  # failing this long is worth a line in the report, not a passing race
 HANDOVER_MAX_S = 5.0  # a replaced subscription plays at most this long after the new one is answered
 HANDOVER_POLL_S = 0.02
 DIRECTOR_TICK_S = 0.02
@@ -107,6 +110,8 @@ class SpaceSession:
         self._handover = Handover()
         self._retiring: dict[Subscriber, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
+        self._server_back = asyncio.Event()
+        """Set when the event stream opens: a waiting media retry need not wait any longer."""
         self._media_broken = False
         self._last_packet = time.monotonic()
         self._stall_limit = MEDIA_STALL_S
@@ -223,6 +228,8 @@ class SpaceSession:
         def on_stream_state(state: StreamState, reason: str | None) -> None:
             if self.state.connection in TERMINAL:
                 return
+            if state is StreamState.OPEN:
+                self._server_back.set()
             if state is StreamState.OPEN and not self._media_broken:
                 self._dispatch(ConnectionChanged(Connection.LIVE))
             elif state is StreamState.RECONNECTING:
@@ -266,23 +273,30 @@ class SpaceSession:
         )
 
     async def _reconcile_media(self) -> None:
-        delay = RETRY_MIN_S
+        failures = 0
+        failing_since = 0.0
         while not self._closed.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._media_dirty.wait(), 0.5)
             self._media_dirty.clear()
             try:
                 await self._reconcile_once()
-                delay = RETRY_MIN_S
+                failures = 0
             except (SpacesError, OSError, ValueError) as exc:
                 message = getattr(exc, "message", str(exc))
+                now = time.monotonic()
+                failing_since = failing_since if failures else now
+                delay = MEDIA_RETRY.wait(failures, now - failing_since)
+                failures += 1
                 log.warning("Media setup failed (%s); retrying in %.1f s", message, delay)
                 self.report.media_retries += 1
-                if delay >= RETRY_MAX_S:  # failing for a while now, not a passing race
+                if now - failing_since >= MEDIA_RETRY_WORRYING_S:
                     self.report.errors.append(f"media: {message}")
                 self._mark_broken(f"Reconnecting media: {message}")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+                # The event stream coming back means the server is back: retry at once.
+                self._server_back.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._server_back.wait(), delay)
                 self._media_dirty.set()
 
     async def _reconcile_once(self) -> None:
