@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +24,10 @@ from spaces_desktop.server.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8470
+GRACEFUL_S = 1
+"""Requests still running this long after SIGTERM are cancelled; event streams end at once."""
+MEDIA_CLOSE_S = 1.0
+"""Saying goodbye to Janus; a Janus that does not answer is simply left (and stopped)."""
 
 
 @dataclass(frozen=True)
@@ -75,19 +81,34 @@ def build_app(settings: ServerSettings) -> FastAPI:
         try:
             yield
         finally:
-            bus_spaces = [space_id for space_id, _ in service.live_rooms()]
-            for space_id in bus_spaces:
-                bus.close_space(space_id)
-            await media.close()
+            bus.close_all()
+            try:
+                await asyncio.wait_for(media.close(), MEDIA_CLOSE_S)
+            except TimeoutError:
+                log.warning("Janus did not answer while closing; stopping anyway")
             if managed is not None:
                 await managed.stop()
             store.close()
 
     app = create_app(service, lifespan)
+    app.state.bus = bus
     app.state.service = service
     app.state.media = media
     app.state.janus = managed
     return app
+
+
+class _Server(uvicorn.Server):
+    """Ends the event streams as soon as shutdown begins: they never finish on their own,
+    so uvicorn's graceful wait would otherwise always run to its end."""
+
+    def __init__(self, config: uvicorn.Config, bus: EventBus) -> None:
+        super().__init__(config)
+        self._bus = bus
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._bus.close_all()
+        await super().shutdown(sockets)
 
 
 def serve(settings: ServerSettings) -> None:
@@ -97,7 +118,7 @@ def serve(settings: ServerSettings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=GRACEFUL_S,
         access_log=False,
     )
-    uvicorn.Server(config).run()
+    _Server(config, app.state.bus).run()

@@ -20,6 +20,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
@@ -57,6 +58,7 @@ MEDIA_RETRY = Backoff(attempts=None, first_delay=0.5, max_delay=5.0, fast_for=30
 MEDIA_RETRY_WORRYING_S = 10.0  # failing this long is worth a line in the report, not a passing race
 HANDOVER_MAX_S = 5.0  # a replaced subscription plays at most this long after the new one is answered
 HANDOVER_POLL_S = 0.02
+LEAVE_TIMEOUT_S = 1.2
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
@@ -181,11 +183,12 @@ class SpaceSession:
         self._dispatch(Pinned(participant_id))
 
     async def leave(self) -> None:
-        with contextlib.suppress(SpacesError):
+        # Bounded: an app or bot told to quit must not wait on a server that is gone.
+        with contextlib.suppress(SpacesError, TimeoutError):
             if self.state.myself is not None and self.state.myself.role is Role.HOST:
-                await self.api.end()
+                await asyncio.wait_for(self.api.end(), LEAVE_TIMEOUT_S)
             else:
-                await self.api.leave()
+                await asyncio.wait_for(self.api.leave(), LEAVE_TIMEOUT_S)
         self._dispatch(ConnectionChanged(Connection.LEFT, "You left the Space."))
         await self.close()
 
@@ -193,11 +196,7 @@ class SpaceSession:
         if self._closed.is_set():
             return
         self._closed.set()
-        for task in [*self._tasks, *self._consumers]:
-            task.cancel()
-        for task in [*self._tasks, *self._consumers]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait([*self._tasks, *self._consumers])
         await self._drop_publisher()
         await self._drop_subscriber()
         self.media.close()
@@ -356,7 +355,12 @@ class SpaceSession:
             return
         publisher = Publisher(tracks, on_dead=lambda _: self._media_dirty.set())
         self._publisher = publisher
-        await publisher.connect(self.api.publish)
+        try:
+            await publisher.connect(self.api.publish)
+        except BaseException:
+            # Not left half set up: the next try must publish again, not take it for live.
+            await self._drop_publisher()
+            raise
         self._publisher_epoch = epoch
         self.report.publishes += 1
 
@@ -417,7 +421,7 @@ class SpaceSession:
         for old, task in retiring:
             task.cancel()
             await old.close()
-        await asyncio.gather(*(task for _, task in retiring), return_exceptions=True)
+        await cancel_and_wait(task for _, task in retiring)
         if subscriber is not None:
             await subscriber.close()
 

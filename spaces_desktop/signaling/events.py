@@ -22,7 +22,6 @@ time the connection state changes; `reason` is a sentence for people or None.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -34,6 +33,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
+from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.protocol import Event, EventType
 from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.errors import ApiError, BackendUnreachable, SignalingError
@@ -150,10 +150,8 @@ class EventStream:
         """Stops reading; events not yet taken are dropped."""
         self._done = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is not None:
+            await cancel_and_wait([task])
         # Wake a consumer waiting in __anext__: the stream is over.
         while not self._queue.empty():
             self._queue.get_nowait()

@@ -68,6 +68,7 @@ class Backend:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
+        self.stop()  # a fixture that fails to start has no teardown: leave no server behind
         raise RuntimeError(f"backend did not answer in {timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> int | None:
