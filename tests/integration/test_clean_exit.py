@@ -5,11 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from spaces_desktop.domain import CameraSource
+from spaces_desktop.session.engine import Engine
+from spaces_desktop.session.local_media import NONE, DeviceChoice
+from tests.gui.test_app_process import app_env
 from tests.support.backend import Backend
 from tests.support.bots import BotProcess
 
@@ -136,3 +141,59 @@ def _running(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_engine_shuts_down_quickly_with_its_server_gone(own_backend: Backend) -> None:
+    """What the app does when its window closes: the engine's session, connections and thread."""
+    engine = Engine(lambda _: None, play_audio=False)
+    try:
+        devices = DeviceChoice(camera="synthetic", microphone=NONE, label="Me")
+        engine.create_space(own_backend.url, "Exit", "Me", True, devices).result(30)
+        engine.set_camera(CameraSource.MAIN, True).result(10)
+        time.sleep(2.0)  # publishing now
+        kill_backend(own_backend)
+        time.sleep(1.0)
+        started = time.monotonic()
+        engine.leave().result(10)
+        left = time.monotonic() - started
+        engine.shutdown()
+        took = time.monotonic() - started
+    finally:
+        engine.shutdown()
+    print(f"engine, server gone: left in {left:.2f} s, shut down in {took:.2f} s")
+    assert took <= EXIT_S
+
+
+def test_app_process_exits_quickly_with_its_server_gone(own_backend: Backend, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spaces_desktop", "gui", "--server", own_backend.url],
+        env=app_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not _catches_sigterm(process.pid):
+            assert process.poll() is None
+            time.sleep(0.1)
+        assert _catches_sigterm(process.pid), "the app never got ready to quit on SIGTERM"
+        time.sleep(2.0)  # the window is up and has talked to the server
+        kill_backend(own_backend)
+        time.sleep(1.0)
+        took = stop_and_time(process, "app, server gone")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        _, err = process.communicate(timeout=10)
+    assert took <= EXIT_S
+    assert process.returncode == 0, err.decode(errors="replace")[-2000:]
+    assert b"Traceback" not in err
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has its own SIGTERM handler yet (the app installs it once its window is up)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGTERM - 1)))
+    return False
