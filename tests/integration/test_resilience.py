@@ -144,7 +144,7 @@ async def _session_receiving(backend: Backend, tmp_path: Path) -> tuple[Any, ...
         tmp_path,
         "Ann",
     )
-    joined = await asyncio.to_thread(bot.wait_event, "joined")
+    joined = await asyncio.to_thread(bot.wait_event, "joined", 45.0)
     await host.post(f"/participants/{joined['participant_id']}/role", {"role": "speaker"})
     shown: list[float] = []
     frames = FrameBoard(on_frame=lambda key: shown.append(time.monotonic()))
