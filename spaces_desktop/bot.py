@@ -13,12 +13,16 @@ import contextlib
 import faulthandler
 import json
 import logging
+import os
 import secrets
 import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
+from spaces_desktop.aio import describe, finish_loop
 from spaces_desktop.devices.synthetic_microphone import Schedule
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import Connection, SessionState
@@ -29,6 +33,9 @@ from spaces_desktop.signaling.client import SpacesClient
 from spaces_desktop.signaling.links import parse_link
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_DEADLINE_S = 2.5
+"""From SIGTERM (or the end of --duration) to the process gone, whatever still runs."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,10 @@ class Bot:
         self._camera_wanted = options.devices.camera != NONE
         self.names: dict[str, str] = {}
         """Everyone seen in the Space, so the summary can name people who already left."""
+        self.stopping_at: float | None = None
+        self.exit_code = 1
+        self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, kind: str, **data: Any) -> None:
         record = {"t": round(time.monotonic() - self.started, 3), "event": kind, **data}
@@ -68,6 +79,10 @@ class Bot:
             print(f"[{record['t']:8.3f}] {kind} {details}", flush=True)
 
     async def run(self) -> int:
+        self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                self._loop.add_signal_handler(sig, self.stop)
         options = self.options
         if options.join:
             base, space_id = parse_link(options.join)
@@ -110,17 +125,44 @@ class Bot:
             session.report.errors.append(exc.message)
             self.emit("error", message=exc.message)
         finally:
+            self._arm_deadline()
+            self.exit_code = 0 if session.state.connection is not Connection.FAILED else 1
             await self._finish(session, client)
         return 0 if not session.report.errors or session.state.connection is not Connection.FAILED else 1
+
+    def stop(self) -> None:
+        """SIGTERM or SIGINT: leave now, and be gone within the shutdown deadline."""
+        self._arm_deadline()
+        self._stop.set()
+
+    def _arm_deadline(self) -> None:
+        if self.stopping_at is not None:
+            return
+        self.stopping_at = time.monotonic()
+        watchdog = threading.Timer(SHUTDOWN_DEADLINE_S, self._give_up)
+        watchdog.daemon = True
+        watchdog.start()
+
+    def _give_up(self) -> None:  # watchdog thread
+        """The backstop: something did not end in time; say what, and exit anyway."""
+        try:
+            running = describe(asyncio.all_tasks(self._loop)) if self._loop is not None else ""
+        except RuntimeError:  # the loop's task set changed while we looked
+            running = "(could not list the tasks)"
+        log.error("Shutdown took over %.1f s; still running:\n%s", SHUTDOWN_DEADLINE_S, running)
+        faulthandler.dump_traceback(all_threads=True)
+        exit_now(self.exit_code)
+
+    def remaining(self) -> float:
+        """Seconds left before the shutdown deadline (the whole deadline if not stopping yet)."""
+        if self.stopping_at is None:
+            return SHUTDOWN_DEADLINE_S
+        return max(0.1, self.stopping_at + SHUTDOWN_DEADLINE_S - time.monotonic())
 
     async def _live(self, session: SpaceSession) -> None:
         deadline = None if self.options.duration is None else self.started + self.options.duration
         next_toggle = None
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = self._stop
         while not stop.is_set() and session.state.connection not in TERMINAL:
             if deadline is not None and time.monotonic() >= deadline:
                 break
@@ -247,13 +289,31 @@ class Bot:
 
 
 def run_bot(options: BotOptions) -> int:
+    """Runs a bot to its end; the process exits here, within the shutdown deadline."""
     logging.getLogger("aioice").setLevel(logging.WARNING)
     # `kill -USR1 PID` prints every thread's stack: what a stuck participant is waiting for.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    bot = Bot(options)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    code = 1
     try:
-        return asyncio.run(Bot(options).run())
+        code = loop.run_until_complete(bot.run())
     except KeyboardInterrupt:
-        return 130
+        code = 130
+    finally:
+        # Bounded, unlike asyncio.run: a task that ignores cancellation is named, not waited on.
+        finish_loop(loop, bot.remaining())
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Ends the process without the interpreter's final collection: everything that
+    matters is closed by now, and collecting PyAV and aiortc objects takes seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
 
 
 def schedule_arg(text: str) -> Schedule:

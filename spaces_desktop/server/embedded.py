@@ -143,10 +143,9 @@ class EmbeddedServer:
     async def _serve(
         self, on_ready: Callable[[str], None], on_failed: Callable[[str], None], tap: _ErrorTap
     ) -> None:
-        import uvicorn
 
         from spaces_desktop.server.janus_process import JanusSettings
-        from spaces_desktop.server.runner import ServerSettings, build_app, uvicorn_config
+        from spaces_desktop.server.runner import BackendServer, ServerSettings, build_app, uvicorn_config
 
         janus = JanusSettings()
         host = self.host
@@ -176,7 +175,7 @@ class EmbeddedServer:
             sock.close()
             on_failed(JANUS_MISSING if "Janus" in exc.message and "install" in exc.message else exc.message)
             return
-        server = uvicorn.Server(uvicorn_config(app, settings, log_level="warning"))
+        server = BackendServer(uvicorn_config(app, settings, log_level="warning"), app.state.bus)
         self._server = server
         if self._stopping.is_set():
             server.should_exit = True

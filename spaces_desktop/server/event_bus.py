@@ -76,5 +76,10 @@ class EventBus:
         for subscription in tuple(self._subscriptions.get(space_id, ())):
             subscription.close()
 
+    def close_all(self) -> None:
+        """Ends every live stream (the backend is stopping; clients resume from the log)."""
+        for space_id in tuple(self._subscriptions):
+            self.close_space(space_id)
+
     def listener_count(self, space_id: str) -> int:
         return len(self._subscriptions.get(space_id, ()))

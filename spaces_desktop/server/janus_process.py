@@ -10,7 +10,6 @@ which every local user can read in /proc.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import logging
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.errors import ConfigError
 from spaces_desktop.server.private_files import open_private_log, private_dir, tighten_tree, write_private
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 KEEP_PLUGINS = ("libjanus_videoroom.so",)
 KEEP_TRANSPORTS = ("libjanus_http.so",)
 START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 1.0  # after SIGTERM; then SIGKILL, so the backend itself stops in time
 PR_SET_PDEATHSIG = 1
 MISSING_JANUS = (
     "Janus (the media server Spaces runs on) is not installed. Install it with "
@@ -222,15 +223,14 @@ class ManagedJanus:
     async def stop(self) -> None:
         self._stopping = True
         if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+            await cancel_and_wait([self._watcher])
         process = self._process
         if process is not None and process.returncode is None:
             process.terminate()
             try:
-                await asyncio.wait_for(process.wait(), 5)
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
             except TimeoutError:
+                log.warning("Janus did not stop within %.1f s of SIGTERM; killing it", STOP_TIMEOUT_S)
                 process.kill()
                 await process.wait()
 

@@ -51,6 +51,10 @@ UNUSABLE_OFFER = (
 UNUSABLE_ANSWER = "The media server could not use this answer; answer its offer with your WebRTC library."
 DEPARTURE_CHECKS = 40  # Janus removes a detached publisher in the background: wait at most ~1 s
 DEPARTURE_POLL_S = 0.025
+PENDING_SUBSCRIPTION_S = 20.0  # an offer nobody answered in this time is given up
+RETIRE_GRACE_S = 1.5  # the replaced subscription forwards this long after the new one is up (keyframe)
+RETIRE_MAX_S = 10.0  # ... and no longer than this after the answer, up or not
+MAX_RETIRING = 3
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,13 @@ class Room:
     monitor: JanusHandle | None = None
     publishers: dict[int, JanusHandle] = field(default_factory=dict)
     subscribers: dict[int, JanusHandle] = field(default_factory=dict)
+    """The subscription each participant receives media on now."""
+    pending: dict[int, JanusHandle] = field(default_factory=dict)
+    """A newer subscription offered but not yet answered; the current one keeps forwarding."""
+    retiring: dict[int, list[JanusHandle]] = field(default_factory=dict)
+    """Subscriptions an answered one replaced, forwarding until the new one's media is up."""
+    up: set[int] = field(default_factory=set)
+    """Subscriber handles whose PeerConnection is up (Janus said `webrtcup`)."""
     streams: dict[int, list[FeedStream]] = field(default_factory=dict)
     audio_mids: dict[int, str] = field(default_factory=dict)
 
@@ -112,6 +123,7 @@ class MediaService:
         self._cleanups: set[asyncio.Task[None]] = set()
         self._recovering: asyncio.Task[None] | None = None
         self._closed = False
+        self._detaching: set[asyncio.Task[None]] = set()
         self.resets = 0
 
     # --- lifecycle ---
@@ -223,7 +235,13 @@ class MediaService:
         with contextlib.suppress(MediaServerError):
             assert room.monitor is not None
             await room.monitor.request({"request": "destroy", "room": room.room_id, "secret": room.secret})
-        for handle in [*room.publishers.values(), *room.subscribers.values(), room.monitor]:
+        handles = [
+            *room.publishers.values(),
+            *room.subscribers.values(),
+            *room.pending.values(),
+            *(handle for handles in room.retiring.values() for handle in handles),
+        ]
+        for handle in [*handles, room.monitor]:
             if handle is not None:
                 await handle.detach()
 
@@ -389,7 +407,11 @@ class MediaService:
     async def subscribe(
         self, space_id: str, feed: int, choices: list[tuple[int, str]] | None
     ) -> tuple[str, list[StreamView]]:
-        """A fresh subscription (new handle, new offer) to the chosen streams, or all but the caller's own."""
+        """A fresh subscription (new handle, new offer) to the chosen streams, or all but the caller's own.
+
+        Make before break: the caller's current subscription keeps forwarding until
+        this one is answered (`start_subscription`); only then does the old handle go.
+        """
         room = self.room(space_id)
         available = {(s.feed, s.mid): s for s in self.streams(space_id) if s.feed != feed}
         if choices is None:
@@ -405,8 +427,10 @@ class MediaService:
             raise Conflict(
                 "Nobody is publishing yet; subscribe when a streams event arrives.", code="nothing_published"
             )
-        await self.unsubscribe(space_id, feed)
-        handle = await self.session.attach(VIDEOROOM)
+        await self._drop_pending(room, feed)
+        handle = await self.session.attach(
+            VIDEOROOM, lambda event: self._on_subscriber_event(room, feed, event)
+        )
         try:
             data, offer = await handle.message(
                 {
@@ -431,7 +455,14 @@ class MediaService:
         if offer is None:
             await handle.detach()
             raise MediaServerError("The media server offered no media for this subscription.")
-        room.subscribers[feed] = handle
+        if self._rooms.get(space_id) is not room:  # the room closed or was rebuilt meanwhile
+            await handle.detach()
+            raise MediaServerError("This Space's media room is being set up; try again in a moment.")
+        await self._drop_pending(room, feed)  # a request that overlapped ours: the newest offer wins
+        room.pending[feed] = handle
+        asyncio.get_running_loop().call_later(
+            PENDING_SUBSCRIPTION_S, self._expire_pending, room, feed, handle
+        )
         views = []
         for stream in data.get("streams", []):
             source = available.get((int(stream.get("feed_id", 0)), str(stream.get("feed_mid"))))
@@ -446,30 +477,109 @@ class MediaService:
         return str(offer["sdp"]), views
 
     async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None:
+        """Starts the offered subscription with the client's answer, then drops the one it replaces."""
         parse_media_lines(answer_sdp)
         room = self.room(space_id)
-        handle = room.subscribers.get(feed)
+        handle = room.pending.pop(feed, None)
         if handle is None:
             raise Conflict("Subscribe first, then send the answer.", code="not_subscribed")
         try:
             await handle.message({"request": "start"}, {"type": "answer", "sdp": answer_sdp})
         except JanusError as exc:
             if exc.janus_code in JANUS_SDP_ERRORS:
+                if self._rooms.get(space_id) is room and feed not in room.pending:
+                    room.pending[feed] = handle  # a corrected answer may follow
+                else:
+                    await self._detach_subscriber(room, handle)
                 raise InvalidInput(UNUSABLE_ANSWER, code="invalid_sdp", detail=exc.detail) from exc
+            await self._detach_subscriber(room, handle)
             raise
+        except MediaServerError:
+            await self._detach_subscriber(room, handle)
+            raise
+        if self._rooms.get(space_id) is not room:  # the room closed or was rebuilt while we waited
+            await self._detach_subscriber(room, handle)
+            raise MediaServerError("This Space's media room is being set up; subscribe again.")
+        old = room.subscribers.get(feed)
+        room.subscribers[feed] = handle
+        if old is None or old is handle:
+            return
+        if old.id not in room.up:
+            await self._detach_subscriber(room, old)  # it never forwarded: keep the one that did
+            return
+        # The old one keeps forwarding while the client's new connection comes up. While
+        # subscriptions change quickly, which one the client still plays is not known here:
+        # all of them forward until the newest is up.
+        retiring = room.retiring.setdefault(feed, [])
+        retiring.append(old)
+        while len(retiring) > MAX_RETIRING:
+            await self._detach_subscriber(room, retiring.pop(0))
+        if handle.id in room.up:
+            self._retire_later(room, feed, old, RETIRE_GRACE_S)
+        self._retire_later(room, feed, old, RETIRE_MAX_S)
 
     async def unsubscribe(self, space_id: str, feed: int) -> None:
         room = self._rooms.get(space_id)
-        handle = room.subscribers.pop(feed, None) if room else None
+        if room is None:
+            return
+        handles = [room.pending.pop(feed, None), room.subscribers.pop(feed, None)]
+        for handle in [*handles, *room.retiring.pop(feed, [])]:
+            if handle is not None:
+                await self._detach_subscriber(room, handle)
+
+    async def _drop_pending(self, room: Room, feed: int) -> None:
+        handle = room.pending.pop(feed, None)
         if handle is not None:
-            await handle.detach()
+            await self._detach_subscriber(room, handle)
+
+    async def _detach_subscriber(self, room: Room, handle: JanusHandle) -> None:
+        room.up.discard(handle.id)
+        await handle.detach()
+
+    def _on_subscriber_event(self, room: Room, feed: int, event: JsonDict) -> None:
+        if event.get("janus") != "webrtcup":
+            return
+        sender = int(event.get("sender", 0) or 0)
+        room.up.add(sender)
+        current = room.subscribers.get(feed)
+        if current is not None and current.id == sender:
+            for old in room.retiring.get(feed, []):
+                self._retire_later(room, feed, old, RETIRE_GRACE_S)
+
+    def _retire_later(self, room: Room, feed: int, handle: JanusHandle, delay: float) -> None:
+        def retire() -> None:
+            retiring = room.retiring.get(feed, [])
+            if handle in retiring:
+                retiring.remove(handle)
+                self._detach_soon(room, handle)
+
+        asyncio.get_running_loop().call_later(delay, retire)
+
+    def _detach_soon(self, room: Room, handle: JanusHandle) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._detach_subscriber(room, handle), name="janus-detach-subscriber"
+        )
+        self._detaching.add(task)
+        task.add_done_callback(self._detaching.discard)
+
+    def _expire_pending(self, room: Room, feed: int, handle: JanusHandle) -> None:
+        """Gives up an offer its client never answered (it crashed, or lost the network)."""
+        if room.pending.get(feed) is handle:
+            del room.pending[feed]
+            log.info(
+                "Subscription offer to feed %s in Space %s was never answered; dropped", feed, room.space_id
+            )
+            self._detach_soon(room, handle)
 
     async def trickle(
         self, space_id: str, feed: int, target: str, candidates: list[JsonDict], completed: bool
     ) -> None:
         """Late ICE candidates for the participant's publishing or subscribing handle."""
         room = self.room(space_id)
-        handle = (room.publishers if target == "publish" else room.subscribers).get(feed)
+        if target == "publish":
+            handle = room.publishers.get(feed)
+        else:  # the newest subscription: offered and not yet answered, or started
+            handle = room.pending.get(feed) or room.subscribers.get(feed)
         if handle is None:
             raise Conflict(
                 "There is no connection to add candidates to; publish or subscribe first.",

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ from spaces_desktop.server.store import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8470
+GRACEFUL_S = 1
+"""Requests still running this long after SIGTERM are cancelled; event streams end at once."""
+MEDIA_CLOSE_S = 1.0
+"""Saying goodbye to Janus; a Janus that does not answer is simply left (and stopped)."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,11 @@ def build_app(settings: ServerSettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await presence
             service.reactions.close()
-            bus_spaces = [space_id for space_id, _ in service.live_rooms()]
-            for space_id in bus_spaces:
-                bus.close_space(space_id)
-            await media.close()
+            bus.close_all()
+            try:
+                await asyncio.wait_for(media.close(), MEDIA_CLOSE_S)
+            except TimeoutError:
+                log.warning("Janus did not answer while closing; stopping anyway")
             if managed is not None:
                 await managed.stop()
             store.close()
@@ -129,10 +135,24 @@ def build_app(settings: ServerSettings) -> FastAPI:
         ClientAddress.trusting(settings.trusted_proxies),
         cors_origins=settings.cors_origins,
     )
+    app.state.bus = bus
     app.state.service = service
     app.state.media = media
     app.state.janus = managed
     return app
+
+
+class BackendServer(uvicorn.Server):
+    """Ends the event streams as soon as shutdown begins: they never finish on their own,
+    so uvicorn's graceful wait would otherwise always run to its end."""
+
+    def __init__(self, config: uvicorn.Config, bus: EventBus) -> None:
+        super().__init__(config)
+        self._bus = bus
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._bus.close_all()
+        await super().shutdown(sockets)
 
 
 def uvicorn_config(app: FastAPI, settings: ServerSettings, log_level: str = "info") -> uvicorn.Config:
@@ -142,7 +162,7 @@ def uvicorn_config(app: FastAPI, settings: ServerSettings, log_level: str = "inf
         host=settings.host,
         port=settings.port,
         log_level=log_level,
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=GRACEFUL_S,
         access_log=False,
         lifespan="on",
         http=guarded_protocol(settings.request_timeout_s),
@@ -153,4 +173,5 @@ def uvicorn_config(app: FastAPI, settings: ServerSettings, log_level: str = "inf
 
 def serve(settings: ServerSettings) -> None:
     os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
-    uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
+    app = build_app(settings)
+    BackendServer(uvicorn_config(app, settings), app.state.bus).run()

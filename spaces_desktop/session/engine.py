@@ -16,9 +16,11 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from spaces_desktop.aio import describe
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
@@ -34,6 +36,9 @@ from spaces_desktop.signaling.links import parse_link
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+SHUTDOWN_S = 2.5
+"""From close to the engine thread gone, whatever still runs on it."""
 
 
 class Engine:
@@ -229,16 +234,27 @@ class Engine:
 
     # --- shutdown ---
 
-    def shutdown(self, timeout: float = 5.0) -> None:
-        """Closes everything in order and joins the engine thread (caller's thread)."""
+    def shutdown(self, timeout: float = SHUTDOWN_S) -> None:
+        """Closes everything in order and joins the engine thread (caller's thread).
+
+        Bounded by `timeout` in all: a window that closes must not wait on a server
+        that is gone. What did not finish in time is logged and left to the process exit.
+        """
         if not self._thread.is_alive():
             return
+        deadline = time.monotonic() + timeout
         try:
-            self.submit(self._drop_session).result(timeout)
+            self.submit(self._drop_session).result(max(0.1, deadline - time.monotonic() - 0.5))
         except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
-            log.warning("Engine shutdown was not clean: %s", exc)
+            log.warning("Engine shutdown was not clean (%s); still running:\n%s", exc, self._running())
         self.frames.clear()
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout)
+        self._thread.join(max(0.1, deadline - time.monotonic()))
         if not self._thread.is_alive():
             self._loop.close()
+
+    def _running(self) -> str:
+        try:
+            return describe(asyncio.all_tasks(self._loop))
+        except RuntimeError:  # the loop's task set changed while we looked
+            return "(could not list the tasks)"

@@ -20,6 +20,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
@@ -39,7 +40,9 @@ from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, Joined, StreamView, Waiting
 from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.handover import Handover, stream_key
 from spaces_desktop.session.local_media import LocalMedia
+from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailable
 from spaces_desktop.signaling.events import StreamState
@@ -51,7 +54,12 @@ log = logging.getLogger(__name__)
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
 MEDIA_STALL_MAX_S = 12.0
-RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
+MEDIA_RETRY = Backoff(attempts=None, first_delay=0.5, max_delay=5.0, fast_for=30.0)
+"""Quick retries while the failure is fresh (a restarting server), slower ones later."""
+MEDIA_RETRY_WORRYING_S = 10.0  # failing this long is worth a line in the report, not a passing race
+HANDOVER_MAX_S = 5.0  # a replaced subscription plays at most this long after the new one is answered
+HANDOVER_POLL_S = 0.02
+LEAVE_TIMEOUT_S = 1.2
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
@@ -103,7 +111,13 @@ class SpaceSession:
         self._subscriber: Subscriber | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
         self._subscriber_epoch = -1
+        self._subscriber_generation = 0
+        self._generations = 0
+        self._handover = Handover()
+        self._retiring: dict[Subscriber, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
+        self._server_back = asyncio.Event()
+        """Set when the event stream opens: a waiting media retry need not wait any longer."""
         self._media_broken = False
         self._last_packet = time.monotonic()
         self._stall_limit = MEDIA_STALL_S
@@ -210,15 +224,16 @@ class SpaceSession:
 
     async def leave(self) -> None:
         if self._api is not None and self.state.connection is Connection.WAITING:
-            with contextlib.suppress(SpacesError):
-                await self.api.leave()  # out of the lobby
+            with contextlib.suppress(SpacesError, TimeoutError):
+                await asyncio.wait_for(self.api.leave(), LEAVE_TIMEOUT_S)  # out of the lobby
             await self.close()
             return
-        with contextlib.suppress(SpacesError):
+        # Bounded: an app or bot told to quit must not wait on a server that is gone.
+        with contextlib.suppress(SpacesError, TimeoutError):
             if self.state.myself is not None and self.state.myself.role is Role.HOST:
-                await self.api.end()
+                await asyncio.wait_for(self.api.end(), LEAVE_TIMEOUT_S)
             else:
-                await self.api.leave()
+                await asyncio.wait_for(self.api.leave(), LEAVE_TIMEOUT_S)
         self._dispatch(ConnectionChanged(Connection.LEFT, "You left the Space."))
         await self.close()
 
@@ -226,11 +241,7 @@ class SpaceSession:
         if self._closed.is_set():
             return
         self._closed.set()
-        for task in [*self._tasks, *self._consumers]:
-            task.cancel()
-        for task in [*self._tasks, *self._consumers]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait([*self._tasks, *self._consumers])
         await self._drop_publisher()
         await self._drop_subscriber()
         self.media.close()
@@ -261,6 +272,8 @@ class SpaceSession:
         def on_stream_state(state: StreamState, reason: str | None) -> None:
             if self.state.connection in TERMINAL:
                 return
+            if state is StreamState.OPEN:
+                self._server_back.set()
             if state is StreamState.OPEN and not self._media_broken:
                 self._dispatch(ConnectionChanged(Connection.LIVE))
             elif state is StreamState.RECONNECTING:
@@ -304,23 +317,30 @@ class SpaceSession:
         )
 
     async def _reconcile_media(self) -> None:
-        delay = RETRY_MIN_S
+        failures = 0
+        failing_since = 0.0
         while not self._closed.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._media_dirty.wait(), 0.5)
             self._media_dirty.clear()
             try:
                 await self._reconcile_once()
-                delay = RETRY_MIN_S
+                failures = 0
             except (SpacesError, OSError, ValueError) as exc:
                 message = getattr(exc, "message", str(exc))
+                now = time.monotonic()
+                failing_since = failing_since if failures else now
+                delay = MEDIA_RETRY.wait(failures, now - failing_since)
+                failures += 1
                 log.warning("Media setup failed (%s); retrying in %.1f s", message, delay)
                 self.report.media_retries += 1
-                if delay >= RETRY_MAX_S:  # failing for a while now, not a passing race
+                if now - failing_since >= MEDIA_RETRY_WORRYING_S:
                     self.report.errors.append(f"media: {message}")
                 self._mark_broken(f"Reconnecting media: {message}")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+                # The event stream coming back means the server is back: retry at once.
+                self._server_back.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._server_back.wait(), delay)
                 self._media_dirty.set()
 
     async def _reconcile_once(self) -> None:
@@ -380,26 +400,58 @@ class SpaceSession:
             return
         publisher = Publisher(tracks, on_dead=lambda _: self._media_dirty.set())
         self._publisher = publisher
-        await publisher.connect(self.api.publish)
+        try:
+            await publisher.connect(self.api.publish)
+        except BaseException:
+            # Not left half set up: the next try must publish again, not take it for live.
+            await self._drop_publisher()
+            raise
         self._publisher_epoch = epoch
         self.report.publishes += 1
 
     async def _subscribe(self, wanted: frozenset[tuple[str, str]], epoch: int) -> None:
-        # Make before break: the old connection keeps playing until the new one is answered.
-        old = self._subscriber
-        subscriber = Subscriber(self._on_track, on_dead=lambda _: self._media_dirty.set())
+        # Make before break: the old connection keeps playing until the new one delivers
+        # the streams they share, so a change of publishers blanks no tile.
+        old, old_generation = self._subscriber, self._subscriber_generation
+        self._generations += 1
+        generation = self._generations
+        subscriber = Subscriber(
+            lambda stream, track: self._on_track(stream, track, generation),
+            on_dead=lambda _: self._media_dirty.set(),
+        )
         try:
             await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)
         except BaseException:
             await subscriber.close()
+            self._handover.forget(generation)
             raise
         self._subscriber = subscriber
+        self._subscriber_generation = generation
         # Offer mids are the subscription's own; what it covers is what we asked for.
         self._subscribed = wanted
         self._subscriber_epoch = epoch
         self._last_packet = time.monotonic()
         self.report.subscriptions += 1
         if old is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._retire(old, old_generation), name="session-retire-subscription"
+            )
+            self._retiring[old] = task
+
+    async def _retire(self, old: Subscriber, generation: int) -> None:
+        """Closes a replaced subscription once the current one plays what they share."""
+        deadline = time.monotonic() + HANDOVER_MAX_S
+        try:
+            while time.monotonic() < deadline:
+                current = self._subscriber
+                if current is None or self._handover.taken_over(
+                    generation, self._subscriber_generation, {stream_key(s) for s in current.streams.values()}
+                ):
+                    break
+                await asyncio.sleep(HANDOVER_POLL_S)
+        finally:
+            self._retiring.pop(old, None)
+            self._handover.forget(generation)
             await old.close()
 
     async def _drop_publisher(self) -> None:
@@ -410,6 +462,11 @@ class SpaceSession:
     async def _drop_subscriber(self) -> None:
         subscriber, self._subscriber = self._subscriber, None
         self._subscribed = frozenset()
+        retiring = list(self._retiring.items())
+        for old, task in retiring:
+            task.cancel()
+            await old.close()
+        await cancel_and_wait(task for _, task in retiring)
         if subscriber is not None:
             await subscriber.close()
 
@@ -419,30 +476,35 @@ class SpaceSession:
         if self._media_broken:
             self._media_dirty.set()  # the reconciler clears the reconnecting banner
 
-    def _on_track(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    def _on_track(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         consume = (
-            self._consume_audio(stream, track)
+            self._consume_audio(stream, track, generation)
             if stream.kind == "audio"
-            else self._consume_video(stream, track)
+            else self._consume_video(stream, track, generation)
         )
         task = asyncio.get_running_loop().create_task(consume)
         self._consumers.add(task)
         task.add_done_callback(self._consumers.discard)
 
-    async def _consume_video(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    async def _consume_video(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         key = (stream.participant_id, stream.source or CameraSource.MAIN)
+        handover = stream_key(stream)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 self._media_flowing()
-                self.frames.put(key, frame)  # type: ignore[arg-type]
+                if self._handover.accept(generation, handover):
+                    self.frames.put(key, frame)  # type: ignore[arg-type]
 
-    async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack) -> None:
+    async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
         pid = stream.participant_id
+        handover = stream_key(stream)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 self._media_flowing()
+                if not self._handover.accept(generation, handover):
+                    continue
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
 

@@ -22,9 +22,9 @@ time the connection state changes; `reason` is a sentence for people or None.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -33,6 +33,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
+from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.protocol import Event, EventType
 from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.errors import ApiError, BackendUnreachable, RateLimited, SignalingError
@@ -47,8 +48,10 @@ KEEPALIVE_S = 15.0
 READ_TIMEOUT = KEEPALIVE_S + 5.0
 """The backend sends a keepalive every 15 s; longer silence means the connection is dead."""
 FINAL_EVENTS = frozenset({EventType.SPACE_ENDED.value, EventType.REMOVED.value})
-DEFAULT_RECONNECT = Backoff(attempts=None, first_delay=1.0, max_delay=10.0)
-"""Forever, as a person would keep waiting; the first wait follows the server's `retry:` hint.
+DEFAULT_RECONNECT = Backoff(attempts=None, first_delay=1.0, max_delay=10.0, fast_for=30.0)
+"""Forever, as a person would keep waiting: every 0.2-0.5 s for the first 30 s of an outage
+(a restart is back within 2 s of answering), then backing off to 10 s, the first of those
+waits following the server's `retry:` hint.
 
 A bounded policy gives up after `attempts` failed connections in a row, the
 one that dropped included.
@@ -111,6 +114,8 @@ class EventStream:
         self._done = False
         self._connected_once = False
         self._progressed = False
+        self._seen_at = time.monotonic()
+        """When the server last answered (or the stream started): the outage began then."""
 
     # --- the consumer's side ---
 
@@ -145,10 +150,8 @@ class EventStream:
         """Stops reading; events not yet taken are dropped."""
         self._done = True
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is not None:
+            await cancel_and_wait([task])
         # Wake a consumer waiting in __anext__: the stream is over.
         while not self._queue.empty():
             self._queue.get_nowait()
@@ -197,12 +200,15 @@ class EventStream:
                 reason = exc.reason if isinstance(exc, _Drop) else exc.message
                 if self._progressed:
                     failures = 0  # the connection had worked: start the backoff over
+                if self._connected_once:
+                    self._seen_at = time.monotonic()
                 failures += 1
                 if not self._reconnect.allows(failures):
                     if isinstance(exc, _Drop):
                         raise BackendUnreachable(self._client.base_url, reason) from exc
                     raise
-                wait = self._reconnect.delay(failures - 1, first_delay=self._retry_hint)
+                outage = time.monotonic() - self._seen_at
+                wait = self._reconnect.wait(failures - 1, outage, first_delay=self._retry_hint)
                 if isinstance(exc, RateLimited):
                     wait = max(wait, exc.retry_after)
                 log.info("event stream: %s; reconnecting in %.1f s", reason, wait)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import weakref
 from collections.abc import Callable, Sequence
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCBundlePolicy
+
+log = logging.getLogger(__name__)
 
 DEAD_STATES = ("failed", "closed")
 
@@ -40,13 +42,30 @@ def new_peer_connection(
 
 
 _closing: weakref.WeakSet[RTCPeerConnection] = weakref.WeakSet()
+_closes: set[asyncio.Task[None]] = set()  # keeps running closes referenced
+CLOSE_TIMEOUT_S = 1.0
 
 
-async def close_quietly(pc: RTCPeerConnection) -> None:
-    """Closes once: aiortc fails a second close that overlaps the first."""
+async def close_quietly(pc: RTCPeerConnection, timeout: float = CLOSE_TIMEOUT_S) -> None:
+    """Closes once (aiortc fails a second close that overlaps the first), in bounded time.
+
+    A close that takes longer is left running rather than cancelled: cancelling it
+    part-way leaves aiortc's close unfinished for good (a later close waits on it
+    forever), and aioice's close swallows a cancellation and carries on.
+    """
     if pc in _closing:
         return
     _closing.add(pc)
-    # Closing a broken connection must not break the caller.
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(pc.close(), 5)
+    task = asyncio.get_running_loop().create_task(pc.close(), name="peer-connection-close")
+    _closes.add(task)
+    task.add_done_callback(_closed)
+    await asyncio.wait({task}, timeout=timeout)
+    if not task.done():
+        log.warning("A peer connection did not close within %.1f s; leaving it to finish", timeout)
+
+
+def _closed(task: asyncio.Task[None]) -> None:
+    _closes.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # Closing a broken connection must not break the caller.
+        log.debug("Closing a peer connection failed: %r", task.exception())

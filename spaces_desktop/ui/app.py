@@ -99,8 +99,10 @@ def run(
     if getattr(sys, "frozen", False) and not settings.links_registered:
         register_links_in_background(settings)
 
-    # Ctrl+C in the terminal quits cleanly instead of killing the process mid-call.
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    # Ctrl+C in the terminal (or SIGTERM from a session manager) quits cleanly instead of
+    # killing the process mid-call.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
     heartbeat = QTimer()
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)  # lets Python see the signal while Qt runs

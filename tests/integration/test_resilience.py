@@ -5,9 +5,19 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
+from spaces_desktop.session.space_session import SpaceSession
+from spaces_desktop.signaling.client import SpacesClient
 from tests.support.api import EventLog, create_space, join, promote
 from tests.support.backend import Backend
+from tests.support.bots import BotProcess
 from tests.support.peers import Publisher, Subscriber
 
 
@@ -124,3 +134,83 @@ async def test_second_camera_and_publishers_coming_and_going(backend: Backend) -
         await brand.close()
         await other.close()
         await events.stop()
+
+
+async def _session_receiving(backend: Backend, tmp_path: Path) -> tuple[Any, ...]:
+    """A host (API), a speaker bot sending video, and an in-process listener session showing it."""
+    host = await create_space(backend.url)
+    bot = BotProcess(
+        ["--join", f"{backend.url}/s/{host.space_id}", "--mic", "none", "--camera-size", "320x180"],
+        tmp_path,
+        "Ann",
+    )
+    joined = await asyncio.to_thread(bot.wait_event, "joined", 45.0)
+    await host.post(f"/participants/{joined['participant_id']}/role", {"role": "speaker"})
+    shown: list[float] = []
+    frames = FrameBoard(on_frame=lambda key: shown.append(time.monotonic()))
+    client = SpacesClient(backend.url)
+    session = SpaceSession(client, LocalMedia(DeviceChoice(camera=NONE, microphone=NONE)), frames=frames)
+    await session.join(host.space_id, "Lee")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(shown) < 30:
+        await asyncio.sleep(0.05)
+    assert len(shown) >= 30, "no video before the restart"
+    return host, bot, client, session, shown
+
+
+async def _time_until(predicate: Any, since: float, timeout: float = 20.0) -> float:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "did not come back"
+        await asyncio.sleep(0.01)
+    return time.monotonic() - since
+
+
+@pytest.mark.parametrize("how", ["sigterm", "sigkill"])
+async def test_clients_are_back_within_2_s_of_the_backend_answering(
+    own_backend: Backend, tmp_path: Path, how: str
+) -> None:
+    host, bot, client, session, shown = await _session_receiving(own_backend, tmp_path)
+    try:
+        seen = session.state.last_event_id or 0
+        if how == "sigkill":
+            assert own_backend.process is not None
+            own_backend.process.kill()
+            own_backend.process.wait()
+            own_backend.process = None
+        else:
+            own_backend.stop()
+        await asyncio.sleep(3.0)  # an outage long enough for clients to be waiting between tries
+        await asyncio.to_thread(own_backend.start)
+        answering = time.monotonic()  # healthz answered within the last 50 ms
+
+        stream_s = await _time_until(lambda: (session.state.last_event_id or 0) > seen, answering)
+        media_s = await _time_until(lambda: shown[-1] > answering, answering)
+        print(f"after {how}: event stream back {stream_s:.2f} s, video back {media_s:.2f} s after answering")
+        assert stream_s <= 2.0
+        assert media_s <= 5.0  # the speaker publishes again and the listener subscribes again
+    finally:
+        await session.close()
+        await client.aclose()
+        bot.stop()
+        await host.aclose()
+
+
+async def test_clients_follow_a_janus_killed_and_restarted_by_the_backend(
+    own_backend: Backend, tmp_path: Path
+) -> None:
+    host, bot, client, session, shown = await _session_receiving(own_backend, tmp_path)
+    try:
+        os.kill(own_backend.janus_pid(), signal.SIGKILL)
+        killed = time.monotonic()
+        # Frames decoded in the first moments may still be in flight; count from a clear gap on.
+        await asyncio.sleep(0.5)
+        mark = len(shown)
+        back_s = await _time_until(lambda: len(shown) > mark + 5, killed)
+        print(f"Janus killed: video back {back_s:.2f} s later")
+        assert back_s <= 10.0
+    finally:
+        await session.close()
+        await client.aclose()
+        bot.stop()
+        await host.aclose()

@@ -43,7 +43,7 @@ class Backend:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 45.0) -> None:  # Janus alone can take 20 s on a busy machine
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             [
@@ -76,6 +76,7 @@ class Backend:
             except httpx.HTTPError:
                 pass
             time.sleep(0.05)
+        self.stop()  # a fixture that fails to start has no teardown: leave no server behind
         raise RuntimeError(f"backend did not answer in {timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> int | None:
