@@ -98,6 +98,7 @@ async def test_every_endpoint_rejects_malformed_and_oversized_bodies(
                     "/unpublish",
                     "/admit",
                     "/deny",
+                    "/events/ticket",
                 )
             )
             big = await http.post(url, content=b'{"x": "' + b"a" * 200_000 + b'"}', headers=auth)
