@@ -98,6 +98,8 @@ class SessionState:
     pinned: str | None = None
     quality: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """How well each remote participant's media arrives: "good", "fair" or "poor"."""
+    paused_video: frozenset[tuple[str, CameraSource]] = frozenset()
+    """Remote videos whose camera is on but whose picture froze: being repaired."""
 
     @property
     def myself(self) -> Member | None:

@@ -29,11 +29,13 @@ from spaces_desktop.domain.reducer import (
     Pinned,
     QualityMeasured,
     StageChosen,
+    VideoPaused,
     apply,
     from_snapshot,
 )
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import SpacesError
+from spaces_desktop.media.freeze import FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
+FREEZE_TICK_S = 0.25  # how often each video's freshness is checked (media/freeze.py)
 MEDIA_STALL_MAX_S = 12.0
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
@@ -69,6 +72,10 @@ class SessionReport:
     media_retries: int = 0
     subscriptions: int = 0
     rejoins: int = 0
+    keyframe_requests: int = 0
+    """Frozen videos we asked the SFU to refresh."""
+    video_rebuilds: int = 0
+    """Subscriptions rebuilt because a video stayed frozen."""
 
 
 class SpaceSession:
@@ -103,6 +110,8 @@ class SpaceSession:
         self._media_broken = False
         self._last_packet = time.monotonic()
         self._stall_limit = MEDIA_STALL_S
+        self._freeze: FreezeWatch[tuple[str, CameraSource]] = FreezeWatch()
+        self._video_frozen = False  # a video stayed frozen after a keyframe request: resubscribe
         self._tasks: list[asyncio.Task[None]] = []
         self._consumers: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
@@ -134,6 +143,7 @@ class SpaceSession:
             loop.create_task(self._direct_stage(), name="session-stage"),
             loop.create_task(self._show_self(), name="session-self-view"),
             loop.create_task(self._measure_quality(), name="session-quality"),
+            loop.create_task(self._watch_video(), name="session-video-watch"),
         ]
         self._media_dirty.set()
 
@@ -308,6 +318,7 @@ class SpaceSession:
             or subscriber.state in ("failed", "closed")
             or self._subscriber_epoch != epoch
             or stalled
+            or self._video_frozen
         ):
             if stalled:
                 # Silence may be the publishers' network, not ours: rebuild quietly, and back
@@ -353,6 +364,8 @@ class SpaceSession:
         self._subscribed = wanted
         self._subscriber_epoch = epoch
         self._last_packet = time.monotonic()
+        self._video_frozen = False
+        self._freeze.restarted(time.monotonic())
         self.report.subscriptions += 1
         if old is not None:
             await old.close()
@@ -390,6 +403,7 @@ class SpaceSession:
             while True:
                 frame = await track.recv()
                 self._media_flowing()
+                self._freeze.frame(key, time.monotonic())
                 self.frames.put(key, frame)  # type: ignore[arg-type]
 
     async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack) -> None:
@@ -425,6 +439,39 @@ class SpaceSession:
             verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
             if verdicts != dict(self.state.quality):
                 self._dispatch(QualityMeasured(verdicts))
+
+    async def _watch_video(self) -> None:
+        """Per-track freeze detection: audio flowing says nothing about a frozen picture."""
+        while not self._closed.is_set():
+            await asyncio.sleep(FREEZE_TICK_S)
+            now = time.monotonic()
+            subscriber = self._subscriber
+            expected: dict[tuple[str, CameraSource], str] = {}
+            if subscriber is not None and self.state.connection not in TERMINAL:
+                for mid, stream in subscriber.streams.items():
+                    key = (stream.participant_id, stream.source or CameraSource.MAIN)
+                    if stream.kind == "video" and self._camera_says_on(*key):
+                        expected[key] = mid
+            self._freeze.expect(expected, now)
+            for key, action in self._freeze.tick(now):
+                if action is FreezeAction.KEYFRAME and subscriber is not None:
+                    log.info("Video of %s frozen; asking for a keyframe", key[0])
+                    self.report.keyframe_requests += 1
+                    subscriber.request_keyframe(expected[key])
+                elif action is FreezeAction.REBUILD:
+                    log.info("Video of %s still frozen; subscribing again", key[0])
+                    self.report.video_rebuilds += 1
+                    self._video_frozen = True
+                    self._media_dirty.set()
+            paused = self._freeze.paused(now)
+            if paused != self.state.paused_video:
+                self._dispatch(VideoPaused(paused))
+
+    def _camera_says_on(self, participant_id: str, source: CameraSource) -> bool:
+        member = self.state.members.get(participant_id)
+        if member is None:
+            return False
+        return member.second_camera_on if source is CameraSource.SECOND else member.camera_on
 
     async def _show_self(self) -> None:
         """Our own cameras on our own tiles: the SFU never sends us back what we publish."""
