@@ -14,7 +14,7 @@ from typing import Any
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout")
+NAMES = ("latency", "join", "speaker", "render", "fanout", "resilience")
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -29,6 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--listeners", type=int, default=2000, help="fanout: listeners (default 2000)")
     parser.add_argument("--events", type=int, default=100, help="fanout: events the host emits (default 100)")
+    parser.add_argument("--quick", action="store_true", help="resilience: shorter cases, for a smoke test")
+    parser.add_argument(
+        "--cases",
+        default=None,
+        help="resilience: comma-separated subset (loss5,cut10,cut2,backend,janus,camera,churn)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,6 +58,11 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         raise_file_limit(args.listeners * 2 + 512)
         with environment.backend() as url:
             return asyncio.run(run_fanout(url, args.listeners, args.events))
+    if args.name == "resilience":
+        from spaces_desktop.bench.resilience import run_resilience
+
+        cases = args.cases.split(",") if args.cases else None
+        return run_resilience(quick=args.quick, cases=cases)
     if args.name == "latency":
         from spaces_desktop.bench.latency import run_latency
 
