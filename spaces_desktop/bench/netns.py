@@ -88,8 +88,15 @@ class OwnNetwork:
         )
         return ["unshare", "-n", "sh", "-c", script, "sh"]
 
-    def hand_over(self, pid: int) -> None:
+    def hand_over(self, pid: int, timeout: float = 10.0) -> None:
         """Moves the inner end into the namespace of process `pid` (started with `prefix()`)."""
+        # Only once `unshare` has made its namespace: moving the link earlier is a no-op.
+        ours = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + timeout
+        while os.readlink(f"/proc/{pid}/ns/net") == ours:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the participant's namespace was not created")
+            time.sleep(0.01)
         ip("link", "set", self.inner, "netns", str(pid))
 
     def hold(self) -> str:

@@ -5,6 +5,8 @@ thread in the bot). The media reconciler compares what should exist (a publisher
 while we are on stage, a subscription to every stream but ours) with what does,
 and rebuilds whatever is missing, broken, or older than the last media reset.
 aiortc has no ICE restart, so recovering from a dropped network is a rebuild.
+Each remote video is watched on its own (media/freeze.py): packets on other
+streams keep the connection "alive" while a picture can be frozen.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ log = logging.getLogger(__name__)
 
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
-FREEZE_TICK_S = 0.25  # how often each video's freshness is checked (media/freeze.py)
 MEDIA_STALL_MAX_S = 12.0
+FREEZE_TICK_S = 0.25  # how often each video's freshness is checked (media/freeze.py)
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 5.0
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0

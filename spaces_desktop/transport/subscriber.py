@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCSessionDescription
 
 from spaces_desktop.protocol import StreamView, SubscribeOffer
-from spaces_desktop.transport.jitter import VideoReceiveStats
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 from spaces_desktop.transport.receive_guard import VideoReceiveGuard, install_audio, install_video
 
@@ -66,10 +65,6 @@ class Subscriber:
             return False
         guard.request_keyframe()
         return True
-
-    def video_stats(self) -> dict[str, VideoReceiveStats]:
-        """Frames released, dropped and keyframes asked for, per video mid."""
-        return {mid: guard.stats for mid, guard in self._guards.items()}
 
     @property
     def state(self) -> str:
