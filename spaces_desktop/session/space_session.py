@@ -37,7 +37,7 @@ from spaces_desktop.domain.reducer import (
 )
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import SpacesError
-from spaces_desktop.media.freeze import FreezeAction, FreezeWatch
+from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
@@ -114,6 +114,7 @@ class SpaceSession:
         self._stall_limit = MEDIA_STALL_S
         self._freeze: FreezeWatch[tuple[str, CameraSource]] = FreezeWatch()
         self._video_frozen = False  # a video stayed frozen after a keyframe request: resubscribe
+        self._heard_at: dict[str, float] = {}  # each participant's last decoded audio frame
         self._tasks: list[asyncio.Task[None]] = []
         self._consumers: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
@@ -415,6 +416,7 @@ class SpaceSession:
                 frame = await track.recv()
                 self._media_flowing()
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
+                self._heard_at[pid] = time.monotonic()
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
 
     async def _measure_quality(self) -> None:
@@ -461,6 +463,9 @@ class SpaceSession:
                     self.report.keyframe_requests += 1
                     subscriber.request_keyframe(expected[key])
                 elif action is FreezeAction.REBUILD:
+                    if self._publisher_silent(key[0], subscriber, now):
+                        # Their voice stopped too: their network, not our subscription.
+                        continue
                     log.info("Video of %s still frozen; subscribing again", key[0])
                     self.report.video_rebuilds += 1
                     self._video_frozen = True
@@ -468,6 +473,14 @@ class SpaceSession:
             paused = self._freeze.paused(now)
             if paused != self.state.paused_video:
                 self._dispatch(VideoPaused(paused))
+
+    def _publisher_silent(self, participant_id: str, subscriber: Subscriber | None, now: float) -> bool:
+        """True if we subscribe to their audio and it stopped as well."""
+        if subscriber is None or not any(
+            s.participant_id == participant_id and s.kind == "audio" for s in subscriber.streams.values()
+        ):
+            return False
+        return now - self._heard_at.get(participant_id, 0.0) > FREEZE_AFTER_S
 
     def _camera_says_on(self, participant_id: str, source: CameraSource) -> bool:
         member = self.state.members.get(participant_id)

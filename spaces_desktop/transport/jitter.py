@@ -35,7 +35,7 @@ from aiortc.utils import uint16_add
 VIDEO_CAPACITY = 512
 AUDIO_CAPACITY = 16
 AUDIO_GAP_WAIT = 3  # packets (60 ms) a missing audio packet may hold up the ones behind it
-GAP_WAIT_S = 0.15  # a hole may hold newer frames this long: a NACK's round trip through the SFU
+GAP_WAIT_S = 0.3  # a hole may hold newer frames this long: NACK round trips, through the SFU to the sender
 KEYFRAME_RETRY_S = 0.3  # a keyframe request unanswered this long is sent again
 PLI_BEFORE_FIR = 2  # unanswered PLIs before the request becomes a FIR as well
 
@@ -61,6 +61,10 @@ class VideoReceiveStats:
     """Frames given up: incomplete, or deltas after a loss that only a keyframe repairs."""
     keyframe_requests: int = 0
     firs: int = 0
+    repaired: int = 0
+    """Holes filled (by a retransmission or reordering) before their frame was given up."""
+    late: int = 0
+    """Packets that arrived after their frame left or was given up (duplicates included)."""
 
 
 @dataclass
@@ -126,14 +130,21 @@ class MarkerJitterBuffer(JitterBuffer):
         seq = self._extend(packet.sequence_number)
         if self._head is None:
             self._head = seq
-            self._requested_at = now  # the SFU asks for a keyframe when a subscription starts
+            # The SFU asks for a keyframe when a subscription starts; if what comes first is
+            # not one, that keyframe went by (or was lost): ask at once.
+            starts = self._starts(packet)
+            opening = starts is None or (starts and _vp8_keyframe(packet._data))  # type: ignore[attr-defined]
+            self._requested_at = now if opening else None
         if seq >= self._head:
             if seq - self._head >= self._capacity:
                 # Far ahead of what we hold (a long outage): nothing held is worth waiting for.
                 self._skip_to(seq, broken=bool(self._slots))
+            if self._blocked_since is not None and seq < max(self._slots, default=seq):
+                self.stats.repaired += 1
             self._slots[seq] = _Slot(packet, self._starts(packet))
             self._release(now)
-        # else: a retransmission of something already released or given up.
+        else:  # a retransmission of something already released or given up
+            self.stats.late += 1
         pli = self._keyframe_due(now)
         return pli, self._ready.popleft() if self._ready else None
 

@@ -205,7 +205,7 @@ def test_random_loss_never_freezes_and_never_decodes_a_broken_reference() -> Non
                 longest = max(longest, clock.now - last_release)
                 last_release = clock.now
                 out = buffer.pop_ready()
-    assert buffer.stats.frames > 60 * 30 * 0.8, buffer.stats
+    assert buffer.stats.frames > 60 * 30 * 0.75, buffer.stats
     assert longest < 1.0, longest  # two unrepaired losses in a row cost about 0.6 s
 
 
