@@ -10,6 +10,9 @@ lost packet used to freeze a picture for ~24 s (the jitter buffer waited for its
 from __future__ import annotations
 
 import time
+from typing import Any
+
+import pytest
 
 from spaces_desktop.bench.participants import gaps
 from spaces_desktop.bench.resilience import RTP_PORTS, room
@@ -35,22 +38,34 @@ def test_five_percent_loss_on_a_speakers_link_never_freezes_anyones_video() -> N
     assert frames >= 15 * 20 * 0.7, frames
 
 
-def test_after_a_10_s_cut_video_returns_both_ways_and_tiles_said_paused() -> None:
-    with room(**SMALL) as r:
+@pytest.mark.parametrize(
+    ("cut_s", "size"),
+    [(10.0, SMALL), (2.0, {"width": 640, "height": 360, "fps": 30.0})],
+    ids=["10s-180p15", "2s-360p30"],
+)
+def test_after_a_cut_video_returns_both_ways_and_tiles_said_paused(
+    cut_s: float, size: dict[str, Any]
+) -> None:
+    with room(**size) as r:
         time.sleep(2)
         viewers = [v for v, p in r.pairs(involving=r.speaker) if p is r.speaker]
         key = (r.speaker.id, CameraSource.MAIN)
         r.link.set_up(False)
         paused_seen: set[str] = set()
-        deadline = time.monotonic() + 10
+
+        def paused() -> set[str]:
+            return {v.name for v in viewers if key in getattr(v.session.state, "paused_video", ())}
+
+        deadline = time.monotonic() + cut_s
         while time.monotonic() < deadline:
-            paused_seen |= {v.name for v in viewers if key in v.session.state.paused_video}
+            paused_seen |= paused()
             time.sleep(0.1)
         r.link.set_up(True)
         recovery = r.wait_flowing(r.pairs(involving=r.speaker), time.monotonic(), timeout=40)
         time.sleep(1)
-        still_paused = [v.name for v in viewers if key in v.session.state.paused_video]
-    assert paused_seen == {v.name for v in viewers}  # every tile said "Video paused — reconnecting…"
+        still_paused = paused()
     # Target 3 s; the bound leaves room for a loaded machine.
     assert recovery is not None and recovery <= 8.0, recovery
-    assert still_paused == []
+    if cut_s > 1.5:  # the freeze watch pauses a tile after 1.5 s without a picture
+        assert paused_seen == {v.name for v in viewers}  # every tile said "Video paused — reconnecting…"
+    assert still_paused == set()
