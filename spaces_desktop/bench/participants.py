@@ -100,9 +100,12 @@ class Participant:
         try:
             self.call(self.session.close(), timeout=30)
             self.call(self.session.client.aclose(), timeout=10)
+            self.call(_cancel_the_rest(), timeout=10)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
+            if not self._thread.is_alive():
+                self.loop.close()
 
     # --- what it saw ---
 
@@ -120,6 +123,14 @@ class Participant:
             return True
         times = self.times(key)
         return not times or now - times[-1] >= STALE_AFTER_S
+
+
+async def _cancel_the_rest() -> None:
+    """Ends what aiortc left running, so nothing wakes up on a closed loop at exit."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def recovered_at(times: list[float], since: float, frames: int = 10, within: float = 1.0) -> float | None:

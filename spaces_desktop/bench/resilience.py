@@ -225,7 +225,7 @@ def measure_camera_unplug(durations: Durations) -> float | None:
         return None
 
 
-def measure_churn(durations: Durations) -> float:
+def measure_churn(durations: Durations) -> tuple[float, str]:
     with room() as r:
         time.sleep(durations.settle_s)
         start = time.monotonic()
@@ -236,11 +236,17 @@ def measure_churn(durations: Durations) -> float:
             r.speaker.camera_on(on)
         end = time.monotonic()
         # The host's video on everyone else's screen, the speaker's included.
-        return max(
-            max(gaps(viewer.times((r.host.id, CameraSource.MAIN)), start, end))
+        blanks = {
+            viewer.name: max(gaps(viewer.times((r.host.id, CameraSource.MAIN)), start, end))
             for viewer in r.people
             if viewer is not r.host
-        )
+        }
+        worst = max(blanks, key=lambda name: blanks[name])
+        return blanks[worst], worst
+
+
+def _churn_result(blank_s: float, viewer: str) -> dict[str, Any]:
+    return {"churn_max_blank_ms": round(blank_s * 1000, 1), "churn_worst_viewer": viewer}
 
 
 CASES = ("loss5", "cut10", "cut2", "backend", "janus", "camera", "churn")
@@ -262,7 +268,7 @@ def run_resilience(quick: bool = False, cases: list[str] | None = None) -> dict[
         "backend": lambda: {"backend_restart_recovery_s": _rounded(measure_backend_restart(durations))},
         "janus": lambda: {"janus_kill_recovery_s": _rounded(measure_janus_kill(durations))},
         "camera": lambda: {"camera_unplug_avatar_s": _rounded(measure_camera_unplug(durations))},
-        "churn": lambda: {"churn_max_blank_ms": round(measure_churn(durations) * 1000, 1)},
+        "churn": lambda: _churn_result(*measure_churn(durations)),
     }
     for case in CASES:
         if case not in chosen:
