@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # System packages Spaces Desktop needs on Debian/Ubuntu: Janus (the SFU), PortAudio (sound),
-# xdg-utils to register spaces:// links, the libraries Qt needs without a desktop, a colour emoji font for reactions, Chromium for the web player tests, Xvfb for screenshots, iproute2 for test namespaces.
+# xdg-utils to register spaces:// links, the libraries Qt needs without a desktop, a colour emoji font
+# for reactions, Chromium for the web player tests, Xvfb for screenshots, iproute2 for test namespaces,
+# nftables for packet loss in tests and benchmarks (these kernels have no netem).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-PACKAGES=(janus libportaudio2 iproute2 util-linux procps xvfb libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0
+PACKAGES=(janus libportaudio2 iproute2 nftables util-linux procps xvfb libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
   libxcb-image0 libdbus-1-3 libfontconfig1 fonts-dejavu-core fonts-noto-color-emoji
   chromium xdg-utils desktop-file-utils)

@@ -14,7 +14,7 @@ from typing import Any
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout", "flood")
+NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience")
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--half-open", type=int, default=300, help="flood: half-sent requests")
     parser.add_argument(
         "--rate-limit-scale", type=float, default=None, help="flood: the backend's --rate-limit-scale"
+    )
+    parser.add_argument("--quick", action="store_true", help="resilience: shorter cases, for a smoke test")
+    parser.add_argument(
+        "--cases",
+        default=None,
+        help="resilience: comma-separated subset (loss5,cut10,cut2,backend,janus,camera,churn)",
     )
 
 
@@ -69,6 +75,11 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         with environment.backend(serve_args=scale) as url:
             flood = run_flood(url, args.joins, args.seconds or 60.0, args.reactions, args.half_open)
             return asyncio.run(flood)
+    if args.name == "resilience":
+        from spaces_desktop.bench.resilience import run_resilience
+
+        cases = args.cases.split(",") if args.cases else None
+        return run_resilience(quick=args.quick, cases=cases)
     if args.name == "latency":
         from spaces_desktop.bench.latency import run_latency
 

@@ -28,6 +28,75 @@ def enter_namespace() -> str:
     return netns.enter([sys.executable, "-m", "spaces_desktop", *sys.argv[1:]])
 
 
+class BenchBackend:
+    """A `spaces-desktop serve` subprocess with a private Janus; restartable on the same port and data."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        host: str = "127.0.0.1",
+        ice_interfaces: str = netns.MEDIA_INTERFACE,
+        rtp_ports: tuple[int, int] | None = None,
+        log_name: str = "backend.log",
+        serve_args: Sequence[str] = (),
+    ) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / log_name
+        self._args = [
+            sys.executable, "-m", "spaces_desktop", "serve",
+            "--host", host,
+            "--port", str(self.port),
+            "--data-dir", str(folder / "data"),
+            "--ice-interface", ice_interfaces,
+        ]  # fmt: skip
+        if rtp_ports is not None:
+            self._args += ["--rtp-ports", f"{rtp_ports[0]}-{rtp_ports[1]}"]
+        self._args += list(serve_args)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            self._args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        )
+        log.close()
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(self.log_path.read_text(errors="replace")[-2000:])
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the backend did not answer in {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def janus_pid(self) -> int:
+        assert self.process is not None
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid), "janus"], capture_output=True, text=True)
+        pids = [int(p) for p in out.stdout.split()]
+        if not pids:
+            raise RuntimeError("no Janus child process")
+        return pids[0]
+
+
 @contextlib.contextmanager
 def backend(log_name: str = "backend.log", serve_args: Sequence[str] = ()) -> Iterator[str]:
     """A `spaces-desktop serve` subprocess with a private Janus on the namespace's veth; yields its URL.
@@ -35,37 +104,9 @@ def backend(log_name: str = "backend.log", serve_args: Sequence[str] = ()) -> It
     `serve_args` are added to its command line (e.g. `--rate-limit-scale 0`).
     """
     with tempfile.TemporaryDirectory(prefix="spaces-bench-") as folder:
-        port = free_port()
-        log = open(Path(folder) / log_name, "wb")  # noqa: SIM115 - owned by the child
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "spaces_desktop", "serve",
-                "--port", str(port),
-                "--data-dir", str(Path(folder) / "data"),
-                "--ice-interface", netns.MEDIA_INTERFACE,
-                *serve_args,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-        log.close()
-        url = f"http://127.0.0.1:{port}"
+        server = BenchBackend(Path(folder), log_name=log_name, serve_args=serve_args)
         try:
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError((Path(folder) / log_name).read_text()[-2000:])
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/healthz", timeout=0.5).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the backend did not start in 20 s")
-                time.sleep(0.05)
-            yield url
+            server.start()
+            yield server.url
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            server.stop()

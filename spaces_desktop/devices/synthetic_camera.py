@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from spaces_desktop.devices.camera import ThreadedCamera
+from spaces_desktop.devices.errors import CameraMissing
 from spaces_desktop.devices.frame_id import embed_frame_id, frame_id_region
 
 # 75 % colour bars, left to right: grey, yellow, cyan, green, magenta, red, blue (BGR).
@@ -132,15 +133,23 @@ class SyntheticCamera(ThreadedCamera):
         self._next_due = 0.0
         self.render_seconds = 0.0
         """Total time spent rendering, for cost reports (capture thread writes, anyone reads)."""
+        self._failure: CameraMissing | None = None
 
     @property
     def frames_rendered(self) -> int:
         return self._rendered
 
+    def fail_now(self, message: str = "The camera was unplugged.") -> None:
+        """Fault injection: capture ends with a device error, as when a real camera is pulled out."""
+        self._failure = CameraMissing(message)
+
     def _open(self) -> None:
         self._next_due = self._clock()
+        self._failure = None
 
     def _read(self, stop: threading.Event) -> np.ndarray | None:
+        if self._failure is not None:
+            raise self._failure
         wait = self._next_due - self._clock()
         if wait > 0 and stop.wait(wait):
             return None

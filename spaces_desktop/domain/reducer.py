@@ -50,7 +50,12 @@ class QualityMeasured:
     quality: dict[str, str]
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured
+@dataclass(frozen=True)
+class VideoPaused:
+    videos: frozenset[tuple[str, CameraSource]]
+
+
+LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | VideoPaused
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -72,6 +77,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, stage=state.pinned or event.participant_id)
     if isinstance(event, QualityMeasured):
         return replace(state, quality=MappingProxyType(dict(event.quality)))
+    if isinstance(event, VideoPaused):
+        return replace(state, paused_video=event.videos)
     if isinstance(event, Pinned):
         stage = event.participant_id or state.stage
         return replace(state, pinned=event.participant_id, stage=stage)

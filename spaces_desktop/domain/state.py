@@ -108,6 +108,8 @@ class SessionState:
     """How well each remote participant's media arrives: "good", "fair" or "poor"."""
     waiting: Mapping[str, Member] = field(default_factory=lambda: EMPTY)
     """Who waits to be let in (known to the host and co-hosts only), in arrival order."""
+    paused_video: frozenset[tuple[str, CameraSource]] = frozenset()
+    """Remote videos whose camera is on but whose picture froze: being repaired."""
 
     @property
     def myself(self) -> Member | None:

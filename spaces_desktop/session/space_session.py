@@ -5,6 +5,8 @@ thread in the bot). The media reconciler compares what should exist (a publisher
 while we are on stage, a subscription to every stream but ours) with what does,
 and rebuilds whatever is missing, broken, or older than the last media reset.
 aiortc has no ICE restart, so recovering from a dropped network is a rebuild.
+Each remote video is watched on its own (media/freeze.py): packets on other
+streams keep the connection "alive" while a picture can be frozen.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from spaces_desktop.domain.reducer import (
     Pinned,
     QualityMeasured,
     StageChosen,
+    VideoPaused,
     apply,
     from_snapshot,
 )
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
@@ -60,6 +64,7 @@ MEDIA_RETRY_WORRYING_S = 10.0  # failing this long is worth a line in the report
 HANDOVER_MAX_S = 5.0  # a replaced subscription plays at most this long after the new one is answered
 HANDOVER_POLL_S = 0.02
 LEAVE_TIMEOUT_S = 1.2
+FREEZE_TICK_S = 0.25  # how often each video's freshness is checked (media/freeze.py)
 DIRECTOR_TICK_S = 0.02
 QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
@@ -80,6 +85,10 @@ class SessionReport:
     media_retries: int = 0
     subscriptions: int = 0
     rejoins: int = 0
+    keyframe_requests: int = 0
+    """Frozen videos we asked the SFU to refresh."""
+    video_rebuilds: int = 0
+    """Subscriptions rebuilt because a video stayed frozen."""
 
 
 class SpaceSession:
@@ -121,6 +130,9 @@ class SpaceSession:
         self._media_broken = False
         self._last_packet = time.monotonic()
         self._stall_limit = MEDIA_STALL_S
+        self._freeze: FreezeWatch[tuple[str, CameraSource]] = FreezeWatch()
+        self._video_frozen = False  # a video stayed frozen after a keyframe request: resubscribe
+        self._heard_at: dict[str, float] = {}  # each participant's last decoded audio frame
         self._tasks: list[asyncio.Task[None]] = []
         self._consumers: set[asyncio.Task[None]] = set()
         self._closed = asyncio.Event()
@@ -188,6 +200,7 @@ class SpaceSession:
             loop.create_task(self._direct_stage(), name="session-stage"),
             loop.create_task(self._show_self(), name="session-self-view"),
             loop.create_task(self._measure_quality(), name="session-quality"),
+            loop.create_task(self._watch_video(), name="session-video-watch"),
         ]
         self._media_dirty.set()
 
@@ -373,6 +386,7 @@ class SpaceSession:
             or subscriber.state in ("failed", "closed")
             or self._subscriber_epoch != epoch
             or stalled
+            or self._video_frozen
         ):
             if stalled:
                 # Silence may be the publishers' network, not ours: rebuild quietly, and back
@@ -431,6 +445,8 @@ class SpaceSession:
         self._subscribed = wanted
         self._subscriber_epoch = epoch
         self._last_packet = time.monotonic()
+        self._video_frozen = False
+        self._freeze.restarted(time.monotonic())
         self.report.subscriptions += 1
         if old is not None:
             task = asyncio.get_running_loop().create_task(
@@ -494,6 +510,7 @@ class SpaceSession:
                 frame = await track.recv()
                 self._media_flowing()
                 if self._handover.accept(generation, handover):
+                    self._freeze.frame(key, time.monotonic())
                     self.frames.put(key, frame)  # type: ignore[arg-type]
 
     async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
@@ -506,6 +523,7 @@ class SpaceSession:
                 if not self._handover.accept(generation, handover):
                     continue
                 self.report.audio_frames[pid] = self.report.audio_frames.get(pid, 0) + 1
+                self._heard_at[pid] = time.monotonic()
                 self.mixer.push(pid, frame)  # type: ignore[arg-type]
 
     async def _measure_quality(self) -> None:
@@ -532,6 +550,50 @@ class SpaceSession:
             verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
             if verdicts != dict(self.state.quality):
                 self._dispatch(QualityMeasured(verdicts))
+
+    async def _watch_video(self) -> None:
+        """Per-track freeze detection: audio flowing says nothing about a frozen picture."""
+        while not self._closed.is_set():
+            await asyncio.sleep(FREEZE_TICK_S)
+            now = time.monotonic()
+            subscriber = self._subscriber
+            expected: dict[tuple[str, CameraSource], str] = {}
+            if subscriber is not None and self.state.connection not in TERMINAL:
+                for mid, stream in subscriber.streams.items():
+                    key = (stream.participant_id, stream.source or CameraSource.MAIN)
+                    if stream.kind == "video" and self._camera_says_on(*key):
+                        expected[key] = mid
+            self._freeze.expect(expected, now)
+            for key, action in self._freeze.tick(now):
+                if action is FreezeAction.KEYFRAME and subscriber is not None:
+                    log.info("Video of %s frozen; asking for a keyframe", key[0])
+                    self.report.keyframe_requests += 1
+                    subscriber.request_keyframe(expected[key])
+                elif action is FreezeAction.REBUILD:
+                    if self._publisher_silent(key[0], subscriber, now):
+                        # Their voice stopped too: their network, not our subscription.
+                        continue
+                    log.info("Video of %s still frozen; subscribing again", key[0])
+                    self.report.video_rebuilds += 1
+                    self._video_frozen = True
+                    self._media_dirty.set()
+            paused = self._freeze.paused(now)
+            if paused != self.state.paused_video:
+                self._dispatch(VideoPaused(paused))
+
+    def _publisher_silent(self, participant_id: str, subscriber: Subscriber | None, now: float) -> bool:
+        """True if we subscribe to their audio and it stopped as well."""
+        if subscriber is None or not any(
+            s.participant_id == participant_id and s.kind == "audio" for s in subscriber.streams.values()
+        ):
+            return False
+        return now - self._heard_at.get(participant_id, 0.0) > FREEZE_AFTER_S
+
+    def _camera_says_on(self, participant_id: str, source: CameraSource) -> bool:
+        member = self.state.members.get(participant_id)
+        if member is None:
+            return False
+        return member.second_camera_on if source is CameraSource.SECOND else member.camera_on
 
     async def _show_self(self) -> None:
         """Our own cameras on our own tiles: the SFU never sends us back what we publish."""

@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCSessionDescription
 
 from spaces_desktop.protocol import StreamView, SubscribeOffer
-from spaces_desktop.transport.jitter import install as install_jitter_buffer
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
+from spaces_desktop.transport.receive_guard import VideoReceiveGuard, install_audio, install_video
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class Subscriber:
     def __init__(self, on_track: OnTrack, on_dead: Callable[[str], None] | None = None) -> None:
         self.pc = new_peer_connection(on_dead)
         self.streams: dict[str, StreamView] = {}
+        self._guards: dict[str, VideoReceiveGuard] = {}
         self._on_track = on_track
         self.pc.on("track", self._track)
 
@@ -44,11 +45,26 @@ class Subscriber:
         self.streams = {s.mid: s for s in offer.streams}
         await self.pc.setRemoteDescription(RTCSessionDescription(offer.sdp, "offer"))
         for transceiver in self.pc.getTransceivers():
-            if not install_jitter_buffer(transceiver.receiver, transceiver.kind):
+            if transceiver.kind == "video":
+                guard = install_video(transceiver.receiver)
+                if guard is not None and transceiver.mid is not None:
+                    self._guards[transceiver.mid] = guard
+                installed = guard is not None
+            else:
+                installed = install_audio(transceiver.receiver)
+            if not installed:
                 log.warning("Low-latency jitter buffer not installed; aiortc's default is used")
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await send_answer(self.pc.localDescription.sdp)
         return list(offer.streams)
+
+    def request_keyframe(self, mid: str) -> bool:
+        """Asks the SFU for a fresh keyframe on one video stream; False if it has no guard."""
+        guard = self._guards.get(mid)
+        if guard is None:
+            return False
+        guard.request_keyframe()
+        return True
 
     @property
     def state(self) -> str:

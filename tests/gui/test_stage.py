@@ -444,3 +444,22 @@ def test_tiles_show_each_remote_participants_network_quality(qtbot: QtBot, view:
     assert "poor connection" in tiles[("p_sam", MAIN)].accessibleName()
     settle(qtbot, view)
     shot(view, "stage_quality")
+
+
+def test_a_frozen_video_says_so_instead_of_showing_a_still_picture(
+    qtbot: QtBot, view: StageView, board: FrameBoard
+) -> None:
+    base = state(*room())
+    view.set_state(base)
+    feed_cameras(board, view, qtbot, [("p_co", MAIN), ("p_ari", MAIN)])
+    view.set_state(replace(base, quality=MappingProxyType({"p_co": "fair"})))
+    qtbot.waitUntil(lambda: view.tiles()[("p_co", MAIN)].info.video)
+    view.set_state(replace(base, paused_video=frozenset({("p_co", MAIN)})))
+    tiles = view.tiles()
+    assert tiles[("p_co", MAIN)].info.paused and not tiles[("p_co", MAIN)].info.video
+    assert "Video paused — reconnecting…" in tiles[("p_co", MAIN)].accessibleName()
+    assert tiles[("p_ari", MAIN)].info.video and not tiles[("p_ari", MAIN)].info.paused
+    settle(qtbot, view)
+    shot(view, "stage_video_paused")
+    view.set_state(base)
+    assert view.tiles()[("p_co", MAIN)].info.video

@@ -78,3 +78,24 @@ def test_render_bench() -> None:
     assert result["tiles"] == 9
     assert set(result) >= {"min_tile_fps", "cpu_cores", "rss_mb", "stall_p99_ms"}
     assert result["min_tile_fps"] > 0 and result["cpu_cores"] > 0
+
+
+def test_resilience_bench_quick() -> None:
+    result = bench("resilience", "--quick", timeout=600)
+    keys = {
+        "loss5_max_freeze_s",
+        "loss5_gap_p95_ms",
+        "cut10_recovery_s",
+        "cut2_recovery_s",
+        "backend_restart_recovery_s",
+        "janus_kill_recovery_s",
+        "camera_unplug_avatar_s",
+        "churn_max_blank_ms",
+    }
+    assert set(result) >= keys, result
+    assert result["quick"] is True
+    assert not [k for k in result if k.endswith("_error")], result
+    assert 0 < result["loss5_max_freeze_s"] < 60 and result["loss5_gap_p95_ms"] > 0
+    assert result["churn_max_blank_ms"] > 0
+    # Video came back after both link cuts (null would mean "not within a minute").
+    assert result["cut10_recovery_s"] is not None and result["cut2_recovery_s"] is not None

@@ -171,3 +171,21 @@ def test_synthetic_camera_restarts_and_keeps_counting() -> None:
     after = camera.latest()
     camera.stop()
     assert before is not None and after is not None and after.index > before.index
+
+
+def test_fail_now_ends_capture_with_a_device_error() -> None:
+    from spaces_desktop.devices.errors import CameraMissing
+
+    camera = SyntheticCamera(width=160, height=90, fps=30)
+    errors: list[Exception] = []
+    camera.subscribe(lambda frame: None, errors.append)
+    camera.start()
+    try:
+        camera.fail_now()
+        deadline = time.monotonic() + 5
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert errors and isinstance(errors[0], CameraMissing)
+        assert isinstance(camera.error, CameraMissing)
+    finally:
+        camera.stop()

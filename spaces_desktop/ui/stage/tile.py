@@ -43,6 +43,7 @@ MARGIN = 6
 FPS_WINDOW_S = 2.0
 
 BADGES = {Role.HOST: "Host", Role.COHOST: "Co-host"}
+PAUSED_TEXT = "Video paused — reconnecting…"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class TileInfo:
     featured: bool = False
     quality: str | None = None
     """How well this participant's media arrives ("good", "fair", "poor"); None for ourselves."""
+    paused: bool = False
+    """The camera is on but the picture froze: the tile says so instead of showing a still frame."""
 
     @property
     def participant_id(self) -> str:
@@ -271,6 +274,19 @@ class TileWidget(QWidget):
         painter.setPen(ink)
         box = QRectF(center.x() - d / 2, center.y() - d / 2, d, d)
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.info.initials)
+        if self.info.paused:  # a status pill across the foot of the avatar
+            font.setPixelSize(max(10, min(13, round(card.height() * 0.05))))
+            font.setWeight(QFont.Weight.Medium)
+            metrics = QFontMetricsF(font)
+            text = metrics.elidedText(PAUSED_TEXT, Qt.TextElideMode.ElideRight, card.width() - 28)
+            w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 6
+            pill = QRectF(center.x() - w / 2, box.bottom() - h / 2, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colors.overlay)
+            painter.drawRoundedRect(pill, h / 2, h / 2)
+            painter.setFont(font)
+            painter.setPen(colors.overlay_text)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_border(self, painter: QPainter, card: QRectF, radius: float) -> None:
         if self.ring > 0:
@@ -361,6 +377,8 @@ class TileWidget(QWidget):
             parts.append("muted")
         if self.info.quality is not None:
             parts.append(f"{self.info.quality} connection")
+        if self.info.paused:
+            parts.append(PAUSED_TEXT)
         if self.info.pinned:
             parts.append("pinned")
         self.setAccessibleName(", ".join(parts))

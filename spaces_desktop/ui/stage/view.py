@@ -207,6 +207,7 @@ class StageView(QWidget):
         infos = []
         for m in speakers:
             main = (m.id, CameraSource.MAIN)
+            paused = video_space and m.camera_on and main in state.paused_video
             infos.append(
                 TileInfo(
                     key=main,
@@ -214,7 +215,8 @@ class StageView(QWidget):
                     initials=m.initials,
                     role=m.role,
                     muted=m.muted,
-                    video=video_space and m.camera_on and main in self._fresh,
+                    video=video_space and m.camera_on and main in self._fresh and not paused,
+                    paused=paused,
                     pinned=state.pinned == m.id,
                     featured=m.id == stage,
                     quality=state.quality.get(m.id) if m.id != state.me else None,
