@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from spaces_desktop.devices.camera import ThreadedCamera
+from spaces_desktop.devices.errors import CameraMissing
 from spaces_desktop.devices.frame_id import embed_frame_id, frame_id_region
 
 # 75 % colour bars, left to right: grey, yellow, cyan, green, magenta, red, blue (BGR).
@@ -132,18 +133,46 @@ class SyntheticCamera(ThreadedCamera):
         self._next_due = 0.0
         self.render_seconds = 0.0
         """Total time spent rendering, for cost reports (capture thread writes, anyone reads)."""
+        self._unplugged = threading.Event()
+
+    # --- unplugging, for rehearsing a lost camera (tests, benchmarks, the demo) ---------------
+
+    @property
+    def plugged_in(self) -> bool:
+        """False between :meth:`fail_now` and :meth:`restore`; the device watcher lists it only when True."""
+        return not self._unplugged.is_set()
+
+    def fail_now(self) -> None:
+        """Behave like a webcam pulled out of its socket (any thread).
+
+        Capture ends within one frame interval with the :class:`CameraMissing`
+        a real camera raises when unplugged, and :meth:`start` fails the same
+        way until :meth:`restore`.
+        """
+        self._unplugged.set()
+
+    def restore(self) -> None:
+        """Plug it back in: :meth:`start` works again (capture does not restart by itself)."""
+        self._unplugged.clear()
+
+    def _unplugged_error(self) -> CameraMissing:
+        return CameraMissing(f"The camera “{self.name}” was unplugged.")
 
     @property
     def frames_rendered(self) -> int:
         return self._rendered
 
     def _open(self) -> None:
+        if self._unplugged.is_set():
+            raise self._unplugged_error()
         self._next_due = self._clock()
 
     def _read(self, stop: threading.Event) -> np.ndarray | None:
         wait = self._next_due - self._clock()
         if wait > 0 and stop.wait(wait):
             return None
+        if self._unplugged.is_set():
+            raise self._unplugged_error()
         now = self._clock()
         # After a long stall (suspended machine, debugger) restart the schedule instead of bursting.
         interval = 1.0 / self.fps

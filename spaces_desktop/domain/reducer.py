@@ -13,7 +13,15 @@ from types import MappingProxyType
 from typing import Any
 
 from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo, Stream
+from spaces_desktop.domain.state import (
+    Connection,
+    DeviceProblem,
+    Member,
+    Reaction,
+    SessionState,
+    SpaceInfo,
+    Stream,
+)
 from spaces_desktop.protocol import Event, EventType, ParticipantView, Snapshot, SpaceView, StreamView
 
 MAX_REACTIONS = 50
@@ -40,7 +48,12 @@ class QualityMeasured:
     quality: dict[str, str]
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured
+@dataclass(frozen=True)
+class DeviceProblemsChanged:
+    problems: tuple[DeviceProblem, ...]
+
+
+LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | DeviceProblemsChanged
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -59,6 +72,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
         return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, DeviceProblemsChanged):
+        return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
         return replace(state, quality=MappingProxyType(dict(event.quality)))
     if isinstance(event, Pinned):

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import SessionState
+from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import SpacesError
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
@@ -158,6 +158,36 @@ class Engine:
 
     def set_camera(self, source: CameraSource, on: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.set_camera(source, on))
+
+    def set_device(self, slot: DeviceSlot, spec: str) -> concurrent.futures.Future[Any]:
+        """Switch one of our devices while in a Space (the speaker also outside one).
+
+        ``spec`` is what :class:`DeviceChoice` takes ("synthetic", an index, a
+        path); for the speaker an output index or name, "" for the system default.
+        """
+        if slot is DeviceSlot.SPEAKER:
+
+            async def speaker() -> None:
+                self._switch_speaker(spec)
+
+            return self.submit(speaker)
+        return self._call(lambda s: s.switch_device(slot, spec))
+
+    def _switch_speaker(self, spec: str) -> None:
+        device: int | str | None = int(spec) if spec.isdigit() else (spec or None)
+        old, session = self._speaker, self.session
+        self.speaker_device = device
+        if old is None or session is None:
+            return  # used from the next Space on
+        # Break before make: two streams pulling the one mix would each get half of it.
+        old.stop()
+        new = SpeakerSink(session.mixer.pull, device)
+        try:
+            new.start()
+        except DeviceError:
+            old.start()  # back to what played before; the caller shows why
+            raise
+        self._speaker = new
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))
