@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from spaces_desktop.devices.errors import DeviceError
-from spaces_desktop.devices.speaker import SpeakerSink
+from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import SpacesError
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+SpeakerFactory = Callable[[PullAudio, int | str | None], SpeakerSink]
+
 
 class Engine:
     def __init__(
@@ -45,12 +47,14 @@ class Engine:
         director: StageDirectorSettings | None = None,
         play_audio: bool = True,
         speaker_device: int | str | None = None,
+        speaker_factory: SpeakerFactory = SpeakerSink,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
         self.director = director
         self.play_audio = play_audio
         self.speaker_device = speaker_device
+        self._speaker_factory = speaker_factory
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -136,12 +140,24 @@ class Engine:
         if not self.play_audio:
             return
         try:
-            self._speaker = SpeakerSink(session.mixer.pull, self.speaker_device)
-            self._speaker.start()
+            self._speaker = self._open_speaker(session, self.speaker_device)
         except DeviceError as exc:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+
+    def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
+        try:
+            speaker = self._speaker_factory(session.mixer.pull, device)
+            speaker.start()
+        except DeviceError as exc:
+            if device is None:
+                raise
+            # The speaker picked in Settings is gone (unplugged since): play on the default one.
+            log.warning("Speaker %s unavailable (%s); using the default", device, exc.message)
+            speaker = self._speaker_factory(session.mixer.pull, None)
+            speaker.start()
+        return speaker
 
     # --- commands while in a Space ---
 
@@ -175,17 +191,20 @@ class Engine:
 
     def _switch_speaker(self, spec: str) -> None:
         device: int | str | None = int(spec) if spec.isdigit() else (spec or None)
-        old, session = self._speaker, self.session
         self.speaker_device = device
-        if old is None or session is None:
+        session = self.session
+        if session is None or not self.play_audio:
             return  # used from the next Space on
+        old = self._speaker
         # Break before make: two streams pulling the one mix would each get half of it.
-        old.stop()
-        new = SpeakerSink(session.mixer.pull, device)
+        if old is not None:
+            old.stop()
         try:
+            new = self._speaker_factory(session.mixer.pull, device)
             new.start()
         except DeviceError:
-            old.start()  # back to what played before; the caller shows why
+            if old is not None:
+                old.start()  # back to what played before; the caller shows why
             raise
         self._speaker = new
 

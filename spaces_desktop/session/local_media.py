@@ -175,7 +175,6 @@ class LocalMedia:
             track = self._video_tracks.get(source)
             if track is not None:
                 track.camera_on = False
-            device.stop()
             newly.append(slot)
         mic = self.microphone
         if mic is not None and self._mic_started and DeviceSlot.MICROPHONE not in self.lost:
@@ -183,11 +182,19 @@ class LocalMedia:
             if error is not None:
                 self.lost[DeviceSlot.MICROPHONE] = LostDevice(DeviceSlot.MICROPHONE, mic, error, was_on=True)
                 self._mic_started = False
-                mic.stop()
                 newly.append(DeviceSlot.MICROPHONE)
         for slot in newly:
             log.warning("%s lost: %s", slot, self.lost[slot].error.message)
         return newly
+
+    async def release_lost(self, slots: list[DeviceSlot]) -> None:
+        """Close what is left of lost devices, off the loop: a vanished sound card can block a while."""
+        loop = asyncio.get_running_loop()
+        for slot in slots:
+            lost = self.lost.get(slot)
+            stop = getattr(lost.device if lost else None, "stop", None)
+            if callable(stop):
+                await loop.run_in_executor(None, stop)
 
     def scan_devices(self) -> DeviceCatalog:
         """What is plugged in now, for the device watcher (blocking: a worker thread).
@@ -197,7 +204,9 @@ class LocalMedia:
         when a real microphone is in use, and PortAudio restarts to see new ones
         only while none of our streams is open.
         """
-        devices = [*self.cameras.values(), self.microphone, *(lost.device for lost in self.lost.values())]
+        # Snapshots: the loop thread may change these dicts while this thread scans.
+        lost_devices = [lost.device for lost in tuple(self.lost.values())]
+        devices = [*tuple(self.cameras.values()), self.microphone, *lost_devices]
         inner = [_inner(d) for d in devices if d is not None]
         synthetic_cameras = tuple(
             DeviceInfo("camera", synthetic_key(d), d.name, -1)
@@ -250,6 +259,7 @@ class LocalMedia:
             try:
                 self.microphone.start()
                 self._mic_started = True
+                self.lost.pop(DeviceSlot.MICROPHONE, None)
             except DeviceError as exc:
                 self.errors.append(exc.message)
                 log.warning("Microphone unavailable: %s", exc.message)

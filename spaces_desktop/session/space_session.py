@@ -239,6 +239,7 @@ class SpaceSession:
             if not lost:
                 continue
             self._show_device_problems()
+            await self.media.release_lost(lost)
             for slot in lost:
                 if slot is DeviceSlot.MICROPHONE:
                     continue

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import numpy as np
+import pytest
 
-from spaces_desktop.devices.errors import CameraBusy, CameraMissing, DeviceError, MicrophoneMissing
+from spaces_desktop.devices.errors import (
+    CameraBusy,
+    CameraMissing,
+    DeviceError,
+    MicrophoneMissing,
+    SpeakerMissing,
+)
 from spaces_desktop.devices.microphone import SoundDeviceMicrophone
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
@@ -20,6 +28,7 @@ from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus
 from spaces_desktop.media.tracks import CameraVideoTrack
+from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
 
 
@@ -182,7 +191,7 @@ def small_choice(**fields: Any) -> DeviceChoice:
     return DeviceChoice(width=128, height=72, fps=30, label="Me", **fields)
 
 
-def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
+async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     media = LocalMedia(small_choice(microphone=NONE))
     tracks = media.tracks(video_enabled=True)
     media.set_camera(CameraSource.MAIN, True)
@@ -197,6 +206,7 @@ def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
         time.sleep(0.02)
         lost = media.check_health()
     assert lost == [DeviceSlot.CAMERA]
+    await media.release_lost(lost)
     assert not media.camera_on[CameraSource.MAIN] and not tracks.camera.camera_on
     [problem] = media.problems()
     assert problem.status is DeviceStatus.LOST and "unplugged" in problem.detail
@@ -268,3 +278,54 @@ async def test_switching_microphones_keeps_the_audio_track() -> None:
     assert frame.samples == 960
     tracks.audio.stop()
     media.close()
+
+
+class FakeSpeaker:
+    """Stands in for SpeakerSink: records opening and closing; ``broken`` devices fail to open."""
+
+    broken: ClassVar[set[object]] = set()
+    log: ClassVar[list[str]] = []
+
+    def __init__(self, pull: Any, device: int | str | None) -> None:
+        self.device = device
+
+    def start(self) -> None:
+        if self.device in FakeSpeaker.broken:
+            raise SpeakerMissing(f"The speaker “{self.device}” could not be opened.")
+        FakeSpeaker.log.append(f"start {self.device}")
+
+    def stop(self) -> None:
+        FakeSpeaker.log.append(f"stop {self.device}")
+
+
+def test_switching_the_speaker_reopens_the_output_stream_and_falls_back() -> None:
+    FakeSpeaker.broken, FakeSpeaker.log = {9}, []
+    engine = Engine(lambda state: None, speaker_factory=FakeSpeaker)  # type: ignore[arg-type]
+    try:
+        engine.set_device(DeviceSlot.SPEAKER, "4").result(5)  # not in a Space: remembered for the next
+        assert engine.speaker_device == 4 and FakeSpeaker.log == []
+        session = SimpleNamespace(mixer=SimpleNamespace(pull=lambda n: np.zeros(n, np.int16)))
+        engine.session = session  # type: ignore[assignment]
+        engine._start_speaker(session)  # type: ignore[arg-type]
+        assert FakeSpeaker.log == ["start 4"]
+        engine.set_device(DeviceSlot.SPEAKER, "6").result(5)
+        assert FakeSpeaker.log == ["start 4", "stop 4", "start 6"]
+        with pytest.raises(SpeakerMissing):
+            engine.set_device(DeviceSlot.SPEAKER, "9").result(5)
+        assert FakeSpeaker.log[-2:] == ["stop 6", "start 6"]  # the one that worked plays on
+        engine.set_device(DeviceSlot.SPEAKER, "").result(5)
+        assert engine.speaker_device is None and FakeSpeaker.log[-1] == "start None"
+    finally:
+        engine.session = None
+        engine.shutdown()
+
+
+def test_a_saved_speaker_that_is_gone_falls_back_to_the_default() -> None:
+    FakeSpeaker.broken, FakeSpeaker.log = {7}, []
+    engine = Engine(lambda state: None, speaker_factory=FakeSpeaker, speaker_device=7)  # type: ignore[arg-type]
+    try:
+        session = SimpleNamespace(mixer=SimpleNamespace(pull=lambda n: np.zeros(n, np.int16)))
+        engine._start_speaker(session)  # type: ignore[arg-type]
+        assert FakeSpeaker.log == ["start None"] and engine.notices == []
+    finally:
+        engine.shutdown()
