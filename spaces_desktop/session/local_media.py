@@ -94,6 +94,8 @@ class LostDevice:
     error: DeviceError
     was_on: bool
     """Whether the camera was on when it went (switching to another one turns that on)."""
+    seen_gone: bool = False
+    """A scan since the loss did not find it: it was unplugged, not just taken by another app."""
     back: bool = False
 
 
@@ -232,12 +234,21 @@ class LocalMedia:
         )
 
     def devices_seen(self, catalog: DeviceCatalog) -> bool:
-        """Mark lost devices present in ``catalog`` as back; True when any changed."""
+        """Mark lost devices plugged in again as back (after every scan); True when any changed.
+
+        Back means gone from a scan and then present again: a camera another
+        app took never left the list, so it is not offered back (the person
+        can pick it again from the menu once the other app lets go).
+        """
         changed = False
         for lost in self.lost.values():
-            present = is_present(lost.device, catalog)
-            if present != lost.back:
-                lost.back = present
+            if not is_present(lost.device, catalog):
+                lost.seen_gone = True
+                back = False
+            else:
+                back = lost.seen_gone
+            if back != lost.back:
+                lost.back = back
                 changed = True
         return changed
 

@@ -20,6 +20,7 @@ import av
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
+from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
@@ -132,7 +133,12 @@ class SpaceSession:
         self.token = joined.token
         self._set_state(from_snapshot(joined.snapshot))
         loop = asyncio.get_running_loop()
-        watcher = DeviceWatcher(self._devices_changed, scan=self.media.scan_devices, interval=DEVICE_SCAN_S)
+        watcher = DeviceWatcher(
+            self._devices_changed,
+            scan=self.media.scan_devices,
+            interval=DEVICE_SCAN_S,
+            on_scan=self._devices_scanned,
+        )
         self._tasks = [
             loop.create_task(self._read_events(), name="session-events"),
             loop.create_task(self._reconcile_media(), name="session-media"),
@@ -250,7 +256,11 @@ class SpaceSession:
                     log.warning("Could not tell the server the camera stopped: %s", exc.message)
 
     def _devices_changed(self, change: DeviceChange) -> None:
-        if self.media.devices_seen(change.catalog):
+        for device in change.added:
+            log.info("Device plugged in: %s", device.name)
+
+    def _devices_scanned(self, catalog: DeviceCatalog) -> None:
+        if self.media.devices_seen(catalog):
             self._show_device_problems()
 
     def _show_device_problems(self) -> None:

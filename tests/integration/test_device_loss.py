@@ -13,16 +13,20 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import av
 import httpx
+import numpy as np
 import pytest
 
 from spaces_desktop.devices.frame_id import read_frame_id
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
+from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import Connection, DeviceSlot, DeviceStatus, SessionState
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.frames import FrameBoard, TileKey
 from spaces_desktop.session.local_media import NONE, DeviceChoice
+from spaces_desktop.session.space_session import DEVICE_SCAN_S
 from tests.support.backend import Backend
 
 
@@ -147,6 +151,7 @@ def test_lost_camera_turns_off_for_everyone_and_comes_back(
     assert not server_says_camera_on(backend, host)
     assert host.state.connection is Connection.LIVE
 
+    time.sleep(2.5 * DEVICE_SCAN_S)  # the device watcher sees it gone before it is plugged back in
     camera.restore()
     host.wait(
         "the camera to be offered back",
@@ -201,3 +206,79 @@ def test_switching_cameras_mid_space_leaves_no_visible_gap(
     assert first.frames_rendered > frame_id
     me = host.state.myself
     assert me is not None and me.camera_on
+
+
+def record_heard_audio(listener: Watched, speaker_id: str) -> list[tuple[float, bool]]:
+    """(arrival, carries sound) for every audio frame the listener decodes from ``speaker_id``."""
+    session = listener.engine.session
+    assert session is not None
+    heard: list[tuple[float, bool]] = []
+    push = session.mixer.push
+
+    def listen(participant_id: str, frame: av.AudioFrame, arrival: float | None = None) -> None:
+        if participant_id == speaker_id:
+            loud = bool(np.abs(frame.to_ndarray().astype(np.int32)).max() > 100)
+            heard.append((time.monotonic(), loud))
+        push(participant_id, frame, arrival)
+
+    session.mixer.push = listen  # type: ignore[method-assign]
+    return heard
+
+
+def longest_silence(heard: list[tuple[float, bool]], since: float) -> float:
+    loud = [t for t, sound in heard if sound and t >= since]
+    return max((b - a for a, b in itertools.pairwise(loud)), default=float("inf"))
+
+
+def test_microphone_lost_offered_back_and_switched_without_a_gap(
+    host_and_listener: tuple[Watched, Watched],
+) -> None:
+    host, listener = host_and_listener
+    host_id = host.state.me
+    assert host_id is not None
+    heard = record_heard_audio(listener, host_id)
+    started = time.monotonic()
+    while sum(1 for t, loud in heard if loud) < 50 and time.monotonic() - started < 20:
+        time.sleep(0.05)
+    assert sum(1 for t, loud in heard if loud) >= 50, "the listener never heard the host"
+
+    # A clean switch: the listener keeps hearing the host.
+    window_start = time.monotonic()
+    time.sleep(1.0)
+    host.engine.set_device(DeviceSlot.MICROPHONE, "synthetic").result(10)
+    switched_at = time.monotonic()
+    time.sleep(2.0)
+    gap = longest_silence(heard, window_start)
+    print(f"microphone switch: longest silence {gap * 1000:.0f} ms")
+    assert gap <= 0.5, f"the listener heard nothing for {gap:.2f} s"
+    assert any(loud and t > switched_at + 1.5 for t, loud in heard)
+
+    # Unplugged: the host is told within a second; plugged back in: offered, and reopened.
+    session = host.engine.session
+    assert session is not None
+    mic = session.media.microphone
+    assert isinstance(mic, SyntheticMicrophone)
+    mic.fail_now()
+    lost_after = host.wait(
+        "the host's microphone problem",
+        lambda s: any(
+            p.slot is DeviceSlot.MICROPHONE and p.status is DeviceStatus.LOST for p in s.device_problems
+        ),
+        timeout=5,
+    )
+    assert lost_after < 1.0, f"the loss showed after {lost_after:.2f} s"
+    time.sleep(2.5 * DEVICE_SCAN_S)
+    mic.restore()
+    host.wait(
+        "the microphone to be offered back",
+        lambda s: any(
+            p.slot is DeviceSlot.MICROPHONE and p.status is DeviceStatus.BACK for p in s.device_problems
+        ),
+        timeout=5,
+    )
+    host.engine.set_device(DeviceSlot.MICROPHONE, "synthetic").result(10)
+    assert host.state.device_problems == ()
+    back_at = time.monotonic()
+    while not any(loud and t > back_at + 0.5 for t, loud in heard) and time.monotonic() - back_at < 10:
+        time.sleep(0.05)
+    assert any(loud and t > back_at + 0.5 for t, loud in heard), "the listener does not hear the host again"

@@ -211,6 +211,7 @@ async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     [problem] = media.problems()
     assert problem.status is DeviceStatus.LOST and "unplugged" in problem.detail
     assert media.check_health() == []  # reported once
+    assert not media.devices_seen(baseline)  # still listed: maybe only taken by another app
     gone = media.scan_devices()
     assert len(gone.cameras) == len(baseline.cameras) - 1
     assert not media.devices_seen(gone)
