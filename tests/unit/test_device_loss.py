@@ -330,3 +330,18 @@ def test_a_saved_speaker_that_is_gone_falls_back_to_the_default() -> None:
         assert FakeSpeaker.log == ["start None"] and engine.notices == []
     finally:
         engine.shutdown()
+
+
+def test_device_watcher_hands_every_scan_to_on_scan() -> None:
+    from spaces_desktop.devices.catalog import DeviceCatalog, DeviceInfo
+    from spaces_desktop.devices.watcher import DeviceWatcher
+
+    camera = DeviceInfo("camera", "/dev/video0", "Webcam", 0, "/dev/video0")
+    catalogs = [DeviceCatalog(cameras=(camera,)), DeviceCatalog(cameras=(camera,)), DeviceCatalog()]
+    scanned: list[DeviceCatalog] = []
+    changes: list[object] = []
+    watcher = DeviceWatcher(changes.append, scan=lambda: catalogs.pop(0), on_scan=scanned.append)
+    for _ in range(3):
+        watcher.poll()
+    assert len(scanned) == 3  # unchanged scans too
+    assert len(changes) == 1  # only the camera going away is a change
