@@ -239,21 +239,25 @@ class SpaceSession:
 
     async def _watch_device_health(self) -> None:
         """Notices a camera or microphone that stopped by itself, and tells the server and the person."""
+        untold: set[DeviceSlot] = set()  # cameras the server still has to hear are off
         while not self._closed.is_set():
             await asyncio.sleep(DEVICE_HEALTH_S)
             lost = self.media.check_health()
-            if not lost:
-                continue
-            self._show_device_problems()
-            await self.media.release_lost(lost)
-            for slot in lost:
-                if slot is DeviceSlot.MICROPHONE:
+            if lost:
+                self._show_device_problems()
+                untold.update(slot for slot in lost if slot is not DeviceSlot.MICROPHONE)
+            for slot in sorted(untold):
+                if slot not in self.media.lost:
+                    untold.discard(slot)  # turned on again or replaced meanwhile
                     continue
                 # Others see the avatar instead of a frozen or black picture.
                 try:
                     await self.api.set_camera(False, slot_camera(slot))
+                    untold.discard(slot)
                 except SpacesError as exc:
-                    log.warning("Could not tell the server the camera stopped: %s", exc.message)
+                    log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
+            if lost:
+                await self.media.release_lost(lost)
 
     def _devices_changed(self, change: DeviceChange) -> None:
         for device in change.added:
