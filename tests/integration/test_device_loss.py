@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import av
 import httpx
@@ -28,6 +29,7 @@ from spaces_desktop.session.frames import FrameBoard, TileKey
 from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.space_session import DEVICE_SCAN_S
 from tests.support.backend import Backend
+from tests.support.bots import BotProcess
 
 
 @dataclass
@@ -282,3 +284,50 @@ def test_microphone_lost_offered_back_and_switched_without_a_gap(
     while not any(loud and t > back_at + 0.5 for t, loud in heard) and time.monotonic() - back_at < 10:
         time.sleep(0.05)
     assert any(loud and t > back_at + 0.5 for t, loud in heard), "the listener does not hear the host again"
+
+
+def test_speaker_bot_whose_camera_is_unplugged_turns_it_back_on(backend: Backend, tmp_path: Path) -> None:
+    host = BotProcess(
+        [
+            "--server",
+            backend.url,
+            "--create",
+            "Unplugged",
+            "--video",
+            "--unplug-camera",
+            "10-16",
+            "--duration",
+            "30",
+        ],
+        tmp_path,
+        "Host",
+    )
+    listener = watched_engine()
+    try:
+        joined = host.wait_event("joined")
+        listener.engine.join(
+            joined["share_link"], "Listener", DeviceChoice(camera=NONE, microphone=NONE)
+        ).result(15)
+        host_id = joined["participant_id"]
+
+        def camera_on(state: SessionState) -> bool | None:
+            member = state.members.get(host_id)
+            return None if member is None else member.camera_on
+
+        listener.wait("the bot's camera on", lambda s: camera_on(s) is True, timeout=15)
+        host.wait_event("camera_unplugged", timeout=20)
+        off_after = listener.wait("the bot's camera off", lambda s: camera_on(s) is False, timeout=5)
+        assert off_after < 2.0, f"the listener saw camera off after {off_after:.2f} s"
+        host.wait_event("devices", timeout=5, problems=[{"device": "camera", "status": "lost"}])
+        host.wait_event("camera_plugged_in", timeout=20)
+        host.wait_event("devices", timeout=5, problems=[{"device": "camera", "status": "back"}])
+        listener.wait("the bot's camera on again", lambda s: camera_on(s) is True, timeout=5)
+        wait_for_video(listener, (host_id, CameraSource.MAIN))
+        summary = host.summary()
+        assert summary["errors"] == [], summary["errors"]
+    finally:
+        host.stop()
+        try:
+            listener.engine.leave().result(10)
+        finally:
+            listener.engine.shutdown()
