@@ -6,6 +6,7 @@ PortAudio streams are fakes; the synthetic devices are the real product ones.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from types import SimpleNamespace
@@ -245,6 +246,10 @@ async def test_switching_cameras_swaps_the_source_under_the_same_track() -> None
     sent_before = track.frames_sent
     for _ in range(3):
         await track.recv()
+        # The capture thread tells listeners just after it publishes: give it a moment.
+        deadline = time.monotonic() + 1.0
+        while not any(f is track._last_frame for f in from_new) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
         assert any(frame is track._last_frame for frame in from_new)
     assert track.frames_sent == sent_before + 3
     assert media.choice.camera == "synthetic"
