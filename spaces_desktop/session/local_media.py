@@ -119,6 +119,8 @@ def is_present(device: object, catalog: DeviceCatalog) -> bool:
         return any(c.index == wanted or c.path == wanted for c in catalog.cameras)
     if isinstance(device, SoundDeviceMicrophone):
         wanted_mic = device.device
+        if wanted_mic is None:  # the system default: any microphone will do
+            return bool(catalog.audio.microphones)
         return any(m.index == wanted_mic or m.name == wanted_mic for m in catalog.audio.microphones)
     return False
 
@@ -161,8 +163,9 @@ class LocalMedia:
         """Notice devices that stopped by themselves; returns the newly lost ones.
 
         A lost camera is switched off in its track (subscribers get the
-        camera-off stream, not a frozen or black "camera on"); a lost
-        microphone is closed and the track sends silence.
+        camera-off stream, not a frozen or black "camera on"); the track of
+        a lost microphone sends silence. :meth:`release_lost` then closes
+        what is left of them.
         """
         newly: list[DeviceSlot] = []
         for source, device in self.cameras.items():
