@@ -23,9 +23,10 @@ from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from spaces_desktop.aio import describe, finish_loop
+from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.domain.state import Connection, SessionState, camera_slot
 from spaces_desktop.errors import SpacesError
 from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
 from spaces_desktop.session.space_session import TERMINAL, SpaceSession
@@ -55,6 +56,8 @@ class BotOptions:
     json: bool
     start_at: float | None = None
     """Wall-clock time (Unix seconds) at which the microphone's clip and schedule begin."""
+    unplug_camera: tuple[float, float | None] | None = None
+    """Seconds after joining at which a synthetic main camera is unplugged, and plugged back in (or never)."""
 
 
 class Bot:
@@ -175,8 +178,25 @@ class Bot:
                     await self._set_camera(
                         session, CameraSource.MAIN, not session.media.camera_on[CameraSource.MAIN]
                     )
+            self._unplug(session)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.1)
+
+    def _unplug(self, session: SpaceSession) -> None:
+        """Rehearse a lost camera with the synthetic camera's fault hook (``--unplug-camera``)."""
+        if self.options.unplug_camera is None:
+            return
+        camera = session.media.cameras.get(CameraSource.MAIN)
+        if not isinstance(camera, SyntheticCamera):
+            return
+        unplug_at, replug_at = self.options.unplug_camera
+        elapsed = time.monotonic() - self.started
+        if camera.plugged_in and elapsed >= unplug_at and (replug_at is None or elapsed < replug_at):
+            camera.fail_now()
+            self.emit("camera_unplugged")
+        elif not camera.plugged_in and replug_at is not None and elapsed >= replug_at:
+            camera.restore()
+            self.emit("camera_plugged_in")
 
     async def _act(self, session: SpaceSession) -> None:
         state = session.state
@@ -197,6 +217,9 @@ class Bot:
                 self.emit("muted", on=True)
         if state.can_use_camera and self._camera_wanted and not self.options.camera_toggle_s:
             for source in CameraSource:
+                lost = session.media.lost.get(camera_slot(source))
+                if lost is not None and not lost.back:
+                    continue  # gone: turned on again once it is back
                 if session.media.has_camera(source) and not session.media.camera_on[source]:
                     await self._set_camera(session, source, True)
 
@@ -226,6 +249,9 @@ class Bot:
                 )
         if previous is None or previous.streams != state.streams:
             self.emit("streams", count=len(state.streams))
+        if previous is not None and previous.device_problems != state.device_problems:
+            problems = [{"device": p.slot.value, "status": p.status.value} for p in state.device_problems]
+            self.emit("devices", problems=problems)
 
     async def _finish(self, session: SpaceSession, client: SpacesClient) -> None:
         state = session.state

@@ -30,6 +30,17 @@ def _port_range(value: str) -> tuple[int, int]:
     return low, high
 
 
+def _unplug_window(text: str) -> tuple[float, float | None]:
+    start, sep, end = text.partition("-")
+    try:
+        window = (float(start), float(end) if sep else None)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected A or A-B in seconds, e.g. 5-12") from exc
+    if window[0] < 0 or (window[1] is not None and window[1] <= window[0]):
+        raise argparse.ArgumentTypeError("expected 0 <= A < B")
+    return window
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spaces-desktop", description="Live audio and video Spaces.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -171,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument("--fps", type=float, default=30.0)
     bot.add_argument(
         "--camera-toggle", type=float, default=None, metavar="S", help="toggle the camera every S s"
+    )
+    bot.add_argument(
+        "--unplug-camera",
+        type=_unplug_window,
+        default=None,
+        metavar="A[-B]",
+        help="unplug the synthetic camera A s after joining, and plug it back in at B s",
     )
     bot.add_argument("--mic", default="synthetic", help="synthetic (a tone), none, a WAV file, or a device")
     bot.add_argument(
@@ -443,5 +461,6 @@ def _bot(args: argparse.Namespace) -> int:
         duration=args.duration,
         json=args.json,
         start_at=args.start_at,
+        unplug_camera=args.unplug_camera,
     )
     return run_bot(options)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -111,6 +113,11 @@ class SoundDeviceMicrophone:
     the delay stays bounded even though the sound card's clock and the
     consumer's pacing clock drift apart. ``device`` is a PortAudio index or
     name, None for the system default.
+
+    Losing the device shows in ``error`` (read it from any thread): PortAudio
+    ending the stream by itself, the stream no longer active, or no callback
+    for ``stall_timeout`` seconds (some hosts keep a stream "active" after the
+    device is gone and simply stop calling back).
     """
 
     def __init__(
@@ -120,10 +127,15 @@ class SoundDeviceMicrophone:
         name: str | None = None,
         max_frames: int = 5,
         max_latency_frames: int = 2,
+        stall_timeout: float = 0.8,
         backend_loader: BackendLoader = load_sounddevice,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.device = device
         self.max_latency_frames = max_latency_frames
+        self.stall_timeout = stall_timeout
+        self._clock = clock
+        self._last_callback = 0.0
         self._name = name or ("Default microphone" if device is None else f"Microphone {device}")
         self._loader = backend_loader
         self._queue = FrameQueue(max_frames)
@@ -143,7 +155,16 @@ class SoundDeviceMicrophone:
 
     @property
     def error(self) -> DeviceError | None:
+        if self._error is None and self._stream is not None and not self._stopping:
+            self._error = self._health_error(self._stream)
         return self._error
+
+    def _health_error(self, stream: Any) -> DeviceError | None:
+        if not getattr(stream, "active", True):
+            return MicrophoneMissing(f"The microphone “{self._name}” stopped (unplugged?).")
+        if self._clock() - self._last_callback > self.stall_timeout:
+            return MicrophoneMissing(f"The microphone “{self._name}” stopped sending sound (unplugged?).")
+        return None
 
     @property
     def dropped_frames(self) -> int:
@@ -169,6 +190,8 @@ class SoundDeviceMicrophone:
                 finished_callback=self._finished,
                 extra_settings=extra_settings(backend, device if isinstance(device, int) else None, "input"),
             )
+            # The stall clock starts at opening: the first callback may take a moment.
+            self._last_callback = self._clock()
             stream.start()
         except AudioError:
             raise
@@ -190,6 +213,7 @@ class SoundDeviceMicrophone:
     # --- PortAudio callback thread ---------------------------------------------------------
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self._last_callback = self._clock()
         if status and getattr(status, "input_overflow", False):
             self.overflows += 1
         self._queue.push(indata[:frames, 0])

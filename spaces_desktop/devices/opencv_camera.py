@@ -65,7 +65,10 @@ class OpenCvCamera(ThreadedCamera):
     Raises from :meth:`start`: :class:`CameraMissing` when no camera is at
     ``device``, :class:`CameraBusy` when it exists but will not open or deliver
     (usually another app holds it). If it stops delivering later, capture ends,
-    ``error`` is set and error listeners are told.
+    ``error`` is set and error listeners are told: at once when the device
+    node is gone (unplugged), after ``stall_timeout`` of failed reads otherwise
+    (another app took it, a driver hang), so a lost camera is noticed within a
+    second.
     """
 
     def __init__(
@@ -77,7 +80,7 @@ class OpenCvCamera(ThreadedCamera):
         fps: float = 30.0,
         name: str | None = None,
         open_timeout: float = 5.0,
-        stall_timeout: float = 2.0,
+        stall_timeout: float = 0.8,
         capture_factory: CaptureFactory = default_capture_factory,
         device_exists: DeviceExists = linux_device_exists,
     ) -> None:
@@ -121,9 +124,10 @@ class OpenCvCamera(ThreadedCamera):
                 if image.ndim == 2:
                     image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
                 return np.ascontiguousarray(image[:, :, :3])
+            # An unplugged camera's node disappears at once: say so without waiting out the stall.
+            if self._device_exists(self.device) is False:
+                raise CameraMissing(f"The camera “{self.name}” was unplugged.")
             if time.monotonic() >= deadline:
-                if self._device_exists(self.device) is False:
-                    raise CameraMissing(f"The camera “{self.name}” was unplugged.")
                 raise CameraBusy(f"The camera “{self.name}” stopped delivering pictures.")
             # A failed read often returns at once; don't spin.
             stop.wait(min(0.05, 1.0 / self.fps))

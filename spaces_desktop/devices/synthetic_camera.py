@@ -133,26 +133,46 @@ class SyntheticCamera(ThreadedCamera):
         self._next_due = 0.0
         self.render_seconds = 0.0
         """Total time spent rendering, for cost reports (capture thread writes, anyone reads)."""
-        self._failure: CameraMissing | None = None
+        self._unplugged = threading.Event()
+
+    # --- unplugging, for rehearsing a lost camera (tests, benchmarks, the demo) ---------------
+
+    @property
+    def plugged_in(self) -> bool:
+        """False between :meth:`fail_now` and :meth:`restore`; the device watcher lists it only when True."""
+        return not self._unplugged.is_set()
+
+    def fail_now(self) -> None:
+        """Behave like a webcam pulled out of its socket (any thread).
+
+        Capture ends within one frame interval with the :class:`CameraMissing`
+        a real camera raises when unplugged, and :meth:`start` fails the same
+        way until :meth:`restore`.
+        """
+        self._unplugged.set()
+
+    def restore(self) -> None:
+        """Plug it back in: :meth:`start` works again (capture does not restart by itself)."""
+        self._unplugged.clear()
+
+    def _unplugged_error(self) -> CameraMissing:
+        return CameraMissing(f"The camera “{self.name}” was unplugged.")
 
     @property
     def frames_rendered(self) -> int:
         return self._rendered
 
-    def fail_now(self, message: str = "The camera was unplugged.") -> None:
-        """Fault injection: capture ends with a device error, as when a real camera is pulled out."""
-        self._failure = CameraMissing(message)
-
     def _open(self) -> None:
+        if self._unplugged.is_set():
+            raise self._unplugged_error()
         self._next_due = self._clock()
-        self._failure = None
 
     def _read(self, stop: threading.Event) -> np.ndarray | None:
-        if self._failure is not None:
-            raise self._failure
         wait = self._next_due - self._clock()
         if wait > 0 and stop.wait(wait):
             return None
+        if self._unplugged.is_set():
+            raise self._unplugged_error()
         now = self._clock()
         # After a long stall (suspended machine, debugger) restart the schedule instead of bursting.
         interval = 1.0 / self.fps

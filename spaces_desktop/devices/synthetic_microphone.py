@@ -101,6 +101,7 @@ class SyntheticMicrophone:
         self._position = 0
         self._started_at: float | None = None
         self._finished = False
+        self._unplugged: MicrophoneMissing | None = None
 
     @classmethod
     def from_file(
@@ -149,7 +150,27 @@ class SyntheticMicrophone:
 
     @property
     def error(self) -> DeviceError | None:
-        return None
+        return self._unplugged
+
+    # --- unplugging, for rehearsing a lost microphone (tests, benchmarks, the demo) -----------
+
+    @property
+    def plugged_in(self) -> bool:
+        """False between :meth:`fail_now` and :meth:`restore`; the device watcher lists it only when True."""
+        return self._unplugged is None
+
+    def fail_now(self) -> None:
+        """Behave like a microphone pulled out (any thread): ``error`` is the
+        :class:`MicrophoneMissing` a real one reports, ``read`` returns nothing
+        and :meth:`start` fails until :meth:`restore`."""
+        with self._lock:
+            self._unplugged = MicrophoneMissing(f"The microphone “{self._name}” was unplugged.")
+            self._started_at = None
+
+    def restore(self) -> None:
+        """Plug it back in: :meth:`start` works again (it does not start by itself)."""
+        with self._lock:
+            self._unplugged = None
 
     @property
     def duration(self) -> float:
@@ -178,6 +199,8 @@ class SyntheticMicrophone:
 
     def start(self) -> None:
         with self._lock:
+            if self._unplugged is not None:
+                raise self._unplugged
             if self._started_at is not None:
                 return
             self._started_at = self._clock()

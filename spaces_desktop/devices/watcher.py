@@ -50,7 +50,9 @@ class DeviceWatcher:
     Drive it either by calling :meth:`poll` (any thread; the listener runs in
     that thread) or by running :meth:`run` as an asyncio task, which scans in
     the loop's default executor and calls the listener on the loop thread.
-    The first scan sets the baseline and reports nothing.
+    The first scan sets the baseline and reports nothing. ``on_scan``, if
+    given, gets every catalog scanned, changed or not (same thread as the
+    listener), for whoever waits on one device rather than on any change.
     """
 
     def __init__(
@@ -59,8 +61,10 @@ class DeviceWatcher:
         *,
         scan: Scanner | None = None,
         interval: float = 2.0,
+        on_scan: Callable[[DeviceCatalog], None] | None = None,
     ) -> None:
         self._on_change = on_change
+        self._on_scan = on_scan
         self._scan = scan or default_scanner()
         self.interval = interval
         self._known: dict[str, DeviceInfo] | None = None
@@ -84,6 +88,8 @@ class DeviceWatcher:
 
     def _apply(self, catalog: DeviceCatalog) -> DeviceChange | None:
         self.catalog = catalog
+        if self._on_scan is not None:
+            self._on_scan(catalog)
         current = {f"{d.kind}:{d.key}": d for d in catalog.all}
         previous, self._known = self._known, current
         if previous is None:

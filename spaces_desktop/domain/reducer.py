@@ -13,7 +13,16 @@ from types import MappingProxyType
 from typing import Any
 
 from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus, is_moderator
-from spaces_desktop.domain.state import EMPTY, Connection, Member, Reaction, SessionState, SpaceInfo, Stream
+from spaces_desktop.domain.state import (
+    EMPTY,
+    Connection,
+    DeviceProblem,
+    Member,
+    Reaction,
+    SessionState,
+    SpaceInfo,
+    Stream,
+)
 from spaces_desktop.protocol import (
     Event,
     EventType,
@@ -55,7 +64,12 @@ class VideoPaused:
     videos: frozenset[tuple[str, CameraSource]]
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | VideoPaused
+@dataclass(frozen=True)
+class DeviceProblemsChanged:
+    problems: tuple[DeviceProblem, ...]
+
+
+LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | VideoPaused | DeviceProblemsChanged
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -75,6 +89,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
         return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, DeviceProblemsChanged):
+        return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
         return replace(state, quality=MappingProxyType(dict(event.quality)))
     if isinstance(event, VideoPaused):

@@ -75,6 +75,40 @@ class Stream:
     source: CameraSource | None
 
 
+class DeviceSlot(StrEnum):
+    """One of the participant's own devices, as the control bar and Settings name them."""
+
+    CAMERA = "camera"
+    SECOND_CAMERA = "second_camera"
+    MICROPHONE = "microphone"
+    SPEAKER = "speaker"
+
+
+def camera_slot(source: CameraSource) -> DeviceSlot:
+    return DeviceSlot.SECOND_CAMERA if source is CameraSource.SECOND else DeviceSlot.CAMERA
+
+
+def slot_camera(slot: DeviceSlot) -> CameraSource:
+    """The camera behind a camera slot (the main one for any other slot)."""
+    return CameraSource.SECOND if slot is DeviceSlot.SECOND_CAMERA else CameraSource.MAIN
+
+
+class DeviceStatus(StrEnum):
+    LOST = "lost"  # it stopped on its own: unplugged, or another app took it
+    BACK = "back"  # a lost device is present again and can be turned back on
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """A device of ours that stopped by itself, or came back after that."""
+
+    slot: DeviceSlot
+    status: DeviceStatus
+    device_name: str
+    detail: str = ""
+    """What the device reported, e.g. "The camera “Webcam” was unplugged."."""
+
+
 @dataclass(frozen=True)
 class Reaction:
     participant_id: str
@@ -110,6 +144,8 @@ class SessionState:
     """Who waits to be let in (known to the host and co-hosts only), in arrival order."""
     paused_video: frozenset[tuple[str, CameraSource]] = frozenset()
     """Remote videos whose camera is on but whose picture froze: being repaired."""
+    device_problems: tuple[DeviceProblem, ...] = ()
+    """Our own devices that were lost (or are back), in the order they went."""
 
     @property
     def myself(self) -> Member | None:

@@ -168,12 +168,35 @@ class CameraVideoTrack(VideoStreamTrack):
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._subscribe()
+
+    def _subscribe(self) -> None:
         wakeup, loop = self._wakeup, self._loop
+        assert wakeup is not None and loop is not None
 
         def on_frame(_frame: CameraFrame) -> None:  # capture thread
             _call_soon(loop, wakeup.set)
 
         self._unsubscribe = self.source.subscribe(on_frame)
+
+    def replace_source(self, source: CameraSource) -> None:
+        """Send another camera's pictures from its next frame on (loop thread).
+
+        The track, its sender and the negotiated stream stay as they are, so a
+        device switch needs no renegotiation; the new camera should already be
+        delivering (make before break) so subscribers see no gap. pts keep
+        increasing across the switch; a different picture size only makes the
+        encoder start over with a keyframe.
+        """
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.source = source
+        self._last_index = None
+        self._last_frame = None
+        if self._wakeup is not None and self.readyState == "live":
+            self._subscribe()
+        self._wake()
 
     async def _next_camera_frame(self) -> CameraFrame | None:
         """The newest frame not sent yet; the last one again after a stall; None if there is none."""

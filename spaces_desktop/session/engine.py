@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 from spaces_desktop.aio import describe
 from spaces_desktop.devices.errors import DeviceError
-from spaces_desktop.devices.speaker import SpeakerSink
+from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import SessionState
+from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import SpacesError
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
@@ -39,6 +39,7 @@ T = TypeVar("T")
 
 SHUTDOWN_S = 2.5
 """From close to the engine thread gone, whatever still runs on it."""
+SpeakerFactory = Callable[[PullAudio, int | str | None], SpeakerSink]
 
 
 class Engine:
@@ -50,12 +51,14 @@ class Engine:
         director: StageDirectorSettings | None = None,
         play_audio: bool = True,
         speaker_device: int | str | None = None,
+        speaker_factory: SpeakerFactory = SpeakerSink,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
         self.director = director
         self.play_audio = play_audio
         self.speaker_device = speaker_device
+        self._speaker_factory = speaker_factory
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -158,12 +161,24 @@ class Engine:
         if not self.play_audio:
             return
         try:
-            self._speaker = SpeakerSink(session.mixer.pull, self.speaker_device)
-            self._speaker.start()
+            self._speaker = self._open_speaker(session, self.speaker_device)
         except DeviceError as exc:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+
+    def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
+        try:
+            speaker = self._speaker_factory(session.mixer.pull, device)
+            speaker.start()
+        except DeviceError as exc:
+            if device is None:
+                raise
+            # The speaker picked in Settings is gone (unplugged since): play on the default one.
+            log.warning("Speaker %s unavailable (%s); using the default", device, exc.message)
+            speaker = self._speaker_factory(session.mixer.pull, None)
+            speaker.start()
+        return speaker
 
     # --- commands while in a Space ---
 
@@ -180,6 +195,39 @@ class Engine:
 
     def set_camera(self, source: CameraSource, on: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.set_camera(source, on))
+
+    def set_device(self, slot: DeviceSlot, spec: str) -> concurrent.futures.Future[Any]:
+        """Switch one of our devices while in a Space (the speaker also outside one).
+
+        ``spec`` is what :class:`DeviceChoice` takes ("synthetic", an index, a
+        path); for the speaker an output index or name, "" for the system default.
+        """
+        if slot is DeviceSlot.SPEAKER:
+
+            async def speaker() -> None:
+                self._switch_speaker(spec)
+
+            return self.submit(speaker)
+        return self._call(lambda s: s.switch_device(slot, spec))
+
+    def _switch_speaker(self, spec: str) -> None:
+        device: int | str | None = int(spec) if spec.isdigit() else (spec or None)
+        self.speaker_device = device
+        session = self.session
+        if session is None or not self.play_audio:
+            return  # used from the next Space on
+        old = self._speaker
+        # Break before make: two streams pulling the one mix would each get half of it.
+        if old is not None:
+            old.stop()
+        try:
+            new = self._speaker_factory(session.mixer.pull, device)
+            new.start()
+        except DeviceError:
+            if old is not None:
+                old.start()  # back to what played before; the caller shows why
+            raise
+        self._speaker = new
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))

@@ -3,20 +3,38 @@
 Devices live as long as the session (a reconnect builds new tracks on the same
 devices); turning a camera off stops the device, so its light goes off and
 another app may use it.
+
+A device that stops by itself (unplugged, taken by another app) is *lost*:
+:meth:`LocalMedia.check_health` notices it, turns that camera off in its
+track, and remembers it until the device watcher sees it again (*back*) or the
+person picks another one. Switching devices swaps the source under the
+existing track, new device first, so the published stream never renegotiates.
+Everything here runs on the engine loop, except :meth:`LocalMedia.scan_devices`
+(a worker thread).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, replace
 
 from spaces_desktop.devices.camera import CameraSource as CameraDevice
+from spaces_desktop.devices.catalog import (
+    AudioCatalog,
+    DeviceCatalog,
+    DeviceInfo,
+    list_audio_devices,
+    list_cameras,
+)
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.microphone import MicrophoneSource, SoundDeviceMicrophone
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
+from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, camera_slot, slot_camera
 from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
@@ -69,6 +87,44 @@ def _is_audio_file(spec: str) -> bool:
     return spec.lower().endswith((".wav", ".ogg", ".flac", ".mp3"))
 
 
+@dataclass
+class LostDevice:
+    slot: DeviceSlot
+    device: object
+    error: DeviceError
+    was_on: bool
+    """Whether the camera was on when it went (switching to another one turns that on)."""
+    seen_gone: bool = False
+    """A scan since the loss did not find it: it was unplugged, not just taken by another app."""
+    back: bool = False
+
+
+def _inner(device: object) -> object:
+    """The device itself, under an echo-cancelling wrapper."""
+    return getattr(device, "source", device)
+
+
+def synthetic_key(device: object) -> str:
+    """How a synthetic device shows in the catalog the device watcher scans."""
+    return f"synthetic:{id(device)}"
+
+
+def is_present(device: object, catalog: DeviceCatalog) -> bool:
+    """Whether ``device`` appears in ``catalog`` (a lost device that is there again is back)."""
+    device = _inner(device)
+    if isinstance(device, SyntheticCamera | SyntheticMicrophone):
+        return any(d.key == synthetic_key(device) for d in catalog.all)
+    if isinstance(device, OpenCvCamera):
+        wanted = device.device
+        return any(c.index == wanted or c.path == wanted for c in catalog.cameras)
+    if isinstance(device, SoundDeviceMicrophone):
+        wanted_mic = device.device
+        if wanted_mic is None:  # the system default: any microphone will do
+            return bool(catalog.audio.microphones)
+        return any(m.index == wanted_mic or m.name == wanted_mic for m in catalog.audio.microphones)
+    return False
+
+
 class LocalMedia:
     """Owns the devices; runs on the engine loop (device threads are the devices' own)."""
 
@@ -90,9 +146,125 @@ class LocalMedia:
         self._video_tracks: dict[CameraSource, CameraVideoTrack] = {}
         self._audio_track: MicrophoneAudioTrack | None = None
         self.errors: list[str] = []
+        self.lost: dict[DeviceSlot, LostDevice] = {}
 
     def has_camera(self, source: CameraSource) -> bool:
         return self.cameras.get(source) is not None
+
+    def has_track(self, slot: DeviceSlot) -> bool:
+        """Whether the current publishing connection carries a track for ``slot``."""
+        if slot is DeviceSlot.MICROPHONE:
+            return self._audio_track is not None
+        return slot_camera(slot) in self._video_tracks
+
+    # --- lost and found -------------------------------------------------------------------------
+
+    def check_health(self) -> list[DeviceSlot]:
+        """Notice devices that stopped by themselves; returns the newly lost ones.
+
+        A lost camera is switched off in its track (subscribers get the
+        camera-off stream, not a frozen or black "camera on"); the track of
+        a lost microphone sends silence. :meth:`release_lost` then closes
+        what is left of them.
+        """
+        newly: list[DeviceSlot] = []
+        for source, device in self.cameras.items():
+            slot = camera_slot(source)
+            if device is None or slot in self.lost or not self.camera_on[source]:
+                continue
+            error = device.error
+            if error is None or device.running:
+                continue
+            self.lost[slot] = LostDevice(slot, device, error, was_on=True)
+            self.camera_on[source] = False
+            track = self._video_tracks.get(source)
+            if track is not None:
+                track.camera_on = False
+            newly.append(slot)
+        mic = self.microphone
+        if mic is not None and self._mic_started and DeviceSlot.MICROPHONE not in self.lost:
+            error = mic.error
+            if error is not None:
+                self.lost[DeviceSlot.MICROPHONE] = LostDevice(DeviceSlot.MICROPHONE, mic, error, was_on=True)
+                self._mic_started = False
+                newly.append(DeviceSlot.MICROPHONE)
+        for slot in newly:
+            log.warning("%s lost: %s", slot, self.lost[slot].error.message)
+        return newly
+
+    async def release_lost(self, slots: list[DeviceSlot]) -> None:
+        """Close what is left of lost devices, off the loop: a vanished sound card can block a while."""
+        loop = asyncio.get_running_loop()
+        for slot in slots:
+            lost = self.lost.get(slot)
+            stop = getattr(lost.device if lost else None, "stop", None)
+            if callable(stop):
+                await loop.run_in_executor(None, stop)
+
+    def scan_devices(self) -> DeviceCatalog:
+        """What is plugged in now, for the device watcher (blocking: a worker thread).
+
+        Synthetic devices are listed while plugged in. Real cameras are listed
+        on Linux only (elsewhere listing means opening them); audio devices only
+        when a real microphone is in use, and PortAudio restarts to see new ones
+        only while none of our streams is open.
+        """
+        # Snapshots: the loop thread may change these dicts while this thread scans.
+        lost_devices = [lost.device for lost in tuple(self.lost.values())]
+        devices = [*tuple(self.cameras.values()), self.microphone, *lost_devices]
+        inner = [_inner(d) for d in devices if d is not None]
+        synthetic_cameras = tuple(
+            DeviceInfo("camera", synthetic_key(d), d.name, -1)
+            for d in {id(d): d for d in inner if isinstance(d, SyntheticCamera)}.values()
+            if d.plugged_in
+        )
+        synthetic_mics = tuple(
+            DeviceInfo("microphone", synthetic_key(d), d.name, -1)
+            for d in {id(d): d for d in inner if isinstance(d, SyntheticMicrophone)}.values()
+            if d.plugged_in
+        )
+        cameras: tuple[DeviceInfo, ...] = ()
+        if sys.platform.startswith("linux") and any(isinstance(d, OpenCvCamera) for d in inner):
+            cameras = list_cameras()
+        audio = (
+            list_audio_devices(rescan=True)
+            if any(isinstance(d, SoundDeviceMicrophone) for d in inner)
+            else AudioCatalog()
+        )
+        return DeviceCatalog(
+            cameras=cameras + synthetic_cameras,
+            audio=replace(audio, microphones=audio.microphones + synthetic_mics),
+        )
+
+    def devices_seen(self, catalog: DeviceCatalog) -> bool:
+        """Mark lost devices plugged in again as back (after every scan); True when any changed.
+
+        Back means gone from a scan and then present again: a camera another
+        app took never left the list, so it is not offered back (the person
+        can pick it again from the menu once the other app lets go).
+        """
+        changed = False
+        for lost in self.lost.values():
+            if not is_present(lost.device, catalog):
+                lost.seen_gone = True
+                back = False
+            else:
+                back = lost.seen_gone
+            if back != lost.back:
+                lost.back = back
+                changed = True
+        return changed
+
+    def problems(self) -> tuple[DeviceProblem, ...]:
+        return tuple(
+            DeviceProblem(
+                lost.slot,
+                DeviceStatus.BACK if lost.back else DeviceStatus.LOST,
+                getattr(lost.device, "name", ""),
+                lost.error.message,
+            )
+            for lost in self.lost.values()
+        )
 
     def tracks(self, video_enabled: bool) -> PublishTracks:
         """Fresh tracks for a new publishing connection, on the same devices."""
@@ -101,6 +273,7 @@ class LocalMedia:
             try:
                 self.microphone.start()
                 self._mic_started = True
+                self.lost.pop(DeviceSlot.MICROPHONE, None)
             except DeviceError as exc:
                 self.errors.append(exc.message)
                 log.warning("Microphone unavailable: %s", exc.message)
@@ -132,10 +305,67 @@ class LocalMedia:
             device.start()
         elif not on and device.running:
             device.stop()
+        # Turned on again (it is back), or off on purpose: either way it is no longer a problem.
+        self.lost.pop(camera_slot(source), None)
         self.camera_on[source] = on
         track = self._video_tracks.get(source)
         if track is not None:
             track.camera_on = on
+
+    # --- switching devices --------------------------------------------------------------------
+
+    async def switch_camera(self, source: CameraSource, spec: str) -> bool:
+        """Use the camera ``spec`` for ``source`` from now on; returns whether it is on.
+
+        Make before break: the new camera is started (when the old one was on,
+        or was lost while on) and already delivering when the track switches
+        to it, and only then is the old one closed. A new camera that fails to
+        open raises DeviceError and changes nothing.
+        """
+        if spec == NONE:
+            raise DeviceError("Pick a camera to switch to, or turn the camera off.")
+        slot = camera_slot(source)
+        lost = self.lost.get(slot)
+        want_on = self.camera_on[source] or (lost is not None and lost.was_on)
+        label = self.choice.label if source is CameraSource.MAIN else f"{self.choice.label} · product"
+        new = open_camera(spec, self.choice, label)
+        assert new is not None
+        loop = asyncio.get_running_loop()
+        if want_on:
+            await loop.run_in_executor(None, new.start)
+        old = self.cameras.get(source)
+        self.cameras[source] = new
+        self.lost.pop(slot, None)
+        self.camera_on[source] = want_on
+        track = self._video_tracks.get(source)
+        if track is not None:
+            track.replace_source(new)
+            track.camera_on = want_on
+        if source is CameraSource.SECOND:
+            self.choice = replace(self.choice, second_camera=spec)
+        else:
+            self.choice = replace(self.choice, camera=spec)
+        if old is not None and old.running:
+            await loop.run_in_executor(None, old.stop)
+        return want_on
+
+    async def switch_microphone(self, spec: str) -> None:
+        """Use the microphone ``spec`` from now on (the same one again reopens it), make before break."""
+        if spec == NONE:
+            raise DeviceError("Pick a microphone to switch to, or mute yourself.")
+        new = open_microphone(replace(self.choice, microphone=spec), self.echo)
+        assert new is not None
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, new.start)
+        old, started = self.microphone, self._mic_started
+        self.microphone = new
+        self._mic_started = True
+        self.lost.pop(DeviceSlot.MICROPHONE, None)
+        if self._audio_track is not None:
+            self._audio_track.source = new
+        self.choice = replace(self.choice, microphone=spec)
+        if old is not None and old is not new and started:
+            await loop.run_in_executor(None, old.stop)
 
     def _stop_tracks(self) -> None:
         for track in self._video_tracks.values():

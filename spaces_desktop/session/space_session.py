@@ -23,11 +23,14 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from spaces_desktop.aio import cancel_and_wait
+from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
 from spaces_desktop.domain.reducer import (
     ConnectionChanged,
+    DeviceProblemsChanged,
     LocalEvent,
     Pinned,
     QualityMeasured,
@@ -36,7 +39,7 @@ from spaces_desktop.domain.reducer import (
     apply,
     from_snapshot,
 )
-from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
@@ -70,6 +73,8 @@ QUALITY_INTERVAL_S = 2.0
 SELF_VIEW_INTERVAL_S = 1 / 15  # a mirror needs no more; it costs one conversion per frame
 ADMISSION_RETRY_S = 1.0
 ADMISSION_MAX_FAILURES = 20  # unreachable this many polls in a row (~20 s): the backend has let go of us
+DEVICE_HEALTH_S = 0.2  # with the devices' own detection, a lost device shows within a second
+DEVICE_SCAN_S = 1.0  # how often the device watcher looks for lost devices coming back
 
 StateListener = Callable[[SessionState], None]
 
@@ -194,6 +199,12 @@ class SpaceSession:
         self.token = joined.token
         self._set_state(from_snapshot(joined.snapshot))
         loop = asyncio.get_running_loop()
+        watcher = DeviceWatcher(
+            self._devices_changed,
+            scan=self.media.scan_devices,
+            interval=DEVICE_SCAN_S,
+            on_scan=self._devices_scanned,
+        )
         self._tasks = [
             loop.create_task(self._read_events(), name="session-events"),
             loop.create_task(self._reconcile_media(), name="session-media"),
@@ -201,6 +212,8 @@ class SpaceSession:
             loop.create_task(self._show_self(), name="session-self-view"),
             loop.create_task(self._measure_quality(), name="session-quality"),
             loop.create_task(self._watch_video(), name="session-video-watch"),
+            loop.create_task(self._watch_device_health(), name="session-device-health"),
+            loop.create_task(watcher.run(), name="session-device-watcher"),
         ]
         self._media_dirty.set()
 
@@ -229,7 +242,39 @@ class SpaceSession:
         except DeviceError as exc:
             self.report.errors.append(exc.message)
             raise
+        finally:
+            self._show_device_problems()
         await self.api.set_camera(on, source)
+
+    async def switch_device(self, slot: DeviceSlot, spec: str) -> None:
+        """Use another camera or microphone (or reopen the same one) without leaving the Space.
+
+        The new device is swapped in under the published track, so others see
+        or hear at most the moment it takes to deliver its first frame. Only a
+        device the connection had no track for at all (none was set up when it
+        was published) needs a new publishing connection.
+        """
+        if slot is DeviceSlot.SPEAKER:
+            raise SpacesError("The speaker is switched by the engine.")
+        try:
+            if slot is DeviceSlot.MICROPHONE:
+                await self.media.switch_microphone(spec)
+                camera_on = None
+            else:
+                camera_on = await self.media.switch_camera(slot_camera(slot), spec)
+        except DeviceError as exc:
+            self.report.errors.append(exc.message)
+            raise
+        finally:
+            self._show_device_problems()
+        if not self.media.has_track(slot) and self._publisher is not None:
+            self._publisher_epoch = -1  # the reconciler publishes again, now with this device
+            self._media_dirty.set()
+        me = self.state.myself
+        if camera_on is not None and me is not None and self.state.can_use_camera:
+            shown = me.second_camera_on if slot is DeviceSlot.SECOND_CAMERA else me.camera_on
+            if shown != camera_on:
+                await self.api.set_camera(camera_on, slot_camera(slot))
 
     def pin(self, participant_id: str | None) -> None:
         self.director.pin(participant_id, self._now())
@@ -258,6 +303,43 @@ class SpaceSession:
         await self._drop_publisher()
         await self._drop_subscriber()
         self.media.close()
+
+    # --- our own devices ---
+
+    async def _watch_device_health(self) -> None:
+        """Notices a camera or microphone that stopped by itself, and tells the server and the person."""
+        untold: set[DeviceSlot] = set()  # cameras the server still has to hear are off
+        while not self._closed.is_set():
+            await asyncio.sleep(DEVICE_HEALTH_S)
+            lost = self.media.check_health()
+            if lost:
+                self._show_device_problems()
+                untold.update(slot for slot in lost if slot is not DeviceSlot.MICROPHONE)
+            for slot in sorted(untold):
+                if slot not in self.media.lost:
+                    untold.discard(slot)  # turned on again or replaced meanwhile
+                    continue
+                # Others see the avatar instead of a frozen or black picture.
+                try:
+                    await self.api.set_camera(False, slot_camera(slot))
+                    untold.discard(slot)
+                except SpacesError as exc:
+                    log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
+            if lost:
+                await self.media.release_lost(lost)
+
+    def _devices_changed(self, change: DeviceChange) -> None:
+        for device in change.added:
+            log.info("Device plugged in: %s", device.name)
+
+    def _devices_scanned(self, catalog: DeviceCatalog) -> None:
+        if self.media.devices_seen(catalog):
+            self._show_device_problems()
+
+    def _show_device_problems(self) -> None:
+        problems = self.media.problems()
+        if problems != self.state.device_problems:
+            self._dispatch(DeviceProblemsChanged(problems))
 
     # --- state ---
 

@@ -18,10 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.ui import shortcuts
 from spaces_desktop.ui.reactions import ReactionPicker
 from spaces_desktop.ui.space_model import Controls
 from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.device_menu import DeviceMenu, DeviceProvider
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 LAYOUTS = (
@@ -45,12 +47,33 @@ class ControlButton(QWidget):
         self.caption = PlainLabel(caption)
         self.caption.setObjectName("controlCaption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.menu_button: QToolButton | None = None
+        self._row = QHBoxLayout()
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.setSpacing(0)
+        self._row.addWidget(self.button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(self._row)
+        layout.setAlignment(self._row, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignHCenter)
         self.set_look(icon, caption)
+
+    def add_menu(self, menu: QMenu, tooltip: str) -> QToolButton:
+        """A small arrow beside the round button that opens ``menu`` (e.g. which device to use)."""
+        button = QToolButton()
+        button.setObjectName("deviceMenu")
+        button.setIcon(self._theme.icon("chevron-down", self._theme.palette.muted, 14))
+        button.setIconSize(QSize(14, 14))
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolTip(tooltip)
+        button.setAccessibleName(tooltip)
+        self._row.addWidget(button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.menu_button = button
+        return button
 
     def set_look(self, icon: str, caption: str, *, off: bool = False, tooltip: str | None = None) -> None:
         colour = self._theme.palette.off_icon if off else None
@@ -74,6 +97,8 @@ class ControlBar(QFrame):
     layout_chosen = Signal(str)
     leave_clicked = Signal()
     end_clicked = Signal()
+    device_chosen = Signal(object, str)
+    """(DeviceSlot, spec) picked in one of the device menus."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +107,14 @@ class ControlBar(QFrame):
         self.mic = ControlButton(theme, "mic", "Mute")
         self.camera = ControlButton(theme, "camera", "Camera")
         self.second_camera = ControlButton(theme, "product", "Product cam")
+        self.mic_menu = DeviceMenu((DeviceSlot.MICROPHONE, DeviceSlot.SPEAKER), parent=self)
+        self.camera_menu = DeviceMenu((DeviceSlot.CAMERA,), parent=self)
+        self.second_camera_menu = DeviceMenu((DeviceSlot.SECOND_CAMERA,), parent=self)
+        self.mic.add_menu(self.mic_menu, "Choose your microphone and speaker")
+        self.camera.add_menu(self.camera_menu, "Choose your camera")
+        self.second_camera.add_menu(self.second_camera_menu, "Choose your product camera")
+        for menu in self.device_menus:
+            menu.chosen.connect(self.device_chosen)
         self.hand = ControlButton(theme, "hand", "Raise hand")
         self.hand.button.setCheckable(True)
         self.react = ControlButton(theme, "smile", "React")
@@ -135,6 +168,21 @@ class ControlBar(QFrame):
         self.leave.clicked.connect(self.leave_clicked)
         self.end.clicked.connect(self.end_clicked)
         self.set_controls(Controls(), set())
+
+    @property
+    def device_menus(self) -> tuple[DeviceMenu, ...]:
+        return (self.mic_menu, self.camera_menu, self.second_camera_menu)
+
+    def set_device_provider(self, provider: DeviceProvider) -> None:
+        """Where the device menus get their entries when they open."""
+        for menu in self.device_menus:
+            menu.provider = provider
+
+    def device_menu(self, slot: DeviceSlot) -> DeviceMenu:
+        for menu in self.device_menus:
+            if slot in menu.slots:
+                return menu
+        raise KeyError(slot)
 
     def set_layout_mode(self, mode: str) -> None:
         for action in self.layout_actions.actions():

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from spaces_desktop.devices.camera import CameraSource as CameraDevice
 from spaces_desktop.devices.catalog import DeviceCatalog, list_devices
 from spaces_desktop.devices.microphone import MicrophoneSource
+from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice, open_camera, open_microphone
 from spaces_desktop.ui.bridge import GuiDispatcher
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 SYNTHETIC_CAMERA_LABEL = "Synthetic camera (test picture)"
 SYNTHETIC_MIC_LABEL = "Synthetic microphone (tone)"
 NO_MIC_LABEL = "No microphone"
+SYSTEM_SPEAKER_LABEL = "System default"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,21 @@ def microphone_options(catalog: DeviceCatalog | None) -> list[DeviceOption]:
     ordered = sorted(mics, key=lambda m: not m.is_default)
     real = [DeviceOption(m.name + (" (default)" if m.is_default else ""), str(m.index)) for m in ordered]
     return [*real, DeviceOption(SYNTHETIC_MIC_LABEL, SYNTHETIC), DeviceOption(NO_MIC_LABEL, NONE)]
+
+
+def speaker_options(catalog: DeviceCatalog | None) -> list[DeviceOption]:
+    """Outputs; "" is the system default (what the engine opens when nothing was picked)."""
+    speakers = catalog.audio.speakers if catalog else ()
+    real = [DeviceOption(s.name + (" (default)" if s.is_default else ""), str(s.index)) for s in speakers]
+    return [DeviceOption(SYSTEM_SPEAKER_LABEL, ""), *real]
+
+
+def live_options(slot: DeviceSlot, catalog: DeviceCatalog | None) -> list[DeviceOption]:
+    """What a device can be switched to during a Space ("none" is not a switch: mute or turn off)."""
+    if slot is DeviceSlot.SPEAKER:
+        return speaker_options(catalog)
+    options = microphone_options(catalog) if slot is DeviceSlot.MICROPHONE else camera_options(catalog)
+    return [o for o in options if o.spec != NONE]
 
 
 def default_index(options: Sequence[DeviceOption], preferred: str = "") -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import SessionState
+from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -57,6 +57,10 @@ class EnginePort(Protocol):
     def set_muted(self, muted: bool) -> Future[Any]: ...
 
     def set_camera(self, source: CameraSource, on: bool) -> Future[Any]: ...
+
+    def set_device(self, slot: DeviceSlot, spec: str) -> Future[Any]:
+        """Switch a camera, microphone or speaker without leaving the Space."""
+        ...
 
     def raise_hand(self, raised: bool) -> Future[Any]: ...
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QS
 
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState
 from spaces_desktop.errors import DomainError
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE, DeviceChoice
@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
         self.apply_theme = apply_theme
         engine.director = director_settings(settings.sensitivity)
         self.controller = SessionController(engine, self.dispatcher, parent=self)
+        if settings.devices.speaker:
+            self.controller.set_device(DeviceSlot.SPEAKER, settings.devices.speaker)
         self.setup_dialog: SetupDialog | None = None
         self.join_dialog: JoinDialog | None = None
         self.invite_prompt: InvitePrompt | None = None
@@ -575,7 +577,12 @@ class MainWindow(QMainWindow):
             if frame_ready is not None:
                 self.controller.engine.frames.on_frame = frame_ready
             screen = SpaceScreen(
-                self.theme, self.controller, stage, layout_mode=self.settings.layout_mode, parent=self
+                self.theme,
+                self.controller,
+                stage,
+                layout_mode=self.settings.layout_mode,
+                directory=self.directory,
+                parent=self,
             )
             screen.leave_requested.connect(self.request_leave)
             screen.end_requested.connect(self.request_end)
@@ -694,7 +701,13 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         values = SettingsValues(self.settings.devices, self.settings.sensitivity, self.settings.theme)
         dialog = SettingsDialog(
-            self.theme, self.directory, self.preview_devices, values, self.home.display_name, self
+            self.theme,
+            self.directory,
+            self.preview_devices,
+            values,
+            self.home.display_name,
+            self,
+            in_space=self.space_screen is not None,
         )
         dialog.accepted.connect(lambda: self._settings_done(dialog))
         dialog.finished.connect(lambda _: dialog.deleteLater())
@@ -706,6 +719,7 @@ class MainWindow(QMainWindow):
         self.settings_dialog = None
         values = dialog.values()
         self.settings.devices = values.devices
+        self._switch_devices(values.devices)
         self.settings.sensitivity = values.sensitivity
         self.controller.engine.director = director_settings(values.sensitivity)
         if values.theme != self.settings.theme:
@@ -714,6 +728,22 @@ class MainWindow(QMainWindow):
                 self.apply_theme()
                 self._restyle()
         self.settings.sync()
+
+    def _switch_devices(self, prefs: DevicePrefs) -> None:
+        """Saved device picks take effect in the Space at once (the speaker also outside one)."""
+        c = self.controller
+        if prefs.speaker != c.speaker:
+            c.set_device(DeviceSlot.SPEAKER, prefs.speaker)
+        if self.space_screen is None:
+            return
+        wanted = [(DeviceSlot.MICROPHONE, prefs.microphone, c.devices.microphone)]
+        if c.devices.camera != NONE:  # a Space without video opens no camera
+            wanted.append((DeviceSlot.CAMERA, prefs.camera, c.devices.camera))
+            if prefs.second_camera and prefs.second_camera != NONE:
+                wanted.append((DeviceSlot.SECOND_CAMERA, prefs.second_camera, c.devices.second_camera or ""))
+        for slot, spec, current in wanted:
+            if spec and spec != NONE and spec != current:
+                c.set_device(slot, spec)
 
     # --- closing ---
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import SessionState
+from spaces_desktop.domain.state import DeviceSlot, DeviceStatus, SessionState, slot_camera
 from spaces_desktop.session.local_media import DeviceChoice
 from spaces_desktop.ui.bridge import GuiDispatcher, StateBridge
 from spaces_desktop.ui.engine_port import EnginePort, Future
@@ -60,6 +61,8 @@ class SessionController(QObject):
         self.state = SessionState()
         self.pending: set[str] = set()
         self.devices = DeviceChoice()
+        self.speaker = ""
+        """The speaker in use: an output index, "" for the system default."""
         self.link: str | None = None
         self.name = ""
         self._notices_seen = 0
@@ -184,6 +187,43 @@ class SessionController(QObject):
             return
         on = me.second_camera_on if source is CameraSource.SECOND else me.camera_on
         self.run(f"camera:{source}", lambda: self.engine.set_camera(source, not on))
+
+    # --- devices ---
+
+    def device_in_use(self, slot: DeviceSlot) -> str:
+        """The spec of the device working for ``slot`` now; "" when none is (it was lost)."""
+        if any(p.slot is slot and p.status is DeviceStatus.LOST for p in self.state.device_problems):
+            return ""
+        if slot is DeviceSlot.SPEAKER:
+            return self.speaker
+        if slot is DeviceSlot.MICROPHONE:
+            return self.devices.microphone
+        if slot is DeviceSlot.SECOND_CAMERA:
+            return self.devices.second_camera or ""
+        return self.devices.camera
+
+    def set_device(self, slot: DeviceSlot, spec: str) -> None:
+        """Switch a device without leaving the Space; remembered once the engine has switched."""
+
+        def switched(_: Any) -> None:
+            if slot is DeviceSlot.SPEAKER:
+                self.speaker = spec
+            elif slot is DeviceSlot.MICROPHONE:
+                self.devices = replace(self.devices, microphone=spec)
+            elif slot is DeviceSlot.SECOND_CAMERA:
+                self.devices = replace(self.devices, second_camera=spec)
+            else:
+                self.devices = replace(self.devices, camera=spec)
+
+        self.run(f"device:{slot}", lambda: self.engine.set_device(slot, spec), switched)
+
+    def turn_back_on(self, slot: DeviceSlot) -> None:
+        """A lost device is back: cameras turn on again, the microphone opens again."""
+        if slot is DeviceSlot.MICROPHONE:
+            self.set_device(slot, self.devices.microphone)
+        elif slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA):
+            source = slot_camera(slot)
+            self.run(f"camera:{source}", lambda: self.engine.set_camera(source, True))
 
     def toggle_hand(self) -> None:
         me = self.state.myself

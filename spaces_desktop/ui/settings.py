@@ -74,6 +74,8 @@ class DevicePrefs:
     camera: str = ""
     second_camera: str = ""
     microphone: str = ""
+    speaker: str = ""
+    """An output index; "" plays on the system default."""
 
 
 class AppSettings:
@@ -205,6 +207,7 @@ class AppSettings:
             camera=self._str("devices/camera"),
             second_camera=self._str("devices/second_camera"),
             microphone=self._str("devices/microphone"),
+            speaker=self._str("devices/speaker"),
         )
 
     @devices.setter
@@ -212,6 +215,7 @@ class AppSettings:
         self._store.setValue("devices/camera", prefs.camera)
         self._store.setValue("devices/second_camera", prefs.second_camera)
         self._store.setValue("devices/microphone", prefs.microphone)
+        self._store.setValue("devices/speaker", prefs.speaker)
 
     # --- look and feel ---
 

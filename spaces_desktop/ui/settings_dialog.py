@@ -6,7 +6,7 @@ Nothing is stored until Save; the caller reads the values and applies them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.ui import shortcuts
-from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices
+from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices, default_index, speaker_options
 from spaces_desktop.ui.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
 from spaces_desktop.ui.theme import Theme, ThemeChoice
 from spaces_desktop.ui.widgets.device_pickers import DevicePickers
@@ -68,9 +68,13 @@ class SettingsDialog(QDialog):
         values: SettingsValues,
         display_name: str = "",
         parent: QWidget | None = None,
+        *,
+        in_space: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self._directory = directory
+        self._speaker_pref = values.devices.speaker
         self.setModal(True)
         self.tabs = QTabWidget()
 
@@ -80,11 +84,21 @@ class SettingsDialog(QDialog):
         refresh.setProperty("kind", "ghost")
         refresh.setIcon(theme.icon("refresh", theme.palette.accent, 16))
         refresh.clicked.connect(directory.refresh)
+        self.speaker = QComboBox()
+        self.speaker.setAccessibleName("Speaker")
+        self._fill_speakers()
+        directory.changed.connect(self._fill_speakers)
         devices_layout.addWidget(self.pickers)
+        devices_layout.addWidget(_label("SPEAKER", "section"))
+        devices_layout.addWidget(self.speaker)
         devices_layout.addWidget(refresh, 0, Qt.AlignmentFlag.AlignLeft)
-        devices_layout.addWidget(
-            _label("Device changes apply from the next Space you start or join.", "muted")
+        self.apply_note = _label(
+            "Device changes apply to this Space as soon as you save; others keep seeing and hearing you."
+            if in_space
+            else "Device changes apply from the next Space you start or join.",
+            "muted",
         )
+        devices_layout.addWidget(self.apply_note)
         devices_layout.addStretch(1)
         self.tabs.addTab(devices_page, "Devices")
 
@@ -155,10 +169,20 @@ class SettingsDialog(QDialog):
         self.tabs.currentChanged.connect(self._tab_changed)
         self.finished.connect(lambda _: self.pickers.stop_previews())
 
+    def _fill_speakers(self) -> None:
+        options = speaker_options(self._directory.catalog)
+        current = self.speaker.currentData() if self.speaker.count() else self._speaker_pref
+        self.speaker.blockSignals(True)
+        self.speaker.clear()
+        for option in options:
+            self.speaker.addItem(option.label, option.spec)
+        self.speaker.setCurrentIndex(default_index(options, current))
+        self.speaker.blockSignals(False)
+
     def values(self) -> SettingsValues:
         sensitivity = next(v for v, b in self.sensitivity_buttons.items() if b.isChecked())
         return SettingsValues(
-            devices=self.pickers.prefs(),
+            devices=replace(self.pickers.prefs(), speaker=str(self.speaker.currentData() or "")),
             sensitivity=sensitivity,
             theme=ThemeChoice(self.theme_combo.currentData()),
         )

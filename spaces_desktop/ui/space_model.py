@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from spaces_desktop.domain import Role, is_moderator, outranks
-from spaces_desktop.domain.state import Connection, Member, SessionState
+from spaces_desktop.domain.state import (
+    Connection,
+    DeviceProblem,
+    DeviceSlot,
+    DeviceStatus,
+    Member,
+    SessionState,
+)
 
 ROLE_NAMES = {Role.HOST: "Host", Role.COHOST: "Co-host", Role.SPEAKER: "Speaker", Role.LISTENER: "Listener"}
 
@@ -240,6 +247,54 @@ def banner_for(state: SessionState) -> BannerView:
             True, "error", state.reason or "The connection to the Space was lost.", busy=False, retry=True
         )
     return BannerView(False)
+
+
+DEVICE_WORDS = {
+    DeviceSlot.CAMERA: ("camera", "camera"),
+    DeviceSlot.SECOND_CAMERA: ("product camera", "camera"),
+    DeviceSlot.MICROPHONE: ("microphone", "microphone"),
+    DeviceSlot.SPEAKER: ("speaker", "speaker"),
+}
+
+
+@dataclass(frozen=True)
+class DeviceBannerView:
+    """A lost device (and what to do), or a device that came back (and the offer to use it)."""
+
+    visible: bool
+    slot: DeviceSlot = DeviceSlot.CAMERA
+    status: DeviceStatus = DeviceStatus.LOST
+    text: str = ""
+    action: str = ""
+    """The button: "Choose camera" opens the device menu, "Turn it on" restarts the device."""
+    detail: str = ""
+    """What the device itself reported, for the tooltip."""
+    more: int = 0
+    """How many other device problems wait behind this one."""
+
+
+def device_banner_for(state: SessionState) -> DeviceBannerView:
+    """The device problem to show first: a lost device before one that is back, cameras in order."""
+    problems = sorted(state.device_problems, key=_problem_order)
+    if not problems:
+        return DeviceBannerView(False)
+    first = problems[0]
+    thing, kind = DEVICE_WORDS[first.slot]
+    if first.status is DeviceStatus.LOST:
+        text = (
+            f"Your {thing} stopped (it was unplugged or another app took it). "
+            f"Plug it back in or pick another {kind}."
+        )
+        action = f"Choose {kind}"
+    elif first.slot is DeviceSlot.MICROPHONE:
+        text, action = "Your microphone is back — use it again?", "Use it"
+    else:
+        text, action = f"Your {thing} is back — turn it on?", "Turn it on"
+    return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
+
+
+def _problem_order(problem: DeviceProblem) -> tuple[int, int]:
+    return (0 if problem.status is DeviceStatus.LOST else 1, list(DeviceSlot).index(problem.slot))
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,23 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.domain import CameraSource
-from spaces_desktop.domain.state import Reaction, SessionState
+from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, Reaction, SessionState
 from spaces_desktop.ui.banner import ConnectionBanner
 from spaces_desktop.ui.control_bar import ControlBar
+from spaces_desktop.ui.device_banner import DeviceBanner
+from spaces_desktop.ui.devices import DeviceDirectory, DeviceOption, live_options
 from spaces_desktop.ui.people_panel import PeoplePanel
 from spaces_desktop.ui.reactions import ReactionOverlay
 from spaces_desktop.ui.session_controller import SessionController
-from spaces_desktop.ui.space_model import Action, Controls, banner_for, controls_for, listener_count_text
+from spaces_desktop.ui.space_model import (
+    Action,
+    Controls,
+    DeviceBannerView,
+    banner_for,
+    controls_for,
+    device_banner_for,
+    listener_count_text,
+)
 from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
@@ -62,14 +72,17 @@ class SpaceScreen(QWidget):
         stage: QWidget,
         *,
         layout_mode: str = "speaker",
+        directory: DeviceDirectory | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._theme = theme
         self.controller = controller
+        self.directory = directory
         self.stage = stage
         self._seen_reactions: set[Reaction] = set()
         self._first_state = True
+        self._device_problems: tuple[DeviceProblem, ...] = ()
 
         # Header: title, live badge, listeners, share link.
         self.header = QFrame()
@@ -109,6 +122,7 @@ class SpaceScreen(QWidget):
         header.addWidget(self.share_button)
 
         self.banner = ConnectionBanner(theme)
+        self.device_banner = DeviceBanner(theme)
 
         # Centre: the stage with floating reactions and a message strip over it.
         self.overlay = ReactionOverlay()
@@ -141,6 +155,7 @@ class SpaceScreen(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
+        layout.addWidget(self.device_banner)
         layout.addLayout(body, 1)
         layout.addWidget(self.controls)
 
@@ -154,7 +169,10 @@ class SpaceScreen(QWidget):
         c.layout_chosen.connect(self._layout_chosen)
         c.leave_clicked.connect(self.leave_requested)
         c.end_clicked.connect(self.end_requested)
+        c.device_chosen.connect(controller.set_device)
+        c.set_device_provider(self._device_options)
         self.banner.retry_clicked.connect(self.retry_requested)
+        self.device_banner.action_clicked.connect(self._device_banner_clicked)
         self.people.action_requested.connect(lambda a, pid: controller.moderate(Action(a), pid))
         self.people.access_changed.connect(controller.set_access)
         self.listeners_button.toggled.connect(self.people.setVisible)
@@ -190,6 +208,10 @@ class SpaceScreen(QWidget):
         self.listeners_button.setText(listener_count_text(state))
         self.share_button.setEnabled(bool(space and space.share_link))
         self.banner.set_view(banner_for(state))
+        if state.device_problems != self._device_problems and self.directory is not None:
+            self.directory.refresh()  # a device went or came: the menus offer what is there now
+        self._device_problems = state.device_problems
+        self.device_banner.set_view(device_banner_for(state))
         self.controls.set_controls(self._controls(state), self.controller.pending)
         self.people.set_state(state)
         self._stage().set_state(state)
@@ -197,6 +219,20 @@ class SpaceScreen(QWidget):
 
     def _controls(self, state: SessionState) -> Controls:
         return controls_for(state, has_second_camera=bool(self.controller.devices.second_camera))
+
+    # --- devices ---
+
+    def _device_options(self, slot: DeviceSlot) -> tuple[list[DeviceOption], str]:
+        catalog = self.directory.catalog if self.directory is not None else None
+        return live_options(slot, catalog), self.controller.device_in_use(slot)
+
+    def _device_banner_clicked(self, view: DeviceBannerView) -> None:
+        if view.status is DeviceStatus.BACK:
+            self.controller.turn_back_on(view.slot)
+            return
+        menu = self.controls.device_menu(view.slot)
+        button = self.device_banner.action
+        menu.popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def _pending_changed(self) -> None:
         pending = self.controller.pending

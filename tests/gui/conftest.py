@@ -29,7 +29,7 @@ from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo
+from spaces_desktop.domain.state import Connection, DeviceSlot, Member, Reaction, SessionState, SpaceInfo
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.server.embedded import EmbeddedServer
 from spaces_desktop.session.frames import FrameBoard
@@ -105,6 +105,9 @@ class FakeEngine:
 
     def set_camera(self, source: CameraSource, on: bool) -> concurrent.futures.Future[Any]:
         return self._record("set_camera", source, on)
+
+    def set_device(self, slot: DeviceSlot, spec: str) -> concurrent.futures.Future[Any]:
+        return self._record("set_device", slot, spec)
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._record("raise_hand", raised)

@@ -172,6 +172,7 @@ class DevicePickers(QWidget):
             camera=self._spec(self.camera),
             second_camera=self._spec(self.second_camera) if self.second_enabled.isChecked() else "",
             microphone=self._spec(self.microphone),
+            speaker=self._prefs.speaker,  # picked in Settings only
         )
 
     # --- video on/off ---
