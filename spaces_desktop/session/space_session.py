@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import av
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCIceServer
 from aiortc.mediastreams import MediaStreamError
 
 from spaces_desktop.aio import cancel_and_wait
@@ -53,6 +53,7 @@ from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailable
 from spaces_desktop.signaling.events import StreamState
+from spaces_desktop.transport.peer import rtc_ice_servers
 from spaces_desktop.transport.publisher import Publisher
 from spaces_desktop.transport.subscriber import Subscriber
 
@@ -120,6 +121,8 @@ class SpaceSession:
         )
         self._api: ParticipantClient | None = None
         self.token: str | None = None
+        self._ice_servers: list[RTCIceServer] = []
+        """STUN/TURN servers from the join response (none: Janus's own addresses are enough)."""
         self._publisher: Publisher | None = None
         self._publisher_epoch = -1
         self._subscriber: Subscriber | None = None
@@ -197,6 +200,8 @@ class SpaceSession:
     def _enter(self, joined: Joined) -> None:
         self._api = self.client.as_joined(joined)
         self.token = joined.token
+        if joined.ice_servers:  # a reopened or resumed session keeps the ones it had
+            self._ice_servers = rtc_ice_servers(joined.ice_servers)
         self._set_state(from_snapshot(joined.snapshot))
         loop = asyncio.get_running_loop()
         watcher = DeviceWatcher(
@@ -494,7 +499,9 @@ class SpaceSession:
         tracks = self.media.tracks(bool(space and space.video_enabled))
         if tracks.audio is None and tracks.camera is None and tracks.second_camera is None:
             return
-        publisher = Publisher(tracks, on_dead=lambda _: self._media_dirty.set())
+        publisher = Publisher(
+            tracks, on_dead=lambda _: self._media_dirty.set(), ice_servers=self._ice_servers
+        )
         self._publisher = publisher
         try:
             await publisher.connect(self.api.publish)
@@ -514,6 +521,7 @@ class SpaceSession:
         subscriber = Subscriber(
             lambda stream, track: self._on_track(stream, track, generation),
             on_dead=lambda _: self._media_dirty.set(),
+            ice_servers=self._ice_servers,
         )
         try:
             await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)

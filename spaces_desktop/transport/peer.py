@@ -5,14 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
+from spaces_desktop.protocol import IceServer
+
 log = logging.getLogger(__name__)
 
 DEAD_STATES = ("failed", "closed")
+
+
+def rtc_ice_servers(servers: Iterable[IceServer]) -> list[RTCIceServer]:
+    """The STUN/TURN servers the backend handed out at join, as aiortc takes them."""
+    return [
+        RTCIceServer(urls=list(server.urls), username=server.username, credential=server.credential)
+        for server in servers
+    ]
 
 
 def new_peer_connection(

@@ -8,10 +8,10 @@ tracks, so they never renegotiate.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from aiortc import MediaStreamTrack, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 
@@ -26,9 +26,14 @@ class PublishTracks:
 
 
 class Publisher:
-    def __init__(self, tracks: PublishTracks, on_dead: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        tracks: PublishTracks,
+        on_dead: Callable[[str], None] | None = None,
+        ice_servers: Sequence[RTCIceServer] = (),
+    ) -> None:
         self.tracks = tracks
-        self.pc = new_peer_connection(on_dead)
+        self.pc = new_peer_connection(on_dead, ice_servers)
         for track in (tracks.audio, tracks.camera, tracks.second_camera):
             if track is not None:
                 self.pc.addTransceiver(track, direction="sendonly")

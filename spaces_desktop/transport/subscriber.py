@@ -9,9 +9,9 @@ the reliable way to follow publishers as they come and go.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from aiortc import MediaStreamTrack, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 
 from spaces_desktop.protocol import StreamView, SubscribeOffer
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
@@ -25,8 +25,13 @@ OnTrack = Callable[[StreamView, MediaStreamTrack], None]
 
 
 class Subscriber:
-    def __init__(self, on_track: OnTrack, on_dead: Callable[[str], None] | None = None) -> None:
-        self.pc = new_peer_connection(on_dead)
+    def __init__(
+        self,
+        on_track: OnTrack,
+        on_dead: Callable[[str], None] | None = None,
+        ice_servers: Sequence[RTCIceServer] = (),
+    ) -> None:
+        self.pc = new_peer_connection(on_dead, ice_servers)
         self.streams: dict[str, StreamView] = {}
         self._guards: dict[str, VideoReceiveGuard] = {}
         self._on_track = on_track
