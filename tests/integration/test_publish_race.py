@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +31,11 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 DELAYS_MS = (0, 1, 3, 6)
 CONNECT_WAIT_S = 3.0  # long enough for a leaked PeerConnection to come up and be listed
 REPUBLISH_ROUNDS = 6
+
+
+def installation() -> str:
+    """A fresh installation key: removed speakers are banned by theirs (and their address without one)."""
+    return uuid.uuid4().hex
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -76,7 +82,7 @@ async def leaks(local: LocalBackend, host: Member, speaker: Member) -> list[str]
         found.append("snapshot")
     if any(p["id"] == speaker.id and p["publishing"] for p in snapshot["participants"]):
         found.append("publishing")
-    newcomer = await join(local.url, host.space_id, "Newcomer")
+    newcomer = await join(local.url, host.space_id, "Newcomer", client_id=installation())
     try:
         offer = await newcomer.post("/media/subscribe", {}, expect=None)
         if offer.status_code == 200:
@@ -105,7 +111,7 @@ async def test_speaker_cut_off_while_publishing_leaves_nothing(
     local: LocalBackend, action: str, delay_ms: int
 ) -> None:
     host = await create_space(local.url)
-    speaker = await join(local.url, host.space_id, "Sam")
+    speaker = await join(local.url, host.space_id, "Sam", client_id=installation())
     await promote(host, speaker)
     await speaker.get()  # a warm connection, so the publish is not held up by a TCP handshake
     publisher = await offered(speaker)
@@ -132,7 +138,7 @@ async def test_speaker_cut_off_while_publishing_leaves_nothing(
 @pytest.mark.parametrize("delay_ms", (0, 3))
 async def test_space_ended_while_publishing_keeps_no_handle(local: LocalBackend, delay_ms: int) -> None:
     host = await create_space(local.url)
-    speaker = await join(local.url, host.space_id, "Sam")
+    speaker = await join(local.url, host.space_id, "Sam", client_id=installation())
     await promote(host, speaker)
     await speaker.get()
     publisher = await offered(speaker)
@@ -160,7 +166,7 @@ async def test_republishing_speaker_demoted_at_random_times_leaks_nothing(local:
     leaked: list[tuple[int, list[str]]] = []
     for round_ in range(REPUBLISH_ROUNDS):
         host = await create_space(local.url)
-        speaker = await join(local.url, host.space_id, "Sam")
+        speaker = await join(local.url, host.space_id, "Sam", client_id=installation())
         await promote(host, speaker)
         await speaker.get()
         publishers: list[Publisher] = []
@@ -194,7 +200,7 @@ async def test_republishing_speaker_demoted_at_random_times_leaks_nothing(local:
 
 async def test_two_publishes_at_once_leave_exactly_one_publisher(local: LocalBackend) -> None:
     host = await create_space(local.url)
-    speaker = await join(local.url, host.space_id, "Sam")
+    speaker = await join(local.url, host.space_id, "Sam", client_id=installation())
     await promote(host, speaker)
     await speaker.get()
     first, second = await offered(speaker), await offered(speaker)
@@ -217,8 +223,8 @@ async def test_two_publishes_at_once_leave_exactly_one_publisher(local: LocalBac
 @pytest.mark.parametrize("delay_ms", (0, 3))
 async def test_speaker_muted_while_publishing_comes_out_muted(local: LocalBackend, delay_ms: int) -> None:
     host = await create_space(local.url)
-    speaker = await join(local.url, host.space_id, "Sam")
-    listener = await join(local.url, host.space_id, "Lee")
+    speaker = await join(local.url, host.space_id, "Sam", client_id=installation())
+    listener = await join(local.url, host.space_id, "Lee", client_id=installation())
     await promote(host, speaker)
     await speaker.get()
     publisher = await offered(speaker)
