@@ -1,0 +1,81 @@
+"""Participant views built once per change, and snapshots encoded from their cached JSON.
+
+A snapshot lists everyone in the Space, and a busy Space is read (and joined)
+many times a second, so building and encoding each view again every time costs
+the event loop milliseconds per read. A cached view is reused only while the
+store hands back the very same row object and its publishing flag is the same:
+the store replaces a participant's row object on every write, so a change can
+never be served stale, whichever path made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spaces_desktop.domain import ParticipantStatus
+from spaces_desktop.protocol import Joined, ParticipantView, Snapshot
+from spaces_desktop.server.store import ParticipantRow
+
+_SNAPSHOT_LISTS = {"participants", "waiting"}
+_LISTED = (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
+
+
+@dataclass(frozen=True)
+class _Cached:
+    row: ParticipantRow
+    publishing: bool
+    view: ParticipantView
+    json: bytes
+
+
+class ParticipantViews:
+    def __init__(self) -> None:
+        self._spaces: dict[str, dict[str, _Cached]] = {}
+        """Space id -> participant id -> the view of its current row."""
+
+    def view(self, row: ParticipantRow, publishing: bool) -> ParticipantView:
+        space = self._spaces.setdefault(row.space_id, {})
+        cached = space.get(row.id)
+        if cached is not None and cached.row is row and cached.publishing == publishing:
+            return cached.view
+        # Every value comes from a stored row of the right type: no validation needed.
+        view = ParticipantView.model_construct(
+            id=row.id,
+            display_name=row.display_name,
+            role=row.role,
+            status=row.status,
+            speak_requested=row.speak_requested,
+            invited=row.invited,
+            hand_raised=row.hand_raised,
+            muted=row.muted,
+            camera_on=row.camera_on,
+            second_camera_on=row.second_camera_on,
+            publishing=publishing,
+        )
+        if row.status in _LISTED:
+            space[row.id] = _Cached(row, publishing, view, view.model_dump_json().encode())
+        else:  # gone: no snapshot lists it again
+            space.pop(row.id, None)
+        return view
+
+    def forget_space(self, space_id: str) -> None:
+        self._spaces.pop(space_id, None)
+
+    def json(self, view: ParticipantView, space_id: str) -> bytes:
+        cached = self._spaces.get(space_id, {}).get(view.id)
+        return cached.json if cached is not None and cached.view is view else view.model_dump_json().encode()
+
+    def snapshot_json(self, snapshot: Snapshot) -> bytes:
+        """The snapshot as `model_dump_json` would write it, with each participant's JSON cached."""
+        space_id = snapshot.space.id
+        rest = snapshot.model_dump_json(exclude=_SNAPSHOT_LISTS).encode()
+        participants = b",".join(self.json(v, space_id) for v in snapshot.participants)
+        waiting = b",".join(self.json(v, space_id) for v in snapshot.waiting)
+        return rest[:-1] + b',"participants":[' + participants + b'],"waiting":[' + waiting + b"]}"
+
+    def joined_json(self, joined: Joined) -> bytes:
+        rest = joined.model_dump_json(exclude={"snapshot"}).encode()
+        return rest[:-1] + b',"snapshot":' + self.snapshot_json(joined.snapshot) + b"}"
+
+
+__all__ = ["ParticipantViews"]
