@@ -5,11 +5,15 @@ many times a second, so building and encoding each view again every time costs
 the event loop milliseconds per read. A cached view is reused only while the
 store hands back the very same row object and its publishing flag is the same:
 the store replaces a participant's row object on every write, so a change can
-never be served stale, whichever path made it.
+never be served stale, whichever path made it. A whole list (the Space's
+participants, its lobby) is reused while the store's version of the Space and
+the set of publishing feeds are the ones it was built with.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spaces_desktop.domain import ParticipantStatus
@@ -28,10 +32,35 @@ class _Cached:
     json: bytes
 
 
+@dataclass(frozen=True)
+class _Listing:
+    stamp: tuple[int, frozenset[int]]
+    """The store's version of the Space and the publishing feeds it was built with."""
+    views: list[ParticipantView]
+    json: bytes
+    """The views' JSON, comma-separated (the inside of a JSON array)."""
+
+
 class ParticipantViews:
     def __init__(self) -> None:
         self._spaces: dict[str, dict[str, _Cached]] = {}
         """Space id -> participant id -> the view of its current row."""
+        self._listings: dict[tuple[str, ParticipantStatus], _Listing] = {}
+
+    def listed(
+        self,
+        space_id: str,
+        status: ParticipantStatus,
+        stamp: tuple[int, frozenset[int]],
+        build: Callable[[], list[ParticipantView]],
+    ) -> list[ParticipantView]:
+        """The views of everyone with `status`, built again only when `stamp` changed."""
+        listing = self._listings.get((space_id, status))
+        if listing is None or listing.stamp != stamp:
+            views = build()
+            listing = _Listing(stamp, views, b",".join(self.json(v, space_id) for v in views))
+            self._listings[(space_id, status)] = listing
+        return list(listing.views)  # a copy: whoever holds it cannot change the cached one
 
     def view(self, row: ParticipantRow, publishing: bool) -> ParticipantView:
         space = self._spaces.setdefault(row.space_id, {})
@@ -60,6 +89,18 @@ class ParticipantViews:
 
     def forget_space(self, space_id: str) -> None:
         self._spaces.pop(space_id, None)
+        for status in ParticipantStatus:
+            self._listings.pop((space_id, status), None)
+
+    def _list_json(self, views: list[ParticipantView], space_id: str, status: ParticipantStatus) -> bytes:
+        listing = self._listings.get((space_id, status))
+        if (
+            listing is not None
+            and len(listing.views) == len(views)
+            and all(map(operator.is_, listing.views, views))
+        ):
+            return listing.json
+        return b",".join(self.json(v, space_id) for v in views)
 
     def json(self, view: ParticipantView, space_id: str) -> bytes:
         cached = self._spaces.get(space_id, {}).get(view.id)
@@ -69,8 +110,8 @@ class ParticipantViews:
         """The snapshot as `model_dump_json` would write it, with each participant's JSON cached."""
         space_id = snapshot.space.id
         rest = snapshot.model_dump_json(exclude=_SNAPSHOT_LISTS).encode()
-        participants = b",".join(self.json(v, space_id) for v in snapshot.participants)
-        waiting = b",".join(self.json(v, space_id) for v in snapshot.waiting)
+        participants = self._list_json(snapshot.participants, space_id, ParticipantStatus.ACTIVE)
+        waiting = self._list_json(snapshot.waiting, space_id, ParticipantStatus.PENDING)
         return rest[:-1] + b',"participants":[' + participants + b'],"waiting":[' + waiting + b"]}"
 
     def joined_json(self, joined: Joined) -> bytes:

@@ -183,17 +183,28 @@ class SpacesService:
         space = self._space(caller.space_id)
         stage = self._stage_streams(space.id)  # asked of the media service once per snapshot
         feeds = self._publishing_feeds(space.id, stage)
+        stamp = (self.store.participants_version(space.id), frozenset(feeds))
+
+        def listed(status: ParticipantStatus) -> list[ParticipantView]:
+            return self.views.listed(
+                space.id,
+                status,
+                stamp,
+                lambda: [
+                    self.participant_view(p, feeds)
+                    for p in self.store.participants_with_status(space.id, status)
+                ],
+            )
+
         # Every part is built from stored rows and views already valid: no validation again.
         return Snapshot.model_construct(
             space=self.space_view(space),
-            participants=[self.participant_view(p, feeds) for p in self.store.active_participants(space.id)],
+            participants=listed(ParticipantStatus.ACTIVE),
             streams=self.stream_views(space.id, stage),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
             talking=self._talking_now(space.id, feeds),
-            waiting=[self.participant_view(p, feeds) for p in self._waiting(space.id)]
-            if is_moderator(caller.role)
-            else [],
+            waiting=listed(ParticipantStatus.PENDING) if is_moderator(caller.role) else [],
         )
 
     def preview(self, space_id: str) -> SpacePreview:
@@ -332,28 +343,29 @@ class SpacesService:
             ),
             token,
         )
+        view = self.participant_view(participant, set())  # its feed id is new: nothing published yet
         if waiting:
             self._away_since[participant.id] = self.clock()  # until its first admission poll
             self._decided[participant.id] = asyncio.Event()
             self._to_moderators(
                 space_id,
                 EventType.JOIN_REQUEST,
-                {"participant": self._dump(self.participant_view(participant))},
+                {"participant": self._dump(view)},
             )
             return Waiting(
                 token=token,
-                participant=self.participant_view(participant),
+                participant=view,
                 title=space.title,
                 message=WAITING_MESSAGE,
             )
         self.bus.publish(
             space_id,
             EventType.PARTICIPANT_JOINED,
-            {"participant": self._dump(self.participant_view(participant))},
+            {"participant": self._dump(view)},
         )
         return Joined(
             token=token,
-            participant=self.participant_view(participant),
+            participant=view,
             snapshot=self.snapshot(participant),
             ice_servers=self.ice.servers_for(participant.id),
         )

@@ -5,7 +5,7 @@ small and WAL with synchronous=NORMAL keeps them well under a millisecond.
 Tokens are stored as SHA-256 digests: a copied database does not leak them.
 The participants of a Space are also kept in memory once read, because every
 snapshot lists them all: the two writes of a participant row (add and update)
-keep that copy equal to the table.
+keep that copy equal to the table, and stamp the Space with a new version.
 The database and its WAL files are 0600 in a 0700 folder: other local users
 cannot read them at all.
 """
@@ -13,6 +13,7 @@ cannot read them at all.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 from dataclasses import dataclass, fields, replace
@@ -197,6 +198,9 @@ class Store:
         self._add_missing_columns()
         self._space_participants: dict[str, dict[str, ParticipantRow]] = {}
         """Space id -> its participants by id in join order, for the Spaces read since they began."""
+        self._writes = itertools.count(1)
+        self._versions: dict[str, int] = {}
+        """Space id -> a number that changes with every write of one of its participants."""
 
     def _add_missing_columns(self) -> None:
         for table, column, declaration in ADDED_COLUMNS:
@@ -291,6 +295,7 @@ class Store:
         )
         assert cur.lastrowid is not None
         added = replace(participant, seq=cur.lastrowid)
+        self._versions[added.space_id] = next(self._writes)
         cached = self._space_participants.get(added.space_id)
         if cached is not None:
             cached[added.id] = added  # the newest seq: join order stays
@@ -316,6 +321,10 @@ class Store:
     def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
         """In join order; the same row objects until one of them changes."""
         return [p for p in self._participants_of(space_id).values() if p.status is status]
+
+    def participants_version(self, space_id: str) -> int:
+        """Changes whenever a participant of the Space is added or changed (in this process)."""
+        return self._versions.get(space_id, 0)
 
     def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
         cached = self._space_participants.get(space_id)
@@ -358,6 +367,7 @@ class Store:
                 participant.id,
             ),
         )
+        self._versions[participant.space_id] = next(self._writes)
         cached = self._space_participants.get(participant.space_id)
         if cached is not None and participant.id in cached:
             # Every column this statement does not write never changes after the insert.

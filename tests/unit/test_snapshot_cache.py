@@ -13,12 +13,15 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
 import pytest
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.protocol import CreateSpaceRequest, Joined, JoinRequest, Snapshot, Waiting
+from spaces_desktop.server.app import create_app
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.ratelimit import Limits
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import ParticipantRow, Store
 from tests.unit.test_media_turns import OFFER, GatedMedia
@@ -140,3 +143,30 @@ async def test_every_kind_of_change_reaches_the_cached_snapshot(checked: Checked
     await step(gone)
     assert dan not in {p.id for p in service.snapshot(checked.row(host)).participants}
     await step(lambda: service.end(checked.row(host)))
+
+
+async def test_the_routes_send_the_snapshot_the_service_builds(checked: Checked) -> None:
+    service = checked.service
+    app = create_app(service, limits=Limits().scaled(0))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://spaces.test"
+    ) as http:
+        created = await http.post("/spaces", json={"title": "Routes", "host_name": "Hana"})
+        hosted = Joined.model_validate_json(created.content)
+        space_id = hosted.snapshot.space.id
+        joined = await http.post(f"/spaces/{space_id}/join", json={"display_name": "Ann"})
+        assert joined.status_code == 201 and joined.headers["content-type"] == "application/json"
+        ann = Joined.model_validate_json(joined.content)
+        assert ann.snapshot == service.snapshot(checked.row(ann.participant.id))
+        assert set(joined.json()) == set(Joined.model_fields)
+        await service.set_access(checked.row(hosted.participant.id), None, True)
+        waiting = await http.post(f"/spaces/{space_id}/join", json={"display_name": "Ben"})
+        assert waiting.status_code == 202
+        ben = Waiting.model_validate_json(waiting.content)
+        read = await http.get(f"/spaces/{space_id}", headers={"Authorization": f"Bearer {hosted.token}"})
+        assert read.status_code == 200 and read.headers["content-type"] == "application/json"
+        assert set(read.json()) == set(Snapshot.model_fields)
+        snapshot = Snapshot.model_validate_json(read.content)
+        assert snapshot == service.snapshot(checked.row(hosted.participant.id))
+        assert [p.display_name for p in snapshot.participants] == ["Hana", "Ann"]
+        assert [p.id for p in snapshot.waiting] == [ben.participant.id]
