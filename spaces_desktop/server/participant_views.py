@@ -52,21 +52,27 @@ class ParticipantViews:
         space_id: str,
         status: ParticipantStatus,
         stamp: tuple[int, frozenset[int]],
-        build: Callable[[], list[ParticipantView]],
+        rows: Callable[[], list[ParticipantRow]],
     ) -> list[ParticipantView]:
-        """The views of everyone with `status`, built again only when `stamp` changed."""
+        """The views of `rows` (everyone with `status`), built again only when `stamp` changed."""
         listing = self._listings.get((space_id, status))
         if listing is None or listing.stamp != stamp:
-            views = build()
-            listing = _Listing(stamp, views, b",".join(self.json(v, space_id) for v in views))
+            feeds = stamp[1]
+            space = self._spaces.setdefault(space_id, {})
+            entries = [self._entry(space, row, row.seq in feeds) for row in rows()]
+            views = [entry.view for entry in entries]
+            listing = _Listing(stamp, views, b",".join([entry.json for entry in entries]))
             self._listings[(space_id, status)] = listing
         return list(listing.views)  # a copy: whoever holds it cannot change the cached one
 
     def view(self, row: ParticipantRow, publishing: bool) -> ParticipantView:
-        space = self._spaces.setdefault(row.space_id, {})
+        return self._entry(self._spaces.setdefault(row.space_id, {}), row, publishing).view
+
+    @staticmethod
+    def _entry(space: dict[str, _Cached], row: ParticipantRow, publishing: bool) -> _Cached:
         cached = space.get(row.id)
         if cached is not None and cached.row is row and cached.publishing == publishing:
-            return cached.view
+            return cached
         # Every value comes from a stored row of the right type: no validation needed.
         view = ParticipantView.model_construct(
             id=row.id,
@@ -81,11 +87,12 @@ class ParticipantViews:
             second_camera_on=row.second_camera_on,
             publishing=publishing,
         )
+        cached = _Cached(row, publishing, view, view.model_dump_json().encode())
         if row.status in _LISTED:
-            space[row.id] = _Cached(row, publishing, view, view.model_dump_json().encode())
+            space[row.id] = cached
         else:  # gone: no snapshot lists it again
             space.pop(row.id, None)
-        return view
+        return cached
 
     def forget_space(self, space_id: str) -> None:
         self._spaces.pop(space_id, None)

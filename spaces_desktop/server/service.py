@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -186,15 +187,8 @@ class SpacesService:
         stamp = (self.store.participants_version(space.id), frozenset(feeds))
 
         def listed(status: ParticipantStatus) -> list[ParticipantView]:
-            return self.views.listed(
-                space.id,
-                status,
-                stamp,
-                lambda: [
-                    self.participant_view(p, feeds)
-                    for p in self.store.participants_with_status(space.id, status)
-                ],
-            )
+            rows = functools.partial(self.store.participants_with_status, space.id, status)
+            return self.views.listed(space.id, status, stamp, rows)
 
         # Every part is built from stored rows and views already valid: no validation again.
         return Snapshot.model_construct(
