@@ -14,7 +14,7 @@ from typing import Any
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience")
+NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience", "snapshot")
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--joins", type=int, default=2000, help="flood: joins from one address")
     parser.add_argument("--reactions", type=int, default=1500, help="flood: reactions one listener sends")
     parser.add_argument("--half-open", type=int, default=300, help="flood: half-sent requests")
+    parser.add_argument(
+        "--participants", type=int, default=2000, help="snapshot: people in the Space (default 2000)"
+    )
     parser.add_argument(
         "--rate-limit-scale", type=float, default=None, help="flood: the backend's --rate-limit-scale"
     )
@@ -80,6 +83,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
         cases = args.cases.split(",") if args.cases else None
         return run_resilience(quick=args.quick, cases=cases)
+    if args.name == "snapshot":
+        from spaces_desktop.bench.snapshot import run_snapshot
+
+        return asyncio.run(run_snapshot(args.participants))
     if args.name == "latency":
         from spaces_desktop.bench.latency import run_latency
 

@@ -62,6 +62,7 @@ REPLAY_PAGE = 500
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
 LOGGED_DETAIL_CHARS = 300
 UNEXPECTED = "Something went wrong on the server; try again, and tell its operator if it keeps happening."
+JSON = "application/json"
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
 }
@@ -235,8 +236,10 @@ def create_app(
     )
     async def join(space_id: str, body: JoinRequest, request: Request) -> Response:
         outcome = await service.join(space_id, body, client_address(request))
-        status = 202 if isinstance(outcome, Waiting) else 201
-        return JSONResponse(outcome.model_dump(mode="json"), status_code=status)
+        if isinstance(outcome, Waiting):
+            return Response(outcome.model_dump_json(), status_code=202, media_type=JSON)
+        # Encoded here, not validated again by FastAPI: it holds the whole (cached) snapshot.
+        return Response(service.views.joined_json(outcome), status_code=201, media_type=JSON)
 
     @app.get("/spaces/{space_id}/me/admission")
     async def admission(me: LobbyCaller) -> Admission:
@@ -255,9 +258,9 @@ def create_app(
     async def deny(participant_id: str, me: Caller) -> None:
         await service.deny(me, participant_id)
 
-    @app.get("/spaces/{space_id}")
-    async def snapshot(me: Caller) -> Snapshot:
-        return service.snapshot(me)
+    @app.get("/spaces/{space_id}", response_model=Snapshot)
+    async def snapshot(me: Caller) -> Response:
+        return Response(service.views.snapshot_json(service.snapshot(me)), media_type=JSON)
 
     @app.post("/spaces/{space_id}/start")
     async def start(me: Caller) -> SpaceView:

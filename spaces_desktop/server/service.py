@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -71,6 +72,7 @@ from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import FeedStream, MediaService
+from spaces_desktop.server.participant_views import ParticipantViews
 from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.sdp import parse_media_lines
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
@@ -125,6 +127,7 @@ class SpacesService:
             self._away_since[participant.id] = clock()
         self.reactions = ReactionBatcher(bus, self._is_live)
         self._media_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.views = ParticipantViews()
 
     # --- views ---
 
@@ -144,8 +147,10 @@ class SpacesService:
             approval_required=space.approval_required,
         )
 
-    def _publishing_feeds(self, space_id: str) -> set[int]:
-        return {owner.seq for owner, _ in self._stage_streams(space_id)}
+    def _publishing_feeds(
+        self, space_id: str, stage: list[tuple[ParticipantRow, FeedStream]] | None = None
+    ) -> set[int]:
+        return {owner.seq for owner, _ in (self._stage_streams(space_id) if stage is None else stage)}
 
     def _stage_streams(self, space_id: str) -> list[tuple[ParticipantRow, FeedStream]]:
         """What Janus publishes in the Space, from participants still allowed on stage only."""
@@ -165,40 +170,35 @@ class SpacesService:
         self, p: ParticipantRow, publishing_feeds: set[int] | None = None
     ) -> ParticipantView:
         feeds = publishing_feeds if publishing_feeds is not None else self._publishing_feeds(p.space_id)
-        publishing = p.seq in feeds
-        return ParticipantView(
-            id=p.id,
-            display_name=p.display_name,
-            role=p.role,
-            status=p.status,
-            speak_requested=p.speak_requested,
-            invited=p.invited,
-            hand_raised=p.hand_raised,
-            muted=p.muted,
-            camera_on=p.camera_on,
-            second_camera_on=p.second_camera_on,
-            publishing=publishing,
-        )
+        return self.views.view(p, p.seq in feeds)
 
-    def stream_views(self, space_id: str) -> list[StreamView]:
+    def stream_views(
+        self, space_id: str, stage: list[tuple[ParticipantRow, FeedStream]] | None = None
+    ) -> list[StreamView]:
         return [
             StreamView(participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source)
-            for owner, stream in self._stage_streams(space_id)
+            for owner, stream in (self._stage_streams(space_id) if stage is None else stage)
         ]
 
     def snapshot(self, caller: ParticipantRow) -> Snapshot:
         space = self._space(caller.space_id)
-        feeds = self._publishing_feeds(space.id)
-        return Snapshot(
+        stage = self._stage_streams(space.id)  # asked of the media service once per snapshot
+        feeds = self._publishing_feeds(space.id, stage)
+        stamp = (self.store.participants_version(space.id), frozenset(feeds))
+
+        def listed(status: ParticipantStatus) -> list[ParticipantView]:
+            rows = functools.partial(self.store.participants_with_status, space.id, status)
+            return self.views.listed(space.id, status, stamp, rows)
+
+        # Every part is built from stored rows and views already valid: no validation again.
+        return Snapshot.model_construct(
             space=self.space_view(space),
-            participants=[self.participant_view(p, feeds) for p in self.store.active_participants(space.id)],
-            streams=self.stream_views(space.id),
+            participants=listed(ParticipantStatus.ACTIVE),
+            streams=self.stream_views(space.id, stage),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
             talking=self._talking_now(space.id, feeds),
-            waiting=[self.participant_view(p, feeds) for p in self._waiting(space.id)]
-            if is_moderator(caller.role)
-            else [],
+            waiting=listed(ParticipantStatus.PENDING) if is_moderator(caller.role) else [],
         )
 
     def preview(self, space_id: str) -> SpacePreview:
@@ -337,28 +337,29 @@ class SpacesService:
             ),
             token,
         )
+        view = self.participant_view(participant, set())  # its feed id is new: nothing published yet
         if waiting:
             self._away_since[participant.id] = self.clock()  # until its first admission poll
             self._decided[participant.id] = asyncio.Event()
             self._to_moderators(
                 space_id,
                 EventType.JOIN_REQUEST,
-                {"participant": self._dump(self.participant_view(participant))},
+                {"participant": self._dump(view)},
             )
             return Waiting(
                 token=token,
-                participant=self.participant_view(participant),
+                participant=view,
                 title=space.title,
                 message=WAITING_MESSAGE,
             )
         self.bus.publish(
             space_id,
             EventType.PARTICIPANT_JOINED,
-            {"participant": self._dump(self.participant_view(participant))},
+            {"participant": self._dump(view)},
         )
         return Joined(
             token=token,
-            participant=self.participant_view(participant),
+            participant=view,
             snapshot=self.snapshot(participant),
             ice_servers=self.ice.servers_for(participant.id),
         )
@@ -390,6 +391,7 @@ class SpacesService:
         self.bus.publish(space_id, EventType.SPACE_ENDED, {"by": by})
         self.bus.close_space(space_id)
         self._talking.pop(space_id, None)
+        self.views.forget_space(space_id)
         if self.media is not None:
             await self.media.close_room(space_id)
 

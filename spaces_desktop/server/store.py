@@ -3,6 +3,9 @@
 One connection, used only from the backend's event loop thread; writes are
 small and WAL with synchronous=NORMAL keeps them well under a millisecond.
 Tokens are stored as SHA-256 digests: a copied database does not leak them.
+The participants of a Space are also kept in memory once read, because every
+snapshot lists them all: the two writes of a participant row (add and update)
+keep that copy equal to the table, and stamp the Space with a new version.
 The database and its WAL files are 0600 in a 0700 folder: other local users
 cannot read them at all.
 """
@@ -10,6 +13,7 @@ cannot read them at all.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sqlite3
 from dataclasses import dataclass, fields, replace
@@ -149,6 +153,32 @@ class EventRow:
 
 
 _PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "camera_on", "second_camera_on")
+_PARTICIPANT_COLUMNS = ", ".join(f.name for f in fields(ParticipantRow))
+_ROLES = {role.value: role for role in Role}
+_STATUSES = {status.value: status for status in ParticipantStatus}
+
+
+def _participant_from_tuple(row: tuple[Any, ...]) -> ParticipantRow:
+    """A row of `_PARTICIPANT_COLUMNS`: a snapshot converts thousands, so no per-field lookups."""
+    seq, id_, space_id, name, role, status, client_id, *flags, joined, address = row
+    speak, invited, hand, muted, cam, cam2 = flags
+    return ParticipantRow(
+        seq,
+        id_,
+        space_id,
+        name,
+        _ROLES[role],
+        _STATUSES[status],
+        client_id,
+        bool(speak),
+        bool(invited),
+        bool(hand),
+        bool(muted),
+        bool(cam),
+        bool(cam2),
+        datetime.fromisoformat(joined),
+        address,
+    )
 
 
 class Store:
@@ -166,6 +196,11 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._add_missing_columns()
+        self._space_participants: dict[str, dict[str, ParticipantRow]] = {}
+        """Space id -> its participants by id in join order, for the Spaces read since they began."""
+        self._writes = itertools.count(1)
+        self._versions: dict[str, int] = {}
+        """Space id -> a number that changes with every write of one of its participants."""
 
     def _add_missing_columns(self) -> None:
         for table, column, declaration in ADDED_COLUMNS:
@@ -214,6 +249,8 @@ class Store:
             )
         else:
             self._db.execute("UPDATE spaces SET status = ? WHERE id = ?", (status.value, space_id))
+        if status is SpaceStatus.ENDED:
+            self._space_participants.pop(space_id, None)  # read again from the table if ever asked
 
     def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
         self._db.execute(
@@ -257,7 +294,12 @@ class Store:
             ),
         )
         assert cur.lastrowid is not None
-        return replace(participant, seq=cur.lastrowid)
+        added = replace(participant, seq=cur.lastrowid)
+        self._versions[added.space_id] = next(self._writes)
+        cached = self._space_participants.get(added.space_id)
+        if cached is not None:
+            cached[added.id] = added  # the newest seq: join order stays
+        return added
 
     def participant_by_token(self, token: str) -> ParticipantRow | None:
         row = self._db.execute(
@@ -277,11 +319,24 @@ class Store:
         return self.participants_with_status(space_id, ParticipantStatus.ACTIVE)
 
     def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
-        rows = self._db.execute(
-            "SELECT * FROM participants WHERE space_id = ? AND status = ? ORDER BY seq",
-            (space_id, status.value),
-        ).fetchall()
-        return [self._participant(r) for r in rows]
+        """In join order; the same row objects until one of them changes."""
+        return [p for p in self._participants_of(space_id).values() if p.status is status]
+
+    def participants_version(self, space_id: str) -> int:
+        """Changes whenever a participant of the Space is added or changed (in this process)."""
+        return self._versions.get(space_id, 0)
+
+    def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
+        cached = self._space_participants.get(space_id)
+        if cached is None:
+            cursor = self._db.execute(
+                f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE space_id = ? ORDER BY seq",
+                (space_id,),
+            )
+            cursor.row_factory = None  # plain tuples, in the dataclass's field order
+            cached = {row[1]: _participant_from_tuple(row) for row in cursor.fetchall()}
+            self._space_participants[space_id] = cached
+        return cached
 
     def present_participants(self) -> list[ParticipantRow]:
         """Everyone active or waiting in a Space that has not ended."""
@@ -312,16 +367,15 @@ class Store:
                 participant.id,
             ),
         )
+        self._versions[participant.space_id] = next(self._writes)
+        cached = self._space_participants.get(participant.space_id)
+        if cached is not None and participant.id in cached:
+            # Every column this statement does not write never changes after the insert.
+            cached[participant.id] = participant
 
     @staticmethod
     def _participant(row: sqlite3.Row) -> ParticipantRow:
-        values: dict[str, Any] = {f.name: row[f.name] for f in fields(ParticipantRow)}
-        values["role"] = Role(values["role"])
-        values["status"] = ParticipantStatus(values["status"])
-        values["joined_at"] = datetime.fromisoformat(values["joined_at"])
-        for name in _PARTICIPANT_FLAGS:
-            values[name] = bool(values[name])
-        return ParticipantRow(**values)
+        return _participant_from_tuple(tuple(row[f.name] for f in fields(ParticipantRow)))
 
     # --- bans ---
 
