@@ -70,6 +70,10 @@ def test_enlarged_tile_follows_the_speaker(
         dialog.video_toggle.setChecked(True)
         dialog.go_button.click()
         qtbot.waitUntil(lambda: window.controller.state.connection is Connection.LIVE, timeout=20000)
+        # The Space screen opens when the engine's create call returns, a moment after the state is live.
+        qtbot.waitUntil(
+            lambda: window.space_screen is not None and window.space_screen.isVisible(), timeout=10000
+        )
         state = window.controller.state
         assert state.space is not None and window.space_screen is not None
         stage = window.space_screen.stage

@@ -55,6 +55,10 @@ def test_host_a_space_for_real(
         dialog.video_toggle.setChecked(True)
         dialog.go_button.click()
         qtbot.waitUntil(lambda: window.controller.state.connection is Connection.LIVE, timeout=20000)
+        # The Space screen opens when the engine's create call returns, a moment after the state is live.
+        qtbot.waitUntil(
+            lambda: window.space_screen is not None and window.space_screen.isVisible(), timeout=10000
+        )
         screen = window.space_screen
         assert screen is not None and screen.isVisible()
         qtbot.waitUntil(lambda: screen.controls.camera.isVisible(), timeout=5000)
