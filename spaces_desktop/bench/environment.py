@@ -90,11 +90,16 @@ class BenchBackend:
 
     def janus_pid(self) -> int:
         assert self.process is not None
-        out = subprocess.run(["pgrep", "-P", str(self.process.pid), "janus"], capture_output=True, text=True)
-        pids = [int(p) for p in out.stdout.split()]
-        if not pids:
-            raise RuntimeError("no Janus child process")
-        return pids[0]
+        return janus_child_pid(self.process.pid)
+
+
+def janus_child_pid(parent: int) -> int:
+    """The private Janus a `spaces-desktop serve` process runs (for killing it in resilience cases)."""
+    out = subprocess.run(["pgrep", "-P", str(parent), "janus"], capture_output=True, text=True)
+    pids = [int(p) for p in out.stdout.split()]
+    if not pids:
+        raise RuntimeError("no Janus child process")
+    return pids[0]
 
 
 @contextlib.contextmanager

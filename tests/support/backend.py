@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from spaces_desktop.bench.environment import janus_child_pid
 from tests.support.netns import MEDIA_INTERFACE
 
 
@@ -99,11 +100,7 @@ class Backend:
 
     def janus_pid(self) -> int:
         assert self.process is not None
-        out = subprocess.run(["pgrep", "-P", str(self.process.pid), "janus"], capture_output=True, text=True)
-        pids = [int(p) for p in out.stdout.split()]
-        if not pids:
-            raise RuntimeError("no Janus child process")
-        return pids[0]
+        return janus_child_pid(self.process.pid)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
