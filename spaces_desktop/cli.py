@@ -255,6 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bot":
             return _bot(args)
         if args.command == "demo":
+            from spaces_desktop.headless.demo_guests import DemoGuests
             from spaces_desktop.ui.demo import run_demo
 
             return _exit_now(
@@ -263,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     screenshot=args.screenshot,
                     screenshot_after_s=args.screenshot_after,
                     server_factory=_built_in_server(),
+                    guests_factory=DemoGuests,
                 )
             )
         if args.command == "register-links":
@@ -428,7 +430,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _bot(args: argparse.Namespace) -> int:
-    from spaces_desktop.bot import BotOptions, run_bot, schedule_arg
+    from spaces_desktop.headless.bot import BotOptions, run_bot, schedule_arg
     from spaces_desktop.session.local_media import DeviceChoice
 
     width, height = _size(args.camera_size)

@@ -102,12 +102,12 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             result = asyncio.run(run_conversation(url, args.conversation))
         return {k: v for k, v in result.summary().items() if k != "latencies_ms"}
     if args.name == "join":
-        from spaces_desktop.ui.benchmarks import run_join
+        from spaces_desktop.bench.gui import run_join
 
         with environment.backend() as url:
             return run_join(url, args.runs)
     if args.name == "render":
-        from spaces_desktop.ui.benchmarks import run_render
+        from spaces_desktop.bench.gui import run_render
 
         with environment.backend() as url:
             return run_render(url, args.seconds or 60.0)

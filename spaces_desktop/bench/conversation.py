@@ -13,8 +13,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from spaces_desktop.bench.speaker_eval import SpeakerEval, evaluate, load_conversation
 from spaces_desktop.domain import Role
-from spaces_desktop.media.speaker_eval import SpeakerEval, evaluate, load_conversation
 from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
 from spaces_desktop.session.space_session import SpaceSession
 from spaces_desktop.signaling.client import SpacesClient

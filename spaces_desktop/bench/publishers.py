@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from spaces_desktop.devices.synthetic_camera import SyntheticPattern
-from spaces_desktop.domain import CameraSource
-from spaces_desktop.errors import SpacesError
-from spaces_desktop.media.tracks import (
+from spaces_desktop.bench.clips import (
     EncodedClip,
     PreEncodedVideoTrack,
     encode_clip,
     forward_keyframe_requests,
 )
+from spaces_desktop.devices.synthetic_camera import SyntheticPattern
+from spaces_desktop.domain import CameraSource
+from spaces_desktop.errors import SpacesError
 from spaces_desktop.signaling.client import SpacesClient
 from spaces_desktop.transport.publisher import Publisher, PublishTracks
 

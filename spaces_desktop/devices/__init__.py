@@ -1,7 +1,7 @@
 """Cameras, microphones and speakers; the only package that imports cv2 or sounddevice.
 
 Real devices and synthetic ones (demo, bots, CI, machines without a camera)
-meet the same seams: :class:`CameraSource` and :class:`MicrophoneSource`, plus
+meet the same seams: :class:`CameraDevice` and :class:`MicrophoneSource`, plus
 :class:`SpeakerSink` which pulls audio from the mixer. ``sounddevice`` is
 imported only when audio is first used, so a machine without PortAudio still
 runs (audio then reports :class:`AudioBackendMissing`). Nothing here starts a
@@ -13,7 +13,7 @@ class says which of its callbacks run where.
 """
 
 from spaces_desktop.devices.audio_backend import FRAME_DURATION, FRAME_SAMPLES, SAMPLE_RATE, load_sounddevice
-from spaces_desktop.devices.camera import CameraFrame, CameraSource, ThreadedCamera
+from spaces_desktop.devices.camera import CameraDevice, CameraFrame, ThreadedCamera
 from spaces_desktop.devices.catalog import (
     AudioCatalog,
     DeviceCatalog,
@@ -48,10 +48,10 @@ __all__ = [
     "AudioCatalog",
     "AudioError",
     "CameraBusy",
+    "CameraDevice",
     "CameraError",
     "CameraFrame",
     "CameraMissing",
-    "CameraSource",
     "DeviceCatalog",
     "DeviceChange",
     "DeviceError",

@@ -1,7 +1,7 @@
-"""Cameras: the :class:`CameraSource` seam and a threaded base that real and synthetic cameras share.
+"""Cameras: the :class:`CameraDevice` seam and a threaded base that real and synthetic cameras share.
 
 A camera captures in its own named daemon thread and keeps only the newest
-frame; a consumer either polls :meth:`CameraSource.latest` or subscribes to be
+frame; a consumer either polls :meth:`CameraDevice.latest` or subscribes to be
 told about each new frame. Listeners run **in the capture thread** and must
 return quickly (hand the frame over with ``loop.call_soon_threadsafe``).
 """
@@ -51,7 +51,7 @@ ErrorListener = Callable[[DeviceError], None]
 
 
 @runtime_checkable
-class CameraSource(Protocol):
+class CameraDevice(Protocol):
     """Anything that produces camera frames: a webcam, the synthetic pattern, a test fake."""
 
     @property
@@ -114,7 +114,7 @@ class ThreadedCamera(ABC):
         self._stop_event = threading.Event()
         self._error: DeviceError | None = None
 
-    # --- CameraSource ----------------------------------------------------------------------
+    # --- CameraDevice ----------------------------------------------------------------------
 
     @property
     def name(self) -> str:

@@ -108,7 +108,7 @@ class SyntheticPattern:
 
 
 class SyntheticCamera(ThreadedCamera):
-    """The test pattern as a :class:`~spaces_desktop.devices.camera.CameraSource`.
+    """The test pattern as a :class:`~spaces_desktop.devices.camera.CameraDevice`.
 
     Renders in the thread ``camera-<name>`` at ``fps``, on a fixed schedule (a
     slow frame is followed by a shorter wait, not by drift). The frame id drawn

@@ -20,7 +20,7 @@ import logging
 import sys
 from dataclasses import dataclass, replace
 
-from spaces_desktop.devices.camera import CameraSource as CameraDevice
+from spaces_desktop.devices.camera import CameraDevice
 from spaces_desktop.devices.catalog import (
     AudioCatalog,
     DeviceCatalog,

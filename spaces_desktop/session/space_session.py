@@ -28,17 +28,6 @@ from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
-from spaces_desktop.domain.reducer import (
-    ConnectionChanged,
-    DeviceProblemsChanged,
-    LocalEvent,
-    Pinned,
-    QualityMeasured,
-    StageChosen,
-    VideoPaused,
-    apply,
-    from_snapshot,
-)
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
@@ -49,6 +38,17 @@ from spaces_desktop.protocol import Event, Joined, StreamView, Waiting
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.handover import Handover, stream_key
 from spaces_desktop.session.local_media import LocalMedia
+from spaces_desktop.session.reducer import (
+    ConnectionChanged,
+    DeviceProblemsChanged,
+    LocalEvent,
+    Pinned,
+    QualityMeasured,
+    StageChosen,
+    VideoPaused,
+    apply,
+    from_snapshot,
+)
 from spaces_desktop.signaling.backoff import Backoff
 from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailable

@@ -26,11 +26,11 @@ from spaces_desktop.domain.state import SessionState
 from spaces_desktop.link_handler import register
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.qt.settings import AppSettings, director_settings
+from spaces_desktop.ui.qt.single_instance import SingleInstance, hand_over, server_name
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.server_port import ServerFactory, ServerPort
-from spaces_desktop.ui.settings import AppSettings, director_settings
-from spaces_desktop.ui.single_instance import SingleInstance, hand_over, server_name
 from spaces_desktop.ui.stage.singletons import protect
-from spaces_desktop.ui.theme import Theme
 
 log = logging.getLogger(__name__)
 

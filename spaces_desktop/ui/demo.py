@@ -13,13 +13,13 @@ import concurrent.futures
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from spaces_desktop.demo_guests import DemoGuests
 from spaces_desktop.devices.catalog import list_devices
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import SessionState
@@ -27,14 +27,29 @@ from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice
 from spaces_desktop.ui.app import APP_NAME, ORG_NAME, data_dir, shutdown
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.qt.settings import AppSettings, director_settings
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.server_port import ServerFactory
-from spaces_desktop.ui.settings import AppSettings, director_settings
 from spaces_desktop.ui.stage.singletons import protect
-from spaces_desktop.ui.theme import Theme
 
 log = logging.getLogger(__name__)
 
 TITLE = "Spaces Desktop demo: two cameras, one stage"
+
+
+class Guests(Protocol):
+    """The demo's synthetic guests (``headless.demo_guests.DemoGuests``), handed in by the CLI."""
+
+    joined: concurrent.futures.Future[list[str]]
+    """Their participant ids, once all of them are in the Space."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+GuestsFactory = Callable[[str, str], Guests]
+"""(server URL, Space id) → guests not yet started."""
 
 
 def host_devices(name: str) -> tuple[DeviceChoice, str | None]:
@@ -58,6 +73,7 @@ def run_demo(
     screenshot: Path | None = None,
     screenshot_after_s: float = 20.0,
     server_factory: ServerFactory | None = None,
+    guests_factory: GuestsFactory,
 ) -> int:
     """Runs the demo until the window closes (or `quit_after_s`); `screenshot` saves the window once."""
     protect()  # PySide6 6.12 on CPython 3.11 would otherwise drain None/True/False
@@ -74,7 +90,7 @@ def run_demo(
     window.show()
     name = settings.display_name or "You"
     devices, note = host_devices(name)
-    guests: list[DemoGuests] = []
+    guests: list[Guests] = []
 
     def go_live() -> None:
         server = window.server_url
@@ -92,7 +108,7 @@ def run_demo(
         if note:
             window.statusBar().showMessage(note)
         engine.set_camera(CameraSource.MAIN, True)
-        demo = DemoGuests(window.server_url, state.space.id)
+        demo = guests_factory(window.server_url, state.space.id)
         guests.append(demo)
         demo.start()
         demo.joined.add_done_callback(lambda done: window.dispatcher.post(lambda: invite(done)))

@@ -23,10 +23,13 @@ from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState
 from spaces_desktop.errors import DomainError
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE, DeviceChoice
-from spaces_desktop.ui import shortcuts
-from spaces_desktop.ui.bridge import GuiDispatcher
-from spaces_desktop.ui.control_bar import LAYOUTS
-from spaces_desktop.ui.devices import (
+from spaces_desktop.session.port import EnginePort
+from spaces_desktop.ui.dialogs.invite_prompt import InvitePrompt
+from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
+from spaces_desktop.ui.dialogs.settings_dialog import SettingsDialog, SettingsValues
+from spaces_desktop.ui.dialogs.setup_dialog import SetupDialog, SpaceSetup
+from spaces_desktop.ui.qt.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.devices import (
     DeviceDirectory,
     LocalPreviewDevices,
     PreviewDevices,
@@ -34,20 +37,17 @@ from spaces_desktop.ui.devices import (
     default_index,
     microphone_options,
 )
-from spaces_desktop.ui.ended_screen import EndedScreen
-from spaces_desktop.ui.engine_port import EnginePort
-from spaces_desktop.ui.home import HomeScreen
-from spaces_desktop.ui.invite_prompt import InvitePrompt
-from spaces_desktop.ui.join_dialog import JoinDialog
+from spaces_desktop.ui.qt.settings import AppSettings, DevicePrefs, ServerMode, director_settings
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.screens.ended_screen import EndedScreen
+from spaces_desktop.ui.screens.home import HomeScreen
+from spaces_desktop.ui.screens.space_screen import SpaceScreen
+from spaces_desktop.ui.screens.waiting_screen import WaitingScreen
 from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
-from spaces_desktop.ui.session_controller import ENTER, SessionController
-from spaces_desktop.ui.settings import AppSettings, DevicePrefs, ServerMode, director_settings
-from spaces_desktop.ui.settings_dialog import SettingsDialog, SettingsValues
-from spaces_desktop.ui.setup_dialog import SetupDialog, SpaceSetup
-from spaces_desktop.ui.space_model import end_view, waiting_text
-from spaces_desktop.ui.space_screen import SpaceScreen
-from spaces_desktop.ui.theme import Theme
-from spaces_desktop.ui.waiting_screen import WaitingScreen
+from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
+from spaces_desktop.ui.viewmodels.space_model import end_view, waiting_text
+from spaces_desktop.ui.widgets.control_bar import LAYOUTS
 from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from spaces_desktop.devices.camera import CameraSource as CameraDevice
+from spaces_desktop.devices.camera import CameraDevice
 from spaces_desktop.devices.catalog import AudioCatalog, DeviceCatalog, DeviceInfo
 from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
@@ -34,9 +34,9 @@ from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.server.embedded import EmbeddedServer
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
-from spaces_desktop.ui.devices import DeviceDirectory
-from spaces_desktop.ui.settings import AppSettings
-from spaces_desktop.ui.theme import Theme, ThemeChoice
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings
+from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 

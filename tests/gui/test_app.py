@@ -18,10 +18,10 @@ from spaces_desktop.server.embedded import JANUS_MISSING
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE
 from spaces_desktop.signaling.errors import BackendUnreachable
-from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.main_window import MainWindow
-from spaces_desktop.ui.settings import AppSettings, ServerMode
-from spaces_desktop.ui.theme import Theme, ThemeChoice
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings, ServerMode
+from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
 from tests.gui.conftest import (
     HOST_ID,
     CountingDevices,
@@ -414,7 +414,7 @@ def test_settings_apply_sensitivity_and_theme(
     applied: list[bool] = []
     window = make_window(apply_theme=lambda: applied.append(True))
     dialog = window.open_settings()
-    from spaces_desktop.ui.settings import Sensitivity
+    from spaces_desktop.ui.qt.settings import Sensitivity
 
     dialog.sensitivity_buttons[Sensitivity.QUICK].setChecked(True)
     dialog.theme_combo.setCurrentIndex(2)

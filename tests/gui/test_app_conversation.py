@@ -16,11 +16,11 @@ from pytestqt.qtbot import QtBot
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Connection
 from spaces_desktop.session.engine import Engine
-from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.main_window import MainWindow
-from spaces_desktop.ui.settings import AppSettings
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.stage import StageView
-from spaces_desktop.ui.theme import Theme
 from tests.gui.conftest import CountingDevices, empty_catalog
 from tests.integration.test_active_speaker import CONVERSATION
 from tests.support.bots import BotProcess

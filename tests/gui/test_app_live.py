@@ -16,10 +16,10 @@ from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain.state import Connection
 from spaces_desktop.session.engine import Engine
-from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.main_window import MainWindow
-from spaces_desktop.ui.settings import AppSettings
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings
+from spaces_desktop.ui.qt.theme import Theme
 from tests.gui.conftest import CountingDevices, StandInStage, empty_catalog
 
 pytestmark = pytest.mark.skipif(shutil.which("janus") is None, reason="Janus is not installed")

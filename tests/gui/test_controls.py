@@ -13,11 +13,11 @@ from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import Connection
 from spaces_desktop.session.local_media import DeviceChoice
 from spaces_desktop.signaling.errors import Conflict, Forbidden
-from spaces_desktop.ui.banner import ConnectionBanner
-from spaces_desktop.ui.bridge import GuiDispatcher
-from spaces_desktop.ui.control_bar import ControlBar
-from spaces_desktop.ui.session_controller import SessionController
-from spaces_desktop.ui.space_model import (
+from spaces_desktop.ui.qt.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.screens.space_screen import SpaceScreen
+from spaces_desktop.ui.viewmodels.session_controller import SessionController
+from spaces_desktop.ui.viewmodels.space_model import (
     Action,
     Controls,
     action_key,
@@ -27,8 +27,8 @@ from spaces_desktop.ui.space_model import (
     end_view,
     people_sections,
 )
-from spaces_desktop.ui.space_screen import SpaceScreen
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.banner import ConnectionBanner
+from spaces_desktop.ui.widgets.control_bar import ControlBar
 from tests.gui.conftest import HOST_ID, FakeEngine, FakeSession, StandInStage, busy_room, reaction
 
 # --- rules (no widgets) ---------------------------------------------------------------------

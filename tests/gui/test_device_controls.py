@@ -14,14 +14,14 @@ from spaces_desktop.devices.catalog import AudioCatalog, DeviceCatalog, DeviceIn
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, SessionState
 from spaces_desktop.session.local_media import SYNTHETIC, DeviceChoice
-from spaces_desktop.ui.bridge import GuiDispatcher
-from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.main_window import MainWindow
-from spaces_desktop.ui.session_controller import SessionController
-from spaces_desktop.ui.settings import AppSettings, DevicePrefs
-from spaces_desktop.ui.space_model import device_banner_for
-from spaces_desktop.ui.space_screen import SpaceScreen
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings, DevicePrefs
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.screens.space_screen import SpaceScreen
+from spaces_desktop.ui.viewmodels.session_controller import SessionController
+from spaces_desktop.ui.viewmodels.space_model import device_banner_for
 from tests.gui.conftest import HOST_ID, CountingDevices, FakeEngine, StandInStage, busy_room, space_state
 
 LOST_CAMERA = DeviceProblem(

@@ -8,13 +8,13 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice
-from spaces_desktop.ui.devices import SYNTHETIC_CAMERA_LABEL, DeviceDirectory
-from spaces_desktop.ui.invite_prompt import InvitePrompt
-from spaces_desktop.ui.join_dialog import JoinDialog
-from spaces_desktop.ui.settings import DevicePrefs, Sensitivity
-from spaces_desktop.ui.settings_dialog import SettingsDialog, SettingsValues
-from spaces_desktop.ui.setup_dialog import MAX_SCHEDULE_DAYS, SetupDialog
-from spaces_desktop.ui.theme import Theme, ThemeChoice
+from spaces_desktop.ui.dialogs.invite_prompt import InvitePrompt
+from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
+from spaces_desktop.ui.dialogs.settings_dialog import SettingsDialog, SettingsValues
+from spaces_desktop.ui.dialogs.setup_dialog import MAX_SCHEDULE_DAYS, SetupDialog
+from spaces_desktop.ui.qt.devices import SYNTHETIC_CAMERA_LABEL, DeviceDirectory
+from spaces_desktop.ui.qt.settings import DevicePrefs, Sensitivity
+from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
 from tests.gui.conftest import CountingDevices
 
 

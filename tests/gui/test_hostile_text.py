@@ -39,12 +39,12 @@ from pytestqt.qtbot import QtBot
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState
 from spaces_desktop.signaling.errors import ApiError
-from spaces_desktop.ui.devices import DeviceDirectory
 from spaces_desktop.ui.main_window import MainWindow, ask
-from spaces_desktop.ui.settings import AppSettings, ServerMode
-from spaces_desktop.ui.space_model import Action
+from spaces_desktop.ui.qt.devices import DeviceDirectory
+from spaces_desktop.ui.qt.settings import AppSettings, ServerMode
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.stage import StageView
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.viewmodels.space_model import Action
 from tests.gui.conftest import (
     HOST_ID,
     CountingDevices,

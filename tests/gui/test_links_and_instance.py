@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.link_handler import DESKTOP_FILE, MIME_TYPE, desktop_entry, register
-from spaces_desktop.ui.single_instance import SingleInstance, hand_over, server_name
+from spaces_desktop.ui.qt.single_instance import SingleInstance, hand_over, server_name
 
 
 def test_a_second_launch_hands_its_link_to_the_running_app(qtbot: QtBot) -> None:

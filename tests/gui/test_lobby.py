@@ -18,9 +18,9 @@ from pytestqt.qtbot import QtBot
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.errors import Conflict, Forbidden
 from spaces_desktop.ui.main_window import MainWindow
-from spaces_desktop.ui.settings import AppSettings
-from spaces_desktop.ui.space_model import Action
-from spaces_desktop.ui.waiting_screen import WAITING_TITLE
+from spaces_desktop.ui.qt.settings import AppSettings
+from spaces_desktop.ui.screens.waiting_screen import WAITING_TITLE
+from spaces_desktop.ui.viewmodels.space_model import Action
 from tests.gui.conftest import HOST_ID, FakeEngine, busy_room, member
 from tests.gui.test_app import confirm, go_live, make_window  # noqa: F401
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spaces_desktop.devices.camera import CameraFrame, CameraSource
+from spaces_desktop.devices.camera import CameraDevice, CameraFrame
 from spaces_desktop.devices.errors import CameraBusy, CameraMissing, DeviceError
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
 
@@ -134,7 +134,7 @@ def test_unplugged_camera_becomes_missing() -> None:
 def test_frames_flow_newest_only_and_camera_restarts() -> None:
     capture = FakeCapture(width=32, height=24)
     camera = camera_with(capture)
-    assert isinstance(camera, CameraSource)
+    assert isinstance(camera, CameraDevice)
     received: list[CameraFrame] = []
     unsubscribe = camera.subscribe(received.append)
 

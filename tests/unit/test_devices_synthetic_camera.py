@@ -11,7 +11,7 @@ import pytest
 from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
 from aiortc.jitterbuffer import JitterFrame
 
-from spaces_desktop.devices.camera import CameraFrame, CameraSource
+from spaces_desktop.devices.camera import CameraDevice, CameraFrame
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.frame_id import (
     FRAME_ID_MODULUS,
@@ -141,7 +141,7 @@ def test_frame_id_survives_vp8_counting_up() -> None:
 
 def test_synthetic_camera_is_a_camera_source_with_frame_ids() -> None:
     camera = SyntheticCamera("Bob", width=320, height=180, fps=50)
-    assert isinstance(camera, CameraSource)
+    assert isinstance(camera, CameraDevice)
     frames: list[CameraFrame] = []
     camera.subscribe(frames.append)
     camera.start()

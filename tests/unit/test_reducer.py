@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from spaces_desktop.domain import Role, SpaceStatus
-from spaces_desktop.domain.reducer import ConnectionChanged, Pinned, StageChosen, apply, from_snapshot
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.protocol import Event, ParticipantView, Snapshot, SpaceView
+from spaces_desktop.session.reducer import ConnectionChanged, Pinned, StageChosen, apply, from_snapshot
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from spaces_desktop.domain import ParticipantStatus, Role
-from spaces_desktop.domain.reducer import apply, from_snapshot
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.protocol import EventType, Snapshot
+from spaces_desktop.session.reducer import apply, from_snapshot
 from tests.unit.test_reducer import dump, event, person, space
 
 

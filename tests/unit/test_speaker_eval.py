@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spaces_desktop.media.levels import level_dbov
-from spaces_desktop.media.speaker_eval import (
+from spaces_desktop.bench.speaker_eval import (
     Segment,
     Wav,
     evaluate,
@@ -20,6 +19,7 @@ from spaces_desktop.media.speaker_eval import (
     load_conversation,
     run_director,
 )
+from spaces_desktop.media.levels import level_dbov
 from spaces_desktop.media.stage_director import StageDirector, StageSwitch
 
 # -- hand-made cases ---------------------------------------------------------------------------

@@ -18,20 +18,19 @@ from aiortc.codecs.vpx import Vp8Decoder, Vp8Encoder, vp8_depayload
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
 
+from spaces_desktop.bench.clips import (
+    EncodedClip,
+    PreEncodedVideoTrack,
+    encode_clip,
+    forward_keyframe_requests,
+)
 from spaces_desktop.devices.audio_backend import FRAME_SAMPLES, SAMPLE_RATE
 from spaces_desktop.devices.camera import CameraFrame, ErrorListener, FrameListener
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.frame_id import read_frame_id
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera, SyntheticPattern
 from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
-from spaces_desktop.media.tracks import (
-    CameraVideoTrack,
-    EncodedClip,
-    MicrophoneAudioTrack,
-    PreEncodedVideoTrack,
-    encode_clip,
-    forward_keyframe_requests,
-)
+from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 
 NINETY_KHZ = fractions.Fraction(1, 90_000)
 

@@ -15,10 +15,10 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QWidget
 
-from spaces_desktop.devices.camera import CameraSource as CameraDevice
-from spaces_desktop.ui.errors import describe
-from spaces_desktop.ui.opener import BackgroundOpener
-from spaces_desktop.ui.theme import Palette
+from spaces_desktop.devices.camera import CameraDevice
+from spaces_desktop.devices.opener import BackgroundOpener
+from spaces_desktop.ui.qt.theme import Palette
+from spaces_desktop.ui.viewmodels.errors import describe
 
 log = logging.getLogger(__name__)
 

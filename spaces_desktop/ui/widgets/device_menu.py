@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QWidget
 
 from spaces_desktop.domain.state import DeviceSlot
-from spaces_desktop.ui.devices import DeviceOption
+from spaces_desktop.ui.qt.devices import DeviceOption
 
 DeviceProvider = Callable[[DeviceSlot], tuple[list[DeviceOption], str]]
 """For a slot: the options to offer and the spec in use now."""

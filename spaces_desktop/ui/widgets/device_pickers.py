@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.session.local_media import NONE
-from spaces_desktop.ui.devices import (
+from spaces_desktop.ui.qt.devices import (
     DeviceDirectory,
     DeviceOption,
     PreviewDevices,
@@ -28,9 +28,9 @@ from spaces_desktop.ui.devices import (
     device_notes,
     microphone_options,
 )
-from spaces_desktop.ui.probes import MicLevelProbe
-from spaces_desktop.ui.settings import DevicePrefs
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.probes import MicLevelProbe
+from spaces_desktop.ui.qt.settings import DevicePrefs
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.camera_preview import CameraPreview
 from spaces_desktop.ui.widgets.level_meter import LevelMeter
 from spaces_desktop.ui.widgets.plain import plain_label as _label

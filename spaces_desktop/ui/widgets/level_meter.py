@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from spaces_desktop.ui.theme import Palette
+from spaces_desktop.ui.qt.theme import Palette
 
 FLOOR_DB = -60.0
 SEGMENTS = 24

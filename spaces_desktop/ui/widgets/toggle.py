@@ -6,7 +6,7 @@ from PySide6.QtCore import Property, QEasingCurve, QPropertyAnimation, QRectF, Q
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
-from spaces_desktop.ui.theme import Palette
+from spaces_desktop.ui.qt.theme import Palette
 
 
 class ToggleSwitch(QAbstractButton):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 WAITING_TITLE = "Waiting for the host to let you in"

@@ -11,9 +11,9 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from spaces_desktop.devices.microphone import MicrophoneSource
+from spaces_desktop.devices.opener import BackgroundOpener
 from spaces_desktop.media.levels import level_dbov
-from spaces_desktop.ui.errors import describe
-from spaces_desktop.ui.opener import BackgroundOpener
+from spaces_desktop.ui.viewmodels.errors import describe
 
 log = logging.getLogger(__name__)
 

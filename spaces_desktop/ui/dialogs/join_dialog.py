@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QPushButton, QVBo
 
 from spaces_desktop.signaling.errors import InvalidLink
 from spaces_desktop.signaling.links import parse_link
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.plain import PlainLabel
 from spaces_desktop.ui.widgets.plain import plain_label as _label
 

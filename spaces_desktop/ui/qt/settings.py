@@ -19,7 +19,7 @@ from enum import StrEnum
 from PySide6.QtCore import QSettings
 
 from spaces_desktop.media.stage_director import StageDirectorSettings
-from spaces_desktop.ui.theme import ThemeChoice
+from spaces_desktop.ui.qt.theme import ThemeChoice
 
 MAX_RECENT = 8
 

@@ -11,9 +11,9 @@ from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.session.local_media import NONE, DeviceChoice
-from spaces_desktop.ui.devices import PreviewDevices
-from spaces_desktop.ui.probes import MicLevelProbe
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.devices import PreviewDevices
+from spaces_desktop.ui.qt.probes import MicLevelProbe
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.camera_preview import CameraPreview
 from spaces_desktop.ui.widgets.level_meter import LevelMeter
 from spaces_desktop.ui.widgets.plain import PlainLabel

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QWidget
 
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus
-from spaces_desktop.ui.space_model import DeviceBannerView
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.space_model import DeviceBannerView
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
 
 ICONS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-from spaces_desktop.ui.space_model import BannerView
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.space_model import BannerView
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 TONE_ICONS = {"info": "info", "warning": "wifi-off", "error": "alert"}

@@ -15,12 +15,12 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from spaces_desktop.devices.camera import CameraSource as CameraDevice
+from spaces_desktop.devices.camera import CameraDevice
 from spaces_desktop.devices.catalog import DeviceCatalog, list_devices
 from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice, open_camera, open_microphone
-from spaces_desktop.ui.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.bridge import GuiDispatcher
 
 log = logging.getLogger(__name__)
 

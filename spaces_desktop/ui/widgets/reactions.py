@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QMenu, QToolButton, QWidget, QWidgetAction
 
-from spaces_desktop.ui import theme
+from spaces_desktop.ui.qt import theme
 
 EMOJI = ("👏", "❤️", "😂", "🔥", "💯", "🙌", "😮", "😢", "👍", "🎉")
 FLOAT_S = 2.6

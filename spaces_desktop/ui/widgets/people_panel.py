@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.domain.state import SessionState
-from spaces_desktop.ui.space_model import (
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.space_model import (
     ACTION_ICONS,
     ACTION_LABELS,
     AccessView,
@@ -33,7 +34,6 @@ from spaces_desktop.ui.space_model import (
     action_key,
     people_sections,
 )
-from spaces_desktop.ui.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
 from spaces_desktop.ui.widgets.toggle import ToggleSwitch

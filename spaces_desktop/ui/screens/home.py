@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from spaces_desktop.signaling.errors import InvalidLink
 from spaces_desktop.signaling.links import check_base_url, parse_link
-from spaces_desktop.ui.settings import RecentSpace, ServerMode
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.settings import RecentSpace, ServerMode
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip, tooltip_markup
 from spaces_desktop.ui.widgets.plain import plain_label as _label

@@ -23,14 +23,10 @@ from PySide6.QtWidgets import (
 
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, Reaction, SessionState
-from spaces_desktop.ui.banner import ConnectionBanner
-from spaces_desktop.ui.control_bar import ControlBar
-from spaces_desktop.ui.device_banner import DeviceBanner
-from spaces_desktop.ui.devices import DeviceDirectory, DeviceOption, live_options
-from spaces_desktop.ui.people_panel import PeoplePanel
-from spaces_desktop.ui.reactions import ReactionOverlay
-from spaces_desktop.ui.session_controller import SessionController
-from spaces_desktop.ui.space_model import (
+from spaces_desktop.ui.qt.devices import DeviceDirectory, DeviceOption, live_options
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.session_controller import SessionController
+from spaces_desktop.ui.viewmodels.space_model import (
     Action,
     Controls,
     DeviceBannerView,
@@ -39,9 +35,13 @@ from spaces_desktop.ui.space_model import (
     device_banner_for,
     listener_count_text,
 )
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.widgets.banner import ConnectionBanner
+from spaces_desktop.ui.widgets.control_bar import ControlBar
+from spaces_desktop.ui.widgets.device_banner import DeviceBanner
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
+from spaces_desktop.ui.widgets.people_panel import PeoplePanel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
+from spaces_desktop.ui.widgets.reactions import ReactionOverlay
 
 LEVELS_MS = 100
 MESSAGE_MS = 8000

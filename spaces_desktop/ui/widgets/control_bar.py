@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.domain.state import DeviceSlot
-from spaces_desktop.ui import shortcuts
-from spaces_desktop.ui.reactions import ReactionPicker
-from spaces_desktop.ui.space_model import Controls
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.space_model import Controls
 from spaces_desktop.ui.widgets.device_menu import DeviceMenu, DeviceProvider
 from spaces_desktop.ui.widgets.plain import PlainLabel
+from spaces_desktop.ui.widgets.reactions import ReactionPicker
 
 LAYOUTS = (
     ("speaker", "Speaker: the person talking, large"),

@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spaces_desktop.ui import shortcuts
-from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices, default_index, speaker_options
-from spaces_desktop.ui.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
-from spaces_desktop.ui.theme import Theme, ThemeChoice
+from spaces_desktop.ui.qt.devices import DeviceDirectory, PreviewDevices, default_index, speaker_options
+from spaces_desktop.ui.qt.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
+from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
+from spaces_desktop.ui.viewmodels import shortcuts
 from spaces_desktop.ui.widgets.device_pickers import DevicePickers
 from spaces_desktop.ui.widgets.plain import PlainLabel
 

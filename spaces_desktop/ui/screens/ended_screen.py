@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QPushButton, QVBoxLayout, QWidget
 
-from spaces_desktop.ui.space_model import EndView
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.space_model import EndView
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 

@@ -20,10 +20,10 @@ from PySide6.QtCore import QObject, Signal
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus, SessionState, slot_camera
 from spaces_desktop.session.local_media import DeviceChoice
-from spaces_desktop.ui.bridge import GuiDispatcher, StateBridge
-from spaces_desktop.ui.engine_port import EnginePort, Future
-from spaces_desktop.ui.errors import describe
-from spaces_desktop.ui.space_model import Action, action_key
+from spaces_desktop.session.port import EnginePort, Future
+from spaces_desktop.ui.qt.bridge import GuiDispatcher, StateBridge
+from spaces_desktop.ui.viewmodels.errors import describe
+from spaces_desktop.ui.viewmodels.space_model import Action, action_key
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.session.local_media import DeviceChoice
-from spaces_desktop.ui.devices import DeviceDirectory, PreviewDevices
-from spaces_desktop.ui.settings import DevicePrefs
-from spaces_desktop.ui.theme import Theme
+from spaces_desktop.ui.qt.devices import DeviceDirectory, PreviewDevices
+from spaces_desktop.ui.qt.settings import DevicePrefs
+from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.widgets.device_pickers import DevicePickers
 from spaces_desktop.ui.widgets.plain import plain_label as _label
 from spaces_desktop.ui.widgets.toggle import ToggleSwitch
