@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
     )
+    serve.add_argument(
+        "--audience-threshold",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="listeners a Space serves from the VideoRoom before the rest watch a Streaming "
+        "mountpoint (default 50; 0 sends every listener there)",
+    )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
     serve.add_argument(
         "--cors-origin",
@@ -329,6 +337,12 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit() or int(text) > 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 1000000")
+    return int(text)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -371,6 +385,7 @@ def _serve(args: argparse.Namespace) -> int:
         request_timeout_s=args.request_timeout,
         max_connections=args.max_connections,
         **({"data_dir": args.data_dir} if args.data_dir else {}),
+        **({"audience_threshold": args.audience_threshold} if args.audience_threshold is not None else {}),
     )
     if settings.ice.turn and not settings.ice.turn_secret:
         raise ConfigError("--turn needs --turn-secret-file, the TURN server's shared secret.")

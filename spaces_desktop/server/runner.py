@@ -25,6 +25,7 @@ from spaces_desktop.server.media import MediaService
 from spaces_desktop.server.ratelimit import ClientAddress, Limits
 from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
+from spaces_desktop.server.streaming import DEFAULT_THRESHOLD, AudienceMedia
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class ServerSettings:
     keep_alive_s: int = 5
     max_connections: int = 1000
     """Open connections (event streams included) before new requests get 503; 0 for no cap."""
+    audience_threshold: int = DEFAULT_THRESHOLD
+    """VideoRoom subscribers in a Space before further listeners watch a Streaming mountpoint."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
@@ -94,6 +97,12 @@ def build_app(settings: ServerSettings) -> FastAPI:
         listener=service,
         live_rooms=service.live_rooms,
         room_admin_key=lambda: managed.keys.room_admin_key if managed else None,
+    )
+    media.audience = AudienceMedia(
+        media,
+        service.feed_id_to_participant,
+        threshold=settings.audience_threshold,
+        admin_key=lambda: managed.keys.room_admin_key if managed else None,
     )
 
     @asynccontextmanager
