@@ -30,9 +30,9 @@ from aiortc import AudioStreamTrack, MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from spaces_desktop.bench import netns
+from spaces_desktop.bench.clips import PreEncodedVideoTrack, encode_clip, forward_keyframe_requests
 from spaces_desktop.bench.environment import BenchBackend
 from spaces_desktop.domain import CameraSource
-from spaces_desktop.media.tracks import PreEncodedVideoTrack, encode_clip, forward_keyframe_requests
 from spaces_desktop.protocol import StreamView
 from spaces_desktop.signaling.client import SpacesClient
 from spaces_desktop.transport.publisher import Publisher, PublishTracks
