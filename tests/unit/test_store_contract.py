@@ -121,7 +121,8 @@ def test_event_log_ids_grow_and_replay_honours_targets(store: SpaceStore) -> Non
     assert first.id < mine.id < last.id
     assert store.last_event_id("s1") >= last.id
     seen = store.events_after("s1", 0, "me")
-    assert [(e.type, e.data) for e in seen] == [("a", {"n": 1}), ("b", {"n": 2}), ("d", {"n": 4, "when": "x"})]
+    expected = [("a", {"n": 1}), ("b", {"n": 2}), ("d", {"n": 4, "when": "x"})]
+    assert [(e.type, e.data) for e in seen] == expected
     assert [e.type for e in store.events_after("s1", first.id, "me")] == ["b", "d"]
     assert [e.type for e in store.events_after("s1", 0, "me", limit=2)] == ["a", "b"]
     assert store.events_after("s1", last.id, "me") == []
