@@ -222,6 +222,8 @@ class Listener:
     token: str
     received: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+    """The backend that served each received event (bytes a killed one sent before dying still arrive)."""
     served_by: str | None = None
 
     def __post_init__(self) -> None:
@@ -244,6 +246,7 @@ class Listener:
                         if line.startswith("id: "):
                             self.received.append(int(line[4:]))
                             self.times.append(time.monotonic())
+                            self.sources.append(self.served_by)
             except (httpx.HTTPError, OSError) as exc:
                 log.info("stream ended: %s", type(exc).__name__)
             self.reconnects += 1
@@ -300,15 +303,22 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
             await asyncio.wait_for(listener.ready.wait(), 10)
             await asyncio.sleep(BEFORE_KILL_S)
             victim = c.backend(listener.served_by or c.backends[0].name)
+            created_on_victim = _media_owner(c, space_id) == victim.name
             before = len(listener.received)
             killed_at = time.monotonic()
             victim.kill()
             deadline = killed_at + FAILOVER_TIMEOUT_S
-            while len(listener.received) <= before or listener.served_by == victim.name:
+            while not any(by != victim.name for by in listener.sources[before:]):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the listener's stream did not come back through the balancer")
                 await asyncio.sleep(0.01)
-            resumed = next(t for t in listener.times[before:] if t > killed_at)
+            resumed = next(
+                t
+                for t, by in zip(listener.times, listener.sources, strict=True)
+                if t > killed_at and by != victim.name
+            )
+            owner = await _media_owner_after(c, space_id, victim.name, deadline)
+            media_takeover_s = time.monotonic() - killed_at
             await asyncio.sleep(AFTER_RECOVERY_S)
             stop.set()
             failed = await producer
@@ -332,7 +342,27 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
         "killed": victim.name,
         "resumed_on": listener.served_by,
         "requests_failed_during_failover": failed,
+        "media_owner_before": victim.name if created_on_victim else None,
+        "media_owner_after": owner,
+        "media_takeover_s": round(media_takeover_s, 3) if created_on_victim else None,
     }
+
+
+def _media_owner(c: Cluster, space_id: str) -> str | None:
+    from spaces_desktop.server.media_lease import MediaLeases
+
+    owner = MediaLeases(c.redis.client(), "bench").owner(space_id)
+    return owner.backend if owner else None
+
+
+async def _media_owner_after(c: Cluster, space_id: str, gone: str, deadline: float) -> str | None:
+    """Waits until the Space's media lease names a live backend (the killed one's lease runs out)."""
+    while time.monotonic() < deadline:
+        owner = _media_owner(c, space_id)
+        if owner is not None and owner != gone:
+            return owner
+        await asyncio.sleep(0.05)
+    return None
 
 
 async def _caught_up(c: Cluster, space_id: str, viewer_id: str, listener: Listener) -> list[int]:

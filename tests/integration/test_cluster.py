@@ -22,6 +22,8 @@ async def test_a_killed_backends_stream_resumes_on_the_other_with_every_event_on
         assert result["lost_events"] == 0 and result["repeated_events"] == 0
         assert result["events_logged"] > 20
         assert result["backend_failover_s"] <= 5.0
+        # The Space's media lease is the survivor's now (at once, or after the dead owner's lease ran out).
+        assert result["media_owner_after"] == result["resumed_on"]
 
 
 async def test_state_written_through_one_backend_is_read_through_the_other() -> None:
