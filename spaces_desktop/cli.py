@@ -15,6 +15,7 @@ from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
 
 JANUS_SECRET_ENV = "SPACES_JANUS_SECRET"
+JANUS_ADMIN_KEY_ENV = "SPACES_JANUS_ADMIN_KEY"
 
 if TYPE_CHECKING:
     from spaces_desktop.ui.server_port import ServerFactory
@@ -78,6 +79,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--janus-secret",
         default=None,
         help="deprecated: every local user can read it in the process list; use --janus-secret-file",
+    )
+    serve.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="share Spaces, tokens and events with other backends through this Redis "
+        "(redis://host:port/db or unix:///path); default: SQLite in --data-dir",
+    )
+    serve.add_argument(
+        "--redis-password-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="file holding the Redis password (or set SPACES_REDIS_PASSWORD)",
+    )
+    serve.add_argument(
+        "--backend-id",
+        default="",
+        help="this backend's name in Redis media leases (default host:pid:random)",
     )
     serve.add_argument(
         "--ice-interface",
@@ -354,11 +374,21 @@ def _positive_seconds(text: str) -> float:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from spaces_desktop.server.cluster import RedisSettings, check_redis_url, redis_password
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
     from spaces_desktop.server.runner import ServerSettings, serve
 
+    redis_settings = (
+        RedisSettings(
+            check_redis_url(args.redis), redis_password(args.redis_password_file), backend_id=args.backend_id
+        )
+        if args.redis
+        else None
+    )
     settings = ServerSettings(
+        redis=redis_settings,
+        janus_admin_key=os.environ.get(JANUS_ADMIN_KEY_ENV) or None,
         host=args.host,
         port=args.port,
         public_url=args.public_url,
