@@ -70,8 +70,9 @@ from spaces_desktop.protocol import (
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
 from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.ice import IceConfig
-from spaces_desktop.server.media import FeedStream, MediaService
+from spaces_desktop.server.media import FeedStream
 from spaces_desktop.server.media_lease import MediaLeases
+from spaces_desktop.server.media_port import MediaPort
 from spaces_desktop.server.participant_views import ParticipantViews
 from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.redis_presence import SharedPresence
@@ -112,7 +113,8 @@ class SpacesService:
         self.store = store
         self.bus = bus
         self.public_url = public_url.rstrip("/")
-        self.media: MediaService | None = None
+        self.media: MediaPort | None = None
+        """Set once the media side is up (runner.py); tests give a fake (tests/support/fakes.py)."""
         self.media_leases: MediaLeases | None = None
         """With several backends on one Janus: which Spaces' rooms this one drives."""
         self.ice = ice or IceConfig()
@@ -908,7 +910,7 @@ class SpacesService:
             raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
         return current
 
-    def _media(self) -> MediaService:
+    def _media(self) -> MediaPort:
         if self.media is None:
             raise Conflict("Media is not available on this backend.")
         return self.media

@@ -274,6 +274,17 @@ class Engine:
     def end_space(self) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.end())
 
+    def set_director(self, settings: StageDirectorSettings | None) -> concurrent.futures.Future[None]:
+        """How eagerly the stage follows who talks, for the next Space and the current one (any thread:
+        the settings change on the engine loop, where the stage director reads them)."""
+
+        async def apply() -> None:
+            self.director = settings
+            if self.session is not None:
+                self.session.director.settings = settings or StageDirectorSettings()
+
+        return self.submit(apply)
+
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:
             session.pin(participant_id)

@@ -4,6 +4,13 @@ Built by the composition root (``ui/app.py``) or by a test with an injected
 engine, server URL, stage factory and device fakes. Nothing here waits on the
 network: every engine call returns a future whose outcome comes back through
 the GUI dispatcher.
+
+Threads: everything here runs on the GUI thread. The engine is only driven
+through its commands (futures on the engine's loop; settings too, via
+``set_director``). Two callbacks run on the engine's thread and are wired once,
+before anything calls them: ``engine.on_state`` (the controller's bridge, which
+posts to the GUI thread) and ``frames.on_frame`` (the stage's ``frame_ready``,
+thread-safe: it only schedules a repaint).
 """
 
 from __future__ import annotations
@@ -132,7 +139,7 @@ class MainWindow(QMainWindow):
         self.preview_devices = preview_devices or LocalPreviewDevices()
         self.confirm = confirm
         self.apply_theme = apply_theme
-        engine.director = director_settings(settings.sensitivity)
+        engine.set_director(director_settings(settings.sensitivity))
         self.controller = SessionController(engine, self.dispatcher, parent=self)
         if settings.devices.speaker:
             self.controller.set_device(DeviceSlot.SPEAKER, settings.devices.speaker)
@@ -721,7 +728,7 @@ class MainWindow(QMainWindow):
         self.settings.devices = values.devices
         self._switch_devices(values.devices)
         self.settings.sensitivity = values.sensitivity
-        self.controller.engine.director = director_settings(values.sensitivity)
+        self.controller.engine.set_director(director_settings(values.sensitivity))
         if values.theme != self.settings.theme:
             self.settings.theme = values.theme
             if self.apply_theme is not None:

@@ -74,6 +74,12 @@ class FakeEngine:
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]
 
+    def set_director(self, settings: StageDirectorSettings | None) -> concurrent.futures.Future[None]:
+        self.director = settings  # not recorded: a setting, not an action the tests count
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        done.set_result(None)
+        return done
+
     def push(self, state: SessionState) -> None:
         """Deliver a state the way the engine does (from "its" thread: here, directly)."""
         self.on_state(state)

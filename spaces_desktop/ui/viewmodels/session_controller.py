@@ -5,6 +5,11 @@ comes back through the GUI dispatcher. An action stays *pending* (its button
 disabled) until the engine answers; what changed shows up through the state
 the backend confirms, never optimistically. A refusal is reported with the
 error's own message through ``action_failed``.
+
+Threads: the controller lives on the GUI thread. It wires ``engine.on_state``
+once, in its constructor, before any session exists: the engine calls it on its
+own thread, and the bridge re-posts each state to the GUI thread (``_on_state``).
+Futures' outcomes come back through the GUI dispatcher, also on the GUI thread.
 """
 
 from __future__ import annotations
