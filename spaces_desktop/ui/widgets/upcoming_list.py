@@ -43,6 +43,9 @@ class UpcomingItem(QFrame):
         set_plain_tooltip(self.title, f"{title}\n{row.space.link}")
         self.when = ElidedLabel(when_text(row, now))
         self.when.setProperty("role", "muted")
+        # The day and time always show whole; only what follows them may be cut.
+        day = day_and_time(row.space.starts_at, now)
+        self.when.setMinimumWidth(self.when.fontMetrics().horizontalAdvance(day) + 6)
         set_plain_tooltip(self.when, row.space.starts_at.astimezone().strftime("%A %d %B %Y, %H:%M"))
         due = row.due(now)
         self.start_button = QPushButton("Start" if due else "Start now")
@@ -51,17 +54,20 @@ class UpcomingItem(QFrame):
         self.start_button.setAccessibleName(f"Start {title}")
         self.start_button.setToolTip("Go live now and open the Space")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setProperty("kind", "ghost")
         self.cancel_button.setAccessibleName(f"Cancel {title}")
         self.cancel_button.setToolTip("Call the Space off: its link stops working")
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        text.addWidget(self.title)
-        text.addWidget(self.when)
-        layout = QHBoxLayout(self)
+        # Title on its own line, the full width; when and the buttons below it.
+        below = QHBoxLayout()
+        below.setSpacing(8)
+        below.addWidget(self.when, 1)
+        below.addWidget(self.start_button)
+        below.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
-        layout.addLayout(text, 1)
-        layout.addWidget(self.start_button)
-        layout.addWidget(self.cancel_button)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addLayout(below)
 
 
 class UpcomingList(QWidget):
