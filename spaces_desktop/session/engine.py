@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from spaces_desktop.aio import describe
@@ -25,10 +27,12 @@ from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
-from spaces_desktop.errors import SpacesError
+from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
+from spaces_desktop.session.schedule import ask_servers
 from spaces_desktop.session.space_session import SpaceSession
 from spaces_desktop.signaling.client import SpacesClient
 from spaces_desktop.signaling.links import parse_link
@@ -90,11 +94,30 @@ class Engine:
         video: bool,
         devices: DeviceChoice,
         client_id: str | None = None,
-    ) -> concurrent.futures.Future[None]:
-        async def create() -> None:
+        *,
+        scheduled_for: datetime | None = None,
+    ) -> concurrent.futures.Future[ScheduledSpace | None]:
+        """Live now (enters as host), or with ``scheduled_for`` made for later: then nothing opens."""
+        if scheduled_for is not None:
+            when = scheduled_for
+
+            async def schedule() -> ScheduledSpace | None:
+                async with SpacesClient(server) as client:
+                    joined = await client.create_space(
+                        title, name, video_enabled=video, scheduled_for=when, client_id=client_id
+                    )
+                space = joined.snapshot.space
+                return ScheduledSpace(
+                    space.share_link, space.title, space.scheduled_for or when, joined.token
+                )
+
+            return self.submit(schedule)
+
+        async def create() -> ScheduledSpace | None:
             session = await self._new_session(server, devices)
             await session.create(title, name, video, client_id)
             self._start_speaker(session)
+            return None
 
         return self.submit(create)
 
@@ -125,6 +148,41 @@ class Engine:
         """The current session's bearer token (kept by a host to reopen the Space)."""
         session = self.session
         return getattr(session, "token", None) if session is not None else None
+
+    # --- Spaces scheduled for later ---
+
+    def upcoming(self, kept: Mapping[str, str]) -> concurrent.futures.Future[Upcoming]:
+        """Which of these (link -> host token) are still scheduled, asked of each link's server."""
+        wanted = dict(kept)
+        return self.submit(lambda: ask_servers(wanted))
+
+    def start_space(self, link: str, token: str, devices: DeviceChoice) -> concurrent.futures.Future[None]:
+        """Takes a scheduled Space live and enters it as host (one future: a refusal leaves nothing open)."""
+
+        async def start() -> None:
+            base, space_id = parse_link(link)
+            session = await self._new_session(base, devices)
+            try:
+                # Live already (a second click, another device) is fine; an ended one fails in resume.
+                with contextlib.suppress(Conflict):
+                    await session.client.participant(space_id, token).start()
+                await session.resume(space_id, token)
+            except BaseException:
+                await self._drop_session()
+                raise
+            self._start_speaker(session)
+
+        return self.submit(start)
+
+    def cancel_space(self, link: str, token: str) -> concurrent.futures.Future[None]:
+        """Ends a scheduled Space before it started: its link stops working for everyone."""
+
+        async def cancel() -> None:
+            base, space_id = parse_link(link)
+            async with SpacesClient(base) as client:
+                await client.participant(space_id, token).end()
+
+        return self.submit(cancel)
 
     def leave(self) -> concurrent.futures.Future[None]:
         async def leave() -> None:
@@ -267,10 +325,6 @@ class Engine:
     def deny(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.deny(participant_id))
 
-    def start_space(self) -> concurrent.futures.Future[Any]:
-        """Takes a scheduled Space live (host)."""
-        return self._call(lambda s: s.api.start())
-
     def end_space(self) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.end())
 
@@ -317,3 +371,7 @@ class Engine:
             return describe(asyncio.all_tasks(self._loop))
         except RuntimeError:  # the loop's task set changed while we looked
             return "(could not list the tasks)"
+
+
+# mypy holds the engine to the contract: a missing command or a drifted signature fails here.
+_conforms: type[EnginePort] = Engine

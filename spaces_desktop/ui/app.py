@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.link_handler import register
 from spaces_desktop.session.engine import Engine
+from spaces_desktop.session.port import EnginePort
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.qt.settings import AppSettings, director_settings
 from spaces_desktop.ui.qt.single_instance import SingleInstance, hand_over, server_name
@@ -147,7 +148,7 @@ def register_links_in_background(settings: AppSettings) -> None:
     threading.Thread(target=work, name="register-links", daemon=True).start()
 
 
-def shutdown(engine: Engine, embedded: ServerPort | None, window: MainWindow) -> None:
+def shutdown(engine: EnginePort, embedded: ServerPort | None, window: MainWindow) -> None:
     """Orderly stop (GUI thread): engine first, then the server; safe to call twice."""
     window.directory.close()
     window.release_space_screen()

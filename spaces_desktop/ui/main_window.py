@@ -15,10 +15,10 @@ thread-safe: it only schedules a repaint).
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -30,7 +30,7 @@ from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState
 from spaces_desktop.errors import DomainError
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE, DeviceChoice
-from spaces_desktop.session.port import EnginePort
+from spaces_desktop.session.port import EnginePort, ScheduledSpace
 from spaces_desktop.ui.dialogs.invite_prompt import InvitePrompt
 from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
 from spaces_desktop.ui.dialogs.settings_dialog import SettingsDialog, SettingsValues
@@ -44,6 +44,7 @@ from spaces_desktop.ui.qt.devices import (
     default_index,
     microphone_options,
 )
+from spaces_desktop.ui.qt.notify import Notifier
 from spaces_desktop.ui.qt.settings import AppSettings, DevicePrefs, ServerMode, director_settings
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.screens.ended_screen import EndedScreen
@@ -54,6 +55,8 @@ from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.viewmodels import shortcuts
 from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
 from spaces_desktop.ui.viewmodels.space_model import end_view, waiting_text
+from spaces_desktop.ui.viewmodels.upcoming import UpcomingModel
+from spaces_desktop.ui.viewmodels.when import day_and_time
 from spaces_desktop.ui.widgets.control_bar import LAYOUTS
 from spaces_desktop.ui.widgets.plain import window_title
 
@@ -96,13 +99,6 @@ def devices_for(prefs: DevicePrefs, catalog: DeviceCatalog | None, label: str, v
     return DeviceChoice(camera=camera, second_camera=second, microphone=microphone, label=label)
 
 
-def engine_supports_schedule(engine: EnginePort) -> bool:
-    try:
-        return "scheduled_for" in inspect.signature(engine.create_space).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)
     """"home", "waiting", "space" or "ended"."""
@@ -143,6 +139,8 @@ class MainWindow(QMainWindow):
         self.controller = SessionController(engine, self.dispatcher, parent=self)
         if settings.devices.speaker:
             self.controller.set_device(DeviceSlot.SPEAKER, settings.devices.speaker)
+        self.upcoming = UpcomingModel(engine, settings, self.dispatcher, parent=self)
+        self.notifier = Notifier(theme.icon("spaces", theme.palette.accent, 64), self)
         self.setup_dialog: SetupDialog | None = None
         self.join_dialog: JoinDialog | None = None
         self.invite_prompt: InvitePrompt | None = None
@@ -151,6 +149,8 @@ class MainWindow(QMainWindow):
         self._pending_setup: SpaceSetup | None = None
         self._reopening: str | None = None
         """The link of the Space being reopened as host."""
+        self._starting: str | None = None
+        """The link of the scheduled Space being started."""
         self._stopped_waiting = False
         self._was_invited = False
 
@@ -173,6 +173,10 @@ class MainWindow(QMainWindow):
         c.left.connect(self.go_home)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 20000))
         c.pending_changed.connect(self._update_actions)
+        c.scheduled.connect(self._scheduled)
+        self.upcoming.changed.connect(self._show_upcoming)
+        self.upcoming.due_soon.connect(self._remind)
+        self.upcoming.failed.connect(lambda message: self.home.show_error(message))
 
         self._init_server()
         self.directory.refresh()
@@ -188,6 +192,9 @@ class MainWindow(QMainWindow):
         home.reopen_requested.connect(self.reopen)
         home.name_changed.connect(self._name_changed)
         home.server_changed.connect(self._server_changed)
+        home.start_scheduled_requested.connect(self.start_scheduled)
+        home.cancel_scheduled_requested.connect(self.cancel_scheduled)
+        home.set_upcoming(self.upcoming.rows)
         return home
 
     def _restyle(self) -> None:
@@ -442,6 +449,8 @@ class MainWindow(QMainWindow):
         self._drop_space_screen()
         self.home.set_busy(None)
         self._show_recent(self.home)
+        self._show_upcoming()
+        self.upcoming.refresh()
         self.stack.setCurrentWidget(self.home)
         self.setWindowTitle("Spaces")
         self._update_actions()
@@ -465,7 +474,6 @@ class MainWindow(QMainWindow):
             self.preview_devices,
             self.settings.devices,
             name,
-            allow_schedule=engine_supports_schedule(self.controller.engine),
             parent=self,
         )
         dialog.accepted.connect(lambda: self._setup_done(dialog))
@@ -492,6 +500,47 @@ class MainWindow(QMainWindow):
             self.settings.client_id,
             scheduled_for=setup.scheduled_for,
         )
+
+    def _scheduled(self, made: ScheduledSpace) -> None:
+        """Made for later: it waits under Upcoming on Home; nothing is open until it starts."""
+        self.upcoming.add(made)
+        self._pending_setup = None
+        self.home.set_busy(None)
+        self.go_home()
+        when = day_and_time(made.starts_at, datetime.now(UTC))
+        self.statusBar().showMessage(f"Scheduled for {when}. Share the link: {made.link}", 30000)
+
+    def _show_upcoming(self) -> None:
+        self.home.set_upcoming(self.upcoming.rows)
+
+    def _remind(self, space: ScheduledSpace) -> None:
+        """Shortly before a scheduled Space starts: the desktop's notification, else a line in the window."""
+        when = day_and_time(space.starts_at, datetime.now(UTC))
+        title = "Your Space starts soon"
+        text = f"“{space.title}” · {when}. Start it from Home when you're ready."
+        if not self.notifier.notify(title, text):
+            self.home.show_reminder(f"{title}: {text}")
+        self.statusBar().showMessage(f"{title}: {space.title} · {when}", 60000)
+
+    def start_scheduled(self, link: str) -> None:
+        """Takes a Space scheduled for later live now, and goes in as its host."""
+        token = self.upcoming.token(link)
+        if self.space_screen is not None or ENTER in self.controller.pending or not token:
+            return
+        self._pending_setup, self._starting = None, link
+        devices = devices_for(self.settings.devices, self.directory.catalog, self.home.display_name, True)
+        self.home.set_busy("Going live…")
+        self.controller.start_scheduled(link, token, devices)
+
+    def cancel_scheduled(self, link: str) -> None:
+        title = next((r.space.title for r in self.upcoming.rows if r.space.link == link), "")
+        if self.confirm(
+            self,
+            "Call off this Space?",
+            f"“{title}” won't take place, and its link stops working for everyone.",
+            "Call off",
+        ):
+            self.upcoming.cancel(link)
 
     def open_link(self, link: str | None) -> None:
         """A link from outside (a second launch, the OS): bring the window forward and offer to join."""
@@ -552,8 +601,10 @@ class MainWindow(QMainWindow):
     def _entered(self) -> None:
         self.home.set_busy(None)
         state = self.controller.state
-        hosted = self._pending_setup is not None or self._reopening is not None
-        self._reopening = None
+        hosted = self._pending_setup is not None or self._reopening is not None or self._starting is not None
+        if self._starting is not None:
+            self.upcoming.forget(self._starting)
+        self._reopening = self._starting = None
         if state.space is not None:
             link = state.space.share_link
             self.settings.remember(state.space.title, link, hosted=hosted)
@@ -564,6 +615,9 @@ class MainWindow(QMainWindow):
 
     def _enter_failed(self, message: str) -> None:
         reopened, self._reopening = self._reopening, None
+        if self._starting is not None:
+            self._starting = None
+            self.upcoming.refresh()  # ended or cancelled meanwhile: the server's list says so
         if reopened is not None and isinstance(self.controller.last_error, DomainError):
             self.settings.forget_host_token(reopened)  # ended, or the token is no longer good
         if self._stopped_waiting:
@@ -757,6 +811,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window quits the app; the composition root shuts the engine down in order."""
         self.settings.sync()
+        self.upcoming.stop()
+        self.notifier.close()
         event.accept()
         app = QApplication.instance()
         if app is not None:

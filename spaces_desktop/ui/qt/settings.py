@@ -19,9 +19,11 @@ from enum import StrEnum
 from PySide6.QtCore import QSettings
 
 from spaces_desktop.media.stage_director import StageDirectorSettings
+from spaces_desktop.session.port import ScheduledSpace
 from spaces_desktop.ui.qt.theme import ThemeChoice
 
 MAX_RECENT = 8
+MAX_SCHEDULED = 20
 
 
 class ServerMode(StrEnum):
@@ -182,6 +184,34 @@ class AppSettings:
         tokens = self._host_tokens()
         if tokens.pop(link, None) is not None:
             self._store.setValue("hosting/tokens", json.dumps(tokens))
+
+    # --- Spaces scheduled for later, with their host tokens (to start or cancel them) ---
+
+    @property
+    def scheduled(self) -> list[ScheduledSpace]:
+        """Soonest first; what the app last knew (the server has the final word)."""
+        try:
+            items = json.loads(self._str("scheduled/spaces", "[]"))
+            spaces = [
+                ScheduledSpace(
+                    str(i["link"]), str(i["title"]), datetime.fromisoformat(i["starts_at"]), i["token"]
+                )
+                for i in items
+            ]
+        except (ValueError, TypeError, KeyError):
+            return []
+        return sorted((s for s in spaces if s.starts_at.tzinfo is not None), key=lambda s: s.starts_at)
+
+    @scheduled.setter
+    def scheduled(self, spaces: list[ScheduledSpace]) -> None:
+        kept = sorted(spaces, key=lambda s: s.starts_at)[:MAX_SCHEDULED]
+        items = [
+            {"link": s.link, "title": s.title, "starts_at": s.starts_at.isoformat(), "token": s.token}
+            for s in kept
+        ]
+        self._store.setValue("scheduled/spaces", json.dumps(items))
+        self._store.sync()
+        self._make_private()  # the tokens act as the host
 
     def _host_tokens(self) -> dict[str, str]:
         try:

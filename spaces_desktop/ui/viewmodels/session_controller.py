@@ -47,6 +47,8 @@ class SessionController(QObject):
     """Creating or joining a Space succeeded."""
     enter_failed = Signal(str)
     left = Signal()
+    scheduled = Signal(object)
+    """A Space was made for later (a ScheduledSpace with its host token); nothing was entered."""
     notice = Signal(str)
     """Something worth knowing that is not an error, e.g. "no sound output"."""
 
@@ -134,14 +136,19 @@ class SessionController(QObject):
         scheduled_for: datetime | None = None,
     ) -> None:
         self.devices, self.name, self.link = devices, name, None
+        create = self.engine.create_space
         if scheduled_for is None:
-            self._enter(lambda: self.engine.create_space(server, title, name, video, devices, client_id))
+            self._enter(lambda: create(server, title, name, video, devices, client_id))
             return
-        # Only engines that take a start time are offered scheduling (see engine_supports_schedule).
-        create: Any = self.engine.create_space
         self._enter(
-            lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for)
+            lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for),
+            self.scheduled.emit,
         )
+
+    def start_scheduled(self, link: str, token: str, devices: DeviceChoice) -> None:
+        """Takes a Space made for later live and enters it as its host."""
+        self.devices, self.link = devices, link
+        self._enter(lambda: self.engine.start_space(link, token, devices))
 
     def reopen(self, link: str, token: str, devices: DeviceChoice) -> None:
         """Back into a Space this app hosts, with its kept token."""
@@ -152,7 +159,8 @@ class SessionController(QObject):
         self.devices, self.name, self.link = devices, name, link
         self._enter(lambda: self.engine.join(link, name, devices, client_id))
 
-    def _enter(self, start: Callable[[], Future[None]]) -> None:
+    def _enter(self, start: Callable[[], Future[Any]], on_ok: Callable[[Any], None] | None = None) -> None:
+        """Runs an entering command; ``entered`` follows success unless ``on_ok`` takes its place."""
         if ENTER in self.pending:
             return
         self._notices_seen = len(self.engine.notices)
@@ -164,12 +172,15 @@ class SessionController(QObject):
         self.pending.add(ENTER)
         self.pending_changed.emit()
 
-        def done(_: Any, error: BaseException | None) -> None:
+        def done(result: Any, error: BaseException | None) -> None:
             self.pending.discard(ENTER)
             self.pending_changed.emit()
             self.last_error = error
             if error is not None:
                 self.enter_failed.emit(describe(error))
+                return
+            if on_ok is not None:
+                on_ok(result)
                 return
             self.entered.emit()
             self._check_notices()
