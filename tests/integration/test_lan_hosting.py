@@ -8,8 +8,8 @@ share link the host copied.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
