@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.viewmodels.space_model import EndView
@@ -21,6 +21,9 @@ class EndedScreen(QWidget):
         self.title = PlainLabel()
         self.title.setProperty("role", "hero")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # A hero title wider than the card wraps instead of being cut at both ends.
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         self.space = PlainLabel()
         self.space.setProperty("role", "muted")
         self.space.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -28,7 +31,7 @@ class EndedScreen(QWidget):
         self.detail = PlainLabel()
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setWordWrap(True)
-        self.home_button = QPushButton("Back to home")
+        self.home_button = QPushButton(self.tr("Back to home"))
         self.home_button.setProperty("kind", "primary")
         self.home_button.setMinimumWidth(180)
         card = QFrame()
@@ -52,6 +55,7 @@ class EndedScreen(QWidget):
     def show_end(self, view: EndView, space_title: str) -> None:
         self.icon.setPixmap(self._theme.icon(view.icon, self._theme.palette.muted, 56).pixmap(56, 56))
         self.title.setText(view.title)
-        self.space.setText(f"“{space_title}”" if space_title else "")
+        self.icon.setAccessibleName(view.title)
+        self.space.setText(self.tr("“%1”").replace("%1", space_title) if space_title else "")
         self.space.setVisible(bool(space_title))
         self.detail.setText(view.detail)
