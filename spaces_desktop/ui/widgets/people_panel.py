@@ -214,6 +214,7 @@ class PeoplePanel(QFrame):
         self.error_close.setObjectName("flat")
         self.error_close.setIcon(theme.icon("close", theme.palette.muted, 14))
         self.error_close.setToolTip("Dismiss")
+        self.error_close.setAccessibleName("Dismiss the message")
         self.error_close.hide()
         self.error_close.clicked.connect(self.clear_error)
 
