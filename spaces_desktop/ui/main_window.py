@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
@@ -46,8 +46,8 @@ from spaces_desktop.ui.screens.waiting_screen import WaitingScreen
 from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.viewmodels import shortcuts
 from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
-from spaces_desktop.ui.viewmodels.space_model import end_view, waiting_text
-from spaces_desktop.ui.widgets.control_bar import LAYOUTS
+from spaces_desktop.ui.viewmodels.space_model import controls_for, end_view, waiting_text
+from spaces_desktop.ui.widgets.control_bar import LAYOUTS, PRODUCT_LAYOUTS
 from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self.layout_group = QActionGroup(self)
         for mode, label in LAYOUTS:
-            action = QAction(label, self, checkable=True)
+            action = QAction(QCoreApplication.translate("ControlBar", label), self, checkable=True)
             action.setData(mode)
             action.setChecked(mode == self.settings.layout_mode)
             action.triggered.connect(lambda _=False, m=mode: self.set_layout_mode(m))
@@ -411,6 +411,9 @@ class MainWindow(QMainWindow):
         busy = ENTER in self.controller.pending
         self.start_action.setEnabled(not in_space and not busy)
         self.join_action.setEnabled(not in_space and not busy)
+        product = in_space and controls_for(state, False).product_layouts  # as the Layout button offers
+        for action in self.layout_group.actions():
+            action.setVisible(product or action.data() not in PRODUCT_LAYOUTS)
 
     def set_layout_mode(self, mode: str) -> None:
         self.settings.layout_mode = mode

@@ -32,7 +32,9 @@ def test_join_dialog_shows_title_host_status_and_audience(
     qtbot: QtBot, theme: Theme, backend: Backend, shot
 ) -> None:
     async def setup() -> str:
-        host = await api.create_space(backend.url, "Launch day <b>live</b>", video=True, name="Dana <i>Host</i>")
+        host = await api.create_space(
+            backend.url, "Launch day <b>live</b>", video=True, name="Dana <i>Host</i>"
+        )
         for n in range(2):
             await api.join(backend.url, host.space_id, f"Listener {n}", client_id=f"preview-{n}")
         await host.aclose()
@@ -79,7 +81,10 @@ def test_an_answer_for_an_older_link_is_not_shown(qtbot: QtBot, backend: Backend
 
     space_id = asyncio.run(setup())
     fetcher = PreviewFetcher()
-    with qtbot.assertNotEmitted(fetcher.failed, wait=300), qtbot.waitSignal(fetcher.ready, timeout=10_000) as got:
+    with (
+        qtbot.assertNotEmitted(fetcher.failed, wait=300),
+        qtbot.waitSignal(fetcher.ready, timeout=10_000) as got,
+    ):
         fetcher.fetch(f"http://127.0.0.1:{free_port()}", "Gone12")  # refused at once, but superseded
         fetcher.fetch(backend.url, space_id)
     assert got.args[0].title == "The newer one"

@@ -1,6 +1,8 @@
 """Screens as a creator and a keyboard user meet them: the real connection state, keyboard focus,
 accessible names, and the setup's camera carried into the Space."""
 
+# ruff: noqa: F811 - the main-window fixtures come from test_app and are taken as test parameters
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -60,7 +62,9 @@ def test_reconnecting_and_failed_hide_live_and_disable_what_needs_the_server(
         (Connection.RECONNECTING, "Reconnecting", "space-reconnecting"),
         (Connection.FAILED, "Offline", "space-failed"),
     ):
-        engine.push(replace(busy_room(HOST_ID), connection=connection, reason="Can't reach the Spaces server."))
+        engine.push(
+            replace(busy_room(HOST_ID), connection=connection, reason="Can't reach the Spaces server.")
+        )
         qtbot.waitUntil(lambda word=word: screen.live_badge.text() == word)
         assert screen.live_badge.property("role") == "chip"
         row = screen.people.row("requests", "p_req")

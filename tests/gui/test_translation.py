@@ -41,7 +41,9 @@ def compile_catalogue(folder: Path) -> None:
     )
 
 
-def test_a_shipped_catalogue_translates_widgets_and_plurals(qapp: QApplication, theme: Theme, tmp_path: Path) -> None:
+def test_a_shipped_catalogue_translates_widgets_and_plurals(
+    qapp: QApplication, theme: Theme, tmp_path: Path
+) -> None:
     assert install_translator(qapp, QLocale("de_DE"), tmp_path) is None  # nothing ships: English
     compile_catalogue(tmp_path)
     translator = install_translator(qapp, QLocale("de_DE"), tmp_path)

@@ -18,9 +18,8 @@ from spaces_desktop.signaling.links import parse_link
 from spaces_desktop.ui.qt.preview import PreviewFetcher
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.viewmodels.preview_text import looking_up, preview_details, preview_failed
-from spaces_desktop.ui.widgets.plain import PlainLabel
+from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
 from spaces_desktop.ui.widgets.plain import plain_label as _label
-from spaces_desktop.ui.widgets.plain import set_plain_tooltip
 
 PREVIEW_DELAY_MS = 400
 
@@ -200,7 +199,7 @@ class JoinDialog(QDialog):
         widget.style().unpolish(widget)
         widget.style().polish(widget)
         # The preview's lines come and go: grow the dialog so wrapped text is never squeezed.
-        QTimer.singleShot(0, self._fit)
+        QTimer.singleShot(0, self, self._fit)  # dropped if the dialog is gone by then
 
     def _fit(self) -> None:
         layout = self.layout()

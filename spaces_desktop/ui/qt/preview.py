@@ -12,6 +12,7 @@ older answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -70,10 +71,8 @@ class PreviewFetcher(QObject):
         self._send(generation, preview, "")
 
     def _send(self, generation: int, preview: SpacePreview | None, error: str) -> None:  # worker thread
-        try:
+        with contextlib.suppress(RuntimeError):  # the dialog, and this fetcher with it, closed meanwhile
             self._answer.emit(generation, preview, error)
-        except RuntimeError:  # the dialog, and this fetcher with it, closed meanwhile
-            pass
 
     async def _preview(self, base_url: str, space_id: str) -> SpacePreview:
         async with self._make_client(base_url) as client:

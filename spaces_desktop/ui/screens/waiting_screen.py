@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 WAITING_TITLE = QT_TRANSLATE_NOOP("WaitingScreen", "Waiting for the host to let you in")

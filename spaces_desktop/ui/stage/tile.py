@@ -14,13 +14,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
-    QFont,
     QFocusEvent,
+    QFont,
     QFontMetricsF,
     QImage,
     QKeyEvent,
@@ -38,17 +38,23 @@ from spaces_desktop.session.frames import TileKey
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
 from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin, draw_signal_bars
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.widgets.plain import set_plain_tooltip
 
 MARGIN = 6
 """Room around the card for its shadow; the layout's gap is twice this."""
 FPS_WINDOW_S = 2.0
 
-BADGES = {Role.HOST: QT_TRANSLATE_NOOP("TileWidget", "Host"), Role.COHOST: QT_TRANSLATE_NOOP("TileWidget", "Co-host")}
+BADGES = {
+    Role.HOST: QT_TRANSLATE_NOOP("TileWidget", "Host"),
+    Role.COHOST: QT_TRANSLATE_NOOP("TileWidget", "Co-host"),
+}
 PAUSED_TEXT = QT_TRANSLATE_NOOP("TileWidget", "Video paused — reconnecting…")
 NETWORK_TEXT = {
     "good": QT_TRANSLATE_NOOP("TileWidget", "Network: good — under 2% of their packets lost"),
-    "fair": QT_TRANSLATE_NOOP("TileWidget", "Network: fair — 2–8% of their packets lost; the picture may break up"),
+    "fair": QT_TRANSLATE_NOOP(
+        "TileWidget", "Network: fair — 2–8% of their packets lost; the picture may break up"
+    ),
     "poor": QT_TRANSLATE_NOOP(
         "TileWidget", "Network: poor — over 8% of their packets lost, or none arriving; expect freezes"
     ),

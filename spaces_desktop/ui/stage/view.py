@@ -19,6 +19,7 @@ Threads:
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 
@@ -265,7 +266,7 @@ class StageView(QWidget):
             tiles[info.key] = tile
         self._tiles = tiles
         ordered = list(tiles.values())
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             QWidget.setTabOrder(before, after)  # Tab walks the tiles in stage order
 
         stage_pid = next((i.participant_id for i in infos if i.featured), None)

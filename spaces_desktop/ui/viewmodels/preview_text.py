@@ -12,7 +12,9 @@ def preview_details(preview: SpacePreview) -> str:
     """One line under the title: host, status, listeners, speakers, video."""
     parts = []
     if preview.host_name:
-        parts.append(QCoreApplication.translate("JoinPreview", "Hosted by %1").replace("%1", preview.host_name))
+        parts.append(
+            QCoreApplication.translate("JoinPreview", "Hosted by %1").replace("%1", preview.host_name)
+        )
     status = {
         SpaceStatus.LIVE: QCoreApplication.translate("JoinPreview", "Live now"),
         SpaceStatus.SCHEDULED: QCoreApplication.translate("JoinPreview", "Not started yet"),

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -179,7 +180,7 @@ class SessionController(QObject):
         """The engine opens cameras off; the host who previewed one in setup goes live with it on."""
         cameras, self._cameras_at_start = self._cameras_at_start, ()
         for source in cameras:
-            self.run(f"camera:{source}", lambda source=source: self.engine.set_camera(source, True))
+            self.run(f"camera:{source}", partial(self.engine.set_camera, source, True))
 
     def leave(self) -> None:
         self.run(LEAVE, self.engine.leave, lambda _: self.left.emit())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
 
 from spaces_desktop.domain import Role, is_moderator, outranks
 from spaces_desktop.domain.state import (
@@ -24,6 +24,7 @@ from spaces_desktop.domain.state import (
     Member,
     SessionState,
 )
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 
 K = TypeVar("K")
 CONTEXT = "SpaceModel"
@@ -335,7 +336,8 @@ def banner_for(state: SessionState) -> BannerView:
 LOST_TEXT = {
     DeviceSlot.CAMERA: QT_TRANSLATE_NOOP(
         "SpaceModel",
-        "Your camera stopped (it was unplugged or another app took it). Plug it back in or pick another camera.",
+        "Your camera stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another camera.",
     ),
     DeviceSlot.SECOND_CAMERA: QT_TRANSLATE_NOOP(
         "SpaceModel",
@@ -349,7 +351,8 @@ LOST_TEXT = {
     ),
     DeviceSlot.SPEAKER: QT_TRANSLATE_NOOP(
         "SpaceModel",
-        "Your speaker stopped (it was unplugged or another app took it). Plug it back in or pick another speaker.",
+        "Your speaker stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another speaker.",
     ),
 }
 CHOOSE_TEXT = {
@@ -412,7 +415,9 @@ def end_view(state: SessionState) -> EndView | None:
     me = state.myself
     if state.connection is Connection.ENDED:
         if me is not None and me.role is Role.HOST:
-            return EndView(tr("You ended the Space"), tr("Thanks for hosting. Everyone has been let go."), "end")
+            return EndView(
+                tr("You ended the Space"), tr("Thanks for hosting. Everyone has been let go."), "end"
+            )
         return EndView(tr("This Space has ended"), state.reason or tr("The host ended the Space."), "end")
     if state.connection is Connection.REMOVED:
         return EndView(

@@ -6,7 +6,7 @@ the bar only reports clicks, it changes nothing itself.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.viewmodels.space_model import Controls
 from spaces_desktop.ui.widgets.device_menu import DeviceMenu, DeviceProvider
 from spaces_desktop.ui.widgets.plain import PlainLabel
