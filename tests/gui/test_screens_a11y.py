@@ -216,3 +216,32 @@ def test_every_button_of_every_screen_has_an_accessible_name(
     window.ended.show_end(view, "Launch day")
     assert unnamed_buttons(window.ended) == []
     assert unnamed_buttons(window.waiting) == []
+
+
+def test_removed_screen_shows_its_whole_title(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], shot
+) -> None:
+    window = make_window()
+    view = end_view(replace(space_state(), connection=Connection.REMOVED))
+    assert view is not None
+    window.ended.show_end(view, "Launch day")
+    window.stack.setCurrentWidget(window.ended)
+    qtbot.waitUntil(window.ended.title.isVisible)
+    title = window.ended.title
+    assert title.height() >= title.heightForWidth(title.width()), "the wrapped title is cut off"
+    assert title.width() <= title.parentWidget().width()  # type: ignore[union-attr]
+
+
+def test_focused_tile_shows_a_ring(qtbot: QtBot, shot) -> None:
+    view = StageView(FrameBoard())
+    qtbot.addWidget(view)
+    view.resize(900, 540)
+    view.set_state(replace(busy_room(HOST_ID), quality={"p_co": "good", "p_sam": "poor"}))
+    view.show()
+    qtbot.waitExposed(view)
+    tile = view.tiles()[("p_co", MAIN)]
+    before = tile.grab().toImage()
+    tile.setFocus()
+    qtbot.waitUntil(tile.hasFocus)
+    assert tile.grab().toImage() != before, "focus must be visible"
+    shot(view, "stage-tile-focused")

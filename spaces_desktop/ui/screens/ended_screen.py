@@ -10,6 +10,10 @@ from spaces_desktop.ui.viewmodels.space_model import EndView
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
 
+CARD_WIDTH = 520
+CARD_MARGIN = 40
+
+
 class EndedScreen(QWidget):
     home_requested = Signal()
 
@@ -36,9 +40,9 @@ class EndedScreen(QWidget):
         self.home_button.setMinimumWidth(180)
         card = QFrame()
         card.setObjectName("card")
-        card.setMaximumWidth(520)
+        card.setFixedWidth(CARD_WIDTH)
         inner = QVBoxLayout(card)
-        inner.setContentsMargins(40, 36, 40, 32)
+        inner.setContentsMargins(CARD_MARGIN, 36, CARD_MARGIN, 32)
         inner.setSpacing(12)
         inner.addWidget(self.icon)
         inner.addWidget(self.title)
@@ -55,6 +59,8 @@ class EndedScreen(QWidget):
     def show_end(self, view: EndView, space_title: str) -> None:
         self.icon.setPixmap(self._theme.icon(view.icon, self._theme.palette.muted, 56).pixmap(56, 56))
         self.title.setText(view.title)
+        # A centred card sizes to its hint, which ignores wrapping: reserve the wrapped height.
+        self.title.setMinimumHeight(self.title.heightForWidth(CARD_WIDTH - 2 * CARD_MARGIN))
         self.icon.setAccessibleName(view.title)
         self.space.setText(self.tr("“%1”").replace("%1", space_title) if space_title else "")
         self.space.setVisible(bool(space_title))
