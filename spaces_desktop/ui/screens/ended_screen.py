@@ -9,7 +9,6 @@ from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.viewmodels.space_model import EndView
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
-
 CARD_WIDTH = 520
 CARD_MARGIN = 40
 
