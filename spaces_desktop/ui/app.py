@@ -30,6 +30,7 @@ from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.qt.settings import AppSettings, director_settings
 from spaces_desktop.ui.qt.single_instance import SingleInstance, hand_over, server_name
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.qt.translations import install_translator
 from spaces_desktop.ui.server_port import ServerFactory, ServerPort
 from spaces_desktop.ui.stage.singletons import protect
 
@@ -74,6 +75,7 @@ def run(
         return 0  # the app already runs: it opens the link
 
     settings = AppSettings(QSettings())
+    install_translator(app)  # before any widget is built: widgets translate as they are made
     theme = Theme()
     theme.apply(app, settings.theme)
     engine = Engine(_ignore_state, director=director_settings(settings.sensitivity))

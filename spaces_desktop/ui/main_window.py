@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
@@ -54,10 +54,10 @@ from spaces_desktop.ui.screens.waiting_screen import WaitingScreen
 from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.viewmodels import shortcuts
 from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
-from spaces_desktop.ui.viewmodels.space_model import end_view, waiting_text
+from spaces_desktop.ui.viewmodels.space_model import controls_for, end_view, waiting_text
 from spaces_desktop.ui.viewmodels.upcoming import UpcomingModel
 from spaces_desktop.ui.viewmodels.when import day_and_time
-from spaces_desktop.ui.widgets.control_bar import LAYOUTS
+from spaces_desktop.ui.widgets.control_bar import LAYOUTS, PRODUCT_LAYOUTS
 from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         self.layout_group = QActionGroup(self)
         for mode, label in LAYOUTS:
-            action = QAction(label, self, checkable=True)
+            action = QAction(QCoreApplication.translate("ControlBar", label), self, checkable=True)
             action.setData(mode)
             action.setChecked(mode == self.settings.layout_mode)
             action.triggered.connect(lambda _=False, m=mode: self.set_layout_mode(m))
@@ -425,6 +425,9 @@ class MainWindow(QMainWindow):
         busy = ENTER in self.controller.pending
         self.start_action.setEnabled(not in_space and not busy)
         self.join_action.setEnabled(not in_space and not busy)
+        product = in_space and controls_for(state, False).product_layouts  # as the Layout button offers
+        for action in self.layout_group.actions():
+            action.setVisible(product or action.data() not in PRODUCT_LAYOUTS)
 
     def set_layout_mode(self, mode: str) -> None:
         self.settings.layout_mode = mode

@@ -18,17 +18,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus, SessionState, slot_camera
-from spaces_desktop.session.local_media import DeviceChoice
+from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.port import EnginePort, Future
 from spaces_desktop.ui.qt.bridge import GuiDispatcher, StateBridge
 from spaces_desktop.ui.viewmodels.errors import describe
-from spaces_desktop.ui.viewmodels.space_model import Action, action_key
+from spaces_desktop.ui.viewmodels.space_model import Action, action_key, online
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class SessionController(QObject):
         self._notices_seen = 0
         self.last_error: BaseException | None = None
         """Why the last create, join or reopen failed."""
+        self._cameras_at_start: tuple[CameraSource, ...] = ()
+        """Cameras the host previewed in setup: turned on as soon as the Space is live."""
 
     # --- state ---
 
@@ -137,6 +140,7 @@ class SessionController(QObject):
     ) -> None:
         self.devices, self.name, self.link = devices, name, None
         create = self.engine.create_space
+        self._cameras_at_start = cameras_chosen(devices) if video and scheduled_for is None else ()
         if scheduled_for is None:
             self._enter(lambda: create(server, title, name, video, devices, client_id))
             return
@@ -147,16 +151,16 @@ class SessionController(QObject):
 
     def start_scheduled(self, link: str, token: str, devices: DeviceChoice) -> None:
         """Takes a Space made for later live and enters it as its host."""
-        self.devices, self.link = devices, link
+        self.devices, self.link, self._cameras_at_start = devices, link, ()
         self._enter(lambda: self.engine.start_space(link, token, devices))
 
     def reopen(self, link: str, token: str, devices: DeviceChoice) -> None:
         """Back into a Space this app hosts, with its kept token."""
-        self.devices, self.link = devices, link
+        self.devices, self.link, self._cameras_at_start = devices, link, ()
         self._enter(lambda: self.engine.reopen(link, token, devices))
 
     def join(self, link: str, name: str, devices: DeviceChoice, client_id: str | None) -> None:
-        self.devices, self.name, self.link = devices, name, link
+        self.devices, self.name, self.link, self._cameras_at_start = devices, name, link, ()
         self._enter(lambda: self.engine.join(link, name, devices, client_id))
 
     def _enter(self, start: Callable[[], Future[Any]], on_ok: Callable[[Any], None] | None = None) -> None:
@@ -184,8 +188,15 @@ class SessionController(QObject):
                 return
             self.entered.emit()
             self._check_notices()
+            self._start_cameras()
 
         self.dispatcher.when_done(future, done)
+
+    def _start_cameras(self) -> None:
+        """The engine opens cameras off; the host who previewed one in setup goes live with it on."""
+        cameras, self._cameras_at_start = self._cameras_at_start, ()
+        for source in cameras:
+            self.run(f"camera:{source}", partial(self.engine.set_camera, source, True))
 
     def leave(self) -> None:
         self.run(LEAVE, self.engine.leave, lambda _: self.left.emit())
@@ -268,18 +279,23 @@ class SessionController(QObject):
             self.pin(self.state.stage)
 
     def end_space(self) -> None:
-        self.run("end", self.engine.end_space)
+        if online(self.state):
+            self.run("end", self.engine.end_space)
 
     # --- moderation ---
 
     def set_access(self, setting: str, on: bool) -> None:
         """One of the host panel's switches: "locked" or "approval_required"."""
+        if not online(self.state):
+            return  # the switch is disabled while the connection is down
         if setting == "locked":
             self.run(f"access:{setting}", lambda: self.engine.set_access(locked=on))
         elif setting == "approval_required":
             self.run(f"access:{setting}", lambda: self.engine.set_access(approval_required=on))
 
     def moderate(self, action: Action, participant_id: str) -> None:
+        if not online(self.state):
+            return  # the panel's buttons are disabled while the connection is down
         engine = self.engine
         calls: dict[Action, Callable[[], Future[Any]]] = {
             Action.ACCEPT: lambda: engine.set_role(participant_id, Role.SPEAKER),
@@ -296,3 +312,13 @@ class SessionController(QObject):
             Action.DENY: lambda: engine.deny(participant_id),
         }
         self.run(action_key(action, participant_id), calls[action])
+
+
+def cameras_chosen(devices: DeviceChoice) -> tuple[CameraSource, ...]:
+    """The cameras a device choice opens (its main camera, and a product camera if one was picked)."""
+    cameras = []
+    if devices.camera != NONE:
+        cameras.append(CameraSource.MAIN)
+    if devices.second_camera and devices.second_camera != NONE:
+        cameras.append(CameraSource.SECOND)
+    return tuple(cameras)

@@ -125,9 +125,9 @@ class PersonRowWidget(QFrame):
 
     def set_pending(self, pending: set[str]) -> None:
         for action, button in self.buttons.items():
-            button.setEnabled(action_key(action, self.row.member.id) not in pending)
+            button.setEnabled(self.row.enabled and action_key(action, self.row.member.id) not in pending)
         for action, entry in self.menu_actions.items():
-            entry.setEnabled(action_key(action, self.row.member.id) not in pending)  # type: ignore[attr-defined]
+            entry.setEnabled(self.row.enabled and action_key(action, self.row.member.id) not in pending)  # type: ignore[attr-defined]
 
 
 def access_key(setting: str) -> str:
@@ -145,6 +145,7 @@ class AccessBox(QFrame):
         super().__init__(parent)
         self.setObjectName("accessBox")
         self.view = AccessView(False)
+        self._pending: set[str] = set()
         self.switches: dict[str, ToggleSwitch] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
@@ -172,6 +173,7 @@ class AccessBox(QFrame):
         """Shows what the backend confirmed (also undoes a flip it refused)."""
         self.view = view
         self.setVisible(view.visible)
+        self.set_pending(self._pending)
         for setting, on in (("locked", view.locked), ("approval_required", view.approval_required)):
             switch = self.switches[setting]
             if switch.isChecked() != on:
@@ -180,8 +182,9 @@ class AccessBox(QFrame):
                 switch.blockSignals(False)
 
     def set_pending(self, pending: set[str]) -> None:
+        self._pending = set(pending)
         for setting, switch in self.switches.items():
-            switch.setEnabled(access_key(setting) not in pending)
+            switch.setEnabled(self.view.enabled and access_key(setting) not in pending)
 
 
 class PeoplePanel(QFrame):
@@ -211,6 +214,7 @@ class PeoplePanel(QFrame):
         self.error_close.setObjectName("flat")
         self.error_close.setIcon(theme.icon("close", theme.palette.muted, 14))
         self.error_close.setToolTip("Dismiss")
+        self.error_close.setAccessibleName("Dismiss the message")
         self.error_close.hide()
         self.error_close.clicked.connect(self.clear_error)
 
