@@ -42,6 +42,7 @@ from spaces_desktop.devices.audio_backend import FRAME_SAMPLES, SAMPLE_RATE
 from spaces_desktop.devices.camera import CameraDevice, CameraFrame
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.microphone import MicrophoneSource
+from spaces_desktop.media.overlays import Compositor
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class CameraVideoTrack(VideoStreamTrack):
     ``size`` (width, height) scales every picture, e.g. for a small thumbnail
     track next to the full-size one. The track does not start or stop the
     camera: whoever owns the camera does (turning it off also frees the device).
+
+    ``overlays``, if given, blends its lower third, logo or product card into
+    every camera picture before it is scaled and encoded (never into black).
     """
 
     def __init__(
@@ -89,9 +93,11 @@ class CameraVideoTrack(VideoStreamTrack):
         camera_on: bool = True,
         off_interval: float = 1.0,
         stall_resend: float = 1.0,
+        overlays: Compositor | None = None,
     ) -> None:
         super().__init__()
         self.source = source
+        self.overlays = overlays
         self.max_fps = max_fps
         self.size = size
         self._camera_on = camera_on
@@ -227,6 +233,8 @@ class CameraVideoTrack(VideoStreamTrack):
             await asyncio.wait_for(self._wakeup.wait(), delay)
 
     def _convert(self, image: np.ndarray) -> av.VideoFrame:  # executor thread
+        if self.overlays is not None:
+            image = self.overlays.apply(image)
         return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image, self.size), format="yuv420p")
 
     def _black_frame(self) -> av.VideoFrame:

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,9 +28,10 @@ from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
-from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
 from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
 from spaces_desktop.session.schedule import ask_servers
 from spaces_desktop.session.space_session import SpaceSession
@@ -56,6 +57,7 @@ class Engine:
         play_audio: bool = True,
         speaker_device: int | str | None = None,
         speaker_factory: SpeakerFactory = SpeakerSink,
+        camera_openers: Mapping[str, CameraOpener] | None = None,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
@@ -63,6 +65,10 @@ class Engine:
         self.play_audio = play_audio
         self.speaker_device = speaker_device
         self._speaker_factory = speaker_factory
+        self.camera_openers = dict(camera_openers or {})
+        """Camera schemes only the GUI can open (e.g. "screen:0", "window:ID"), by scheme."""
+        self.overlays = {source: Compositor() for source in CameraSource}
+        """Per camera, the overlays blended into its pictures; they outlive a Space."""
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -197,7 +203,7 @@ class Engine:
         self._client = SpacesClient(server)
         self.session = SpaceSession(
             self._client,
-            LocalMedia(devices),
+            LocalMedia(devices, overlays=self.overlays, openers=self.camera_openers),
             director=self.director,
             frames=self.frames,
             on_state=self.on_state,
@@ -338,6 +344,22 @@ class Engine:
                 self.session.director.settings = settings or StageDirectorSettings()
 
         return self.submit(apply)
+
+    def set_overlays(
+        self, source: CameraSource, layers: Sequence[OverlayLayer]
+    ) -> concurrent.futures.Future[None]:
+        wanted = tuple(layers)
+
+        async def apply() -> None:
+            self.overlays[source].set_layers(wanted)
+
+        return self.submit(apply)
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> concurrent.futures.Future[bool]:
+        async def show() -> bool:
+            return self.overlays[source].set_visible(key, visible)
+
+        return self.submit(show)
 
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:

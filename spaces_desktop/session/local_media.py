@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from spaces_desktop.devices.camera import CameraDevice
@@ -36,6 +37,7 @@ from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicro
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, camera_slot, slot_camera
 from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
+from spaces_desktop.media.overlays import Compositor
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
 
@@ -61,9 +63,20 @@ class DeviceChoice:
     """Name drawn into the synthetic camera's picture."""
 
 
-def open_camera(spec: str, choice: DeviceChoice, label: str) -> CameraDevice | None:
+CameraOpener = Callable[[str, DeviceChoice, str], CameraDevice]
+"""Opens a camera for a spec such as "screen:0" (spec, choice, label); raises DeviceError when it cannot."""
+
+
+def open_camera(
+    spec: str, choice: DeviceChoice, label: str, openers: Mapping[str, CameraOpener] | None = None
+) -> CameraDevice | None:
+    """The camera a spec names. ``openers`` maps a scheme ("screen" in "screen:0") to a factory the
+    GUI injects for sources only it can open, such as a screen or window capture."""
     if spec == NONE:
         return None
+    scheme, colon, _ = spec.partition(":")
+    if colon and openers and scheme in openers:
+        return openers[scheme](spec, choice, label)
     if spec == SYNTHETIC:
         return SyntheticCamera(label, width=choice.width, height=choice.height, fps=choice.fps)
     device: int | str = int(spec) if spec.isdigit() else spec
@@ -128,12 +141,21 @@ def is_present(device: object, catalog: DeviceCatalog) -> bool:
 class LocalMedia:
     """Owns the devices; runs on the engine loop (device threads are the devices' own)."""
 
-    def __init__(self, choice: DeviceChoice) -> None:
+    def __init__(
+        self,
+        choice: DeviceChoice,
+        *,
+        overlays: Mapping[CameraSource, Compositor] | None = None,
+        openers: Mapping[str, CameraOpener] | None = None,
+    ) -> None:
         self.choice = choice
+        self.overlays: dict[CameraSource, Compositor] = dict(overlays or {})
+        """Per camera, what is blended into its pictures (shared with the engine, kept across Spaces)."""
+        self.openers = dict(openers or {})
         label = choice.label
         self.cameras: dict[CameraSource, CameraDevice | None] = {
-            CameraSource.MAIN: open_camera(choice.camera, choice, label),
-            CameraSource.SECOND: open_camera(choice.second_camera, choice, f"{label} · product")
+            CameraSource.MAIN: open_camera(choice.camera, choice, label, self.openers),
+            CameraSource.SECOND: open_camera(choice.second_camera, choice, f"{label} · product", self.openers)
             if choice.second_camera
             else None,
         }
@@ -287,7 +309,9 @@ class LocalMedia:
         if video_enabled:
             for source, device in self.cameras.items():
                 if device is not None:
-                    videos[source] = CameraVideoTrack(device, camera_on=self.camera_on[source])
+                    videos[source] = CameraVideoTrack(
+                        device, camera_on=self.camera_on[source], overlays=self.overlays.get(source)
+                    )
         self._video_tracks = videos
         return PublishTracks(audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND))
 
@@ -328,7 +352,7 @@ class LocalMedia:
         lost = self.lost.get(slot)
         want_on = self.camera_on[source] or (lost is not None and lost.was_on)
         label = self.choice.label if source is CameraSource.MAIN else f"{self.choice.label} · product"
-        new = open_camera(spec, self.choice, label)
+        new = open_camera(spec, self.choice, label, self.openers)
         assert new is not None
         loop = asyncio.get_running_loop()
         if want_on:
