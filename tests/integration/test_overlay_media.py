@@ -1,4 +1,4 @@
-"""Overlays through the real backend and Janus: the lower third is in the decoded pixels of the publisher's video.
+"""Overlays through the real backend and Janus: the lower third is in the publisher's decoded video.
 
 The host's engine composites a lower third drawn by the app's own renderer
 (Qt, offscreen) into its 720p camera; a listener's engine (aiortc, through
@@ -106,7 +106,8 @@ def test_the_lower_third_is_visible_in_the_decoded_pixels_of_the_publishers_vide
         time.sleep(0.5)  # slid in fully
         with_bar, with_panel = distance(bar, DARK.accent), distance(panel, DARK.surface)
         print(
-            f"accent bar off by {before_bar:.0f} → {with_bar:.0f}; panel off by {before_panel:.0f} → {with_panel:.0f}"
+            f"accent bar off by {before_bar:.0f} → {with_bar:.0f}; "
+            f"panel off by {before_panel:.0f} → {with_panel:.0f}"
         )
         assert with_bar < 30 and with_panel < 30 and with_panel < before_panel
         _save(decoded(), "overlay-decoded-frame")
