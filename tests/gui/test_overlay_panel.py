@@ -1,4 +1,4 @@
-"""The overlay panel: live preview of the published picture, edits reach the engine, kept per Space, hotkeys."""
+"""The overlay panel: live preview of the published picture, edits reach the engine, per Space, hotkeys."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_hotkeys_animate_overlays_and_settings_keep_them_per_space(qtbot, tmp_pa
     )
     assert not publisher.toggle(OverlayKind.LOWER_THIRD)  # nothing to show yet
     publisher.update(OverlayConfig(name="Ava", line="Host"))
-    [(source, main_layers)] = [c for c in engine.called("set_overlays") if c[0] is CameraSource.MAIN][-1:]
+    [(_, main_layers)] = [c for c in engine.called("set_overlays") if c[0] is CameraSource.MAIN][-1:]
     assert [layer.key for layer in main_layers] == [OverlayKind.LOWER_THIRD]
     assert not main_layers[0].visible  # sent hidden, so a hotkey only animates it in
     assert main_layers[0].rgba.dtype == np.uint8 and main_layers[0].rgba.shape[2] == 4

@@ -61,7 +61,7 @@ def _start_in_worker(camera: CameraDevice, qtbot) -> None:  # type: ignore[no-un
 
 @needs_multimedia
 def test_a_screen_opens_through_the_engine_seam_and_delivers_bgr_pictures(qtbot) -> None:  # type: ignore[no-untyped-def]
-    _magenta_window(qtbot, "Slides")
+    window = _magenta_window(qtbot, "Slides")  # kept: an unreferenced widget is destroyed
     openers = screen_openers(GuiDispatcher())
     camera = open_camera("screen:0", DeviceChoice(), "Me · product", openers)
     assert isinstance(camera, ScreenCamera) and isinstance(camera, CameraDevice)
@@ -79,6 +79,7 @@ def test_a_screen_opens_through_the_engine_seam_and_delivers_bgr_pictures(qtbot)
     finally:
         camera.stop()
     assert not camera.running
+    window.close()
 
 
 @needs_multimedia
@@ -87,7 +88,7 @@ def test_a_window_of_ours_can_be_shared_by_title(qtbot) -> None:  # type: ignore
         pytest.skip(
             "the offscreen platform has no window ids to capture; run with QT_QPA_PLATFORM=xcb under Xvfb"
         )
-    _magenta_window(qtbot, "Price list")
+    window = _magenta_window(qtbot, "Price list")
     camera = ScreenCamera("window:Price list", GuiDispatcher())
     _start_in_worker(camera, qtbot)
     try:
@@ -100,6 +101,7 @@ def test_a_window_of_ours_can_be_shared_by_title(qtbot) -> None:  # type: ignore
         assert r > 200 and b > 200 and g < 60
     finally:
         camera.stop()
+        window.close()
 
 
 @needs_multimedia
