@@ -7,7 +7,8 @@ another app may use it.
 A device that stops by itself (unplugged, taken by another app) is *lost*:
 :meth:`LocalMedia.check_health` notices it, turns that camera off in its
 track, and remembers it until the device watcher sees it again (*back*) or the
-person picks another one. Switching devices swaps the source under the
+person picks another one; the speaker the engine plays on (`use_speaker`) is
+watched the same way. Switching devices swaps the source under the
 existing track, new device first, so the published stream never renegotiates.
 Everything here runs on the engine loop, except :meth:`LocalMedia.scan_devices`
 (a worker thread).
@@ -31,6 +32,7 @@ from spaces_desktop.devices.catalog import (
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.microphone import MicrophoneSource, SoundDeviceMicrophone
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
@@ -122,6 +124,11 @@ def is_present(device: object, catalog: DeviceCatalog) -> bool:
         if wanted_mic is None:  # the system default: any microphone will do
             return bool(catalog.audio.microphones)
         return any(m.index == wanted_mic or m.name == wanted_mic for m in catalog.audio.microphones)
+    if isinstance(device, SpeakerSink):
+        wanted_out = device.device
+        if wanted_out is None:  # the system default: any output will do
+            return bool(catalog.audio.speakers)
+        return any(s.index == wanted_out or s.name == wanted_out for s in catalog.audio.speakers)
     return False
 
 
@@ -147,6 +154,8 @@ class LocalMedia:
         self._audio_track: MicrophoneAudioTrack | None = None
         self.errors: list[str] = []
         self.lost: dict[DeviceSlot, LostDevice] = {}
+        self.speaker: SpeakerSink | None = None
+        """The output playing the Space now; the engine owns it and hands it over (`use_speaker`)."""
 
     def has_camera(self, source: CameraSource) -> bool:
         return self.cameras.get(source) is not None
@@ -188,9 +197,22 @@ class LocalMedia:
                 self.lost[DeviceSlot.MICROPHONE] = LostDevice(DeviceSlot.MICROPHONE, mic, error, was_on=True)
                 self._mic_started = False
                 newly.append(DeviceSlot.MICROPHONE)
+        speaker = self.speaker
+        if speaker is not None and DeviceSlot.SPEAKER not in self.lost:
+            error = speaker.error
+            if error is not None:
+                self.lost[DeviceSlot.SPEAKER] = LostDevice(DeviceSlot.SPEAKER, speaker, error, was_on=True)
+                newly.append(DeviceSlot.SPEAKER)
         for slot in newly:
             log.warning("%s lost: %s", slot, self.lost[slot].error.message)
         return newly
+
+    def use_speaker(self, speaker: SpeakerSink | None) -> None:
+        """The engine opened another output (or none): a lost one is no longer a problem."""
+        self.speaker = speaker
+        lost = self.lost.get(DeviceSlot.SPEAKER)
+        if lost is not None and lost.device is not speaker:
+            del self.lost[DeviceSlot.SPEAKER]
 
     async def release_lost(self, slots: list[DeviceSlot]) -> None:
         """Close what is left of lost devices, off the loop: a vanished sound card can block a while."""
@@ -228,7 +250,7 @@ class LocalMedia:
             cameras = list_cameras()
         audio = (
             list_audio_devices(rescan=True)
-            if any(isinstance(d, SoundDeviceMicrophone) for d in inner)
+            if any(isinstance(d, SoundDeviceMicrophone | SpeakerSink) for d in inner)
             else AudioCatalog()
         )
         return DeviceCatalog(

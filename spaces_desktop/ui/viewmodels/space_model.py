@@ -286,8 +286,8 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
             f"Plug it back in or pick another {kind}."
         )
         action = f"Choose {kind}"
-    elif first.slot is DeviceSlot.MICROPHONE:
-        text, action = "Your microphone is back — use it again?", "Use it"
+    elif first.slot in (DeviceSlot.MICROPHONE, DeviceSlot.SPEAKER):
+        text, action = f"Your {thing} is back — use it again?", "Use it"
     else:
         text, action = f"Your {thing} is back — turn it on?", "Turn it on"
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
