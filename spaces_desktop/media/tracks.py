@@ -21,7 +21,10 @@ alive with one black frame per second rather than going silent:
 - VP8 black frames cost a few hundred bytes a second.
 
 The GUI does not rely on the black picture: it shows the avatar because the
-"camera off" event says so. Resolution stays the same, so the encoder is not
+"camera off" event says so. A *lost* camera needs none of this once the server
+knows it is off: ``keep_alive = False`` then sends nothing until the camera is
+on again (the next frame after the pause is decodable: nothing was lost, and a
+subscriber that came meanwhile asked for a keyframe the encoder still owes). Resolution stays the same, so the encoder is not
 rebuilt and switching back on costs no extra keyframe.
 """
 
@@ -107,12 +110,24 @@ class CameraVideoTrack(VideoStreamTrack):
         self._last_frame: CameraFrame | None = None
         self._last_dims: tuple[int, int] | None = None
         self._black: av.VideoFrame | None = None
+        self._keep_alive = True
         self.frames_sent = 0
         self.black_frames_sent = 0
 
     @property
     def camera_on(self) -> bool:
         return self._camera_on
+
+    @property
+    def keep_alive(self) -> bool:
+        """Whether a camera that is off still sends black every ``off_interval`` (the default)."""
+        return self._keep_alive
+
+    @keep_alive.setter
+    def keep_alive(self, on: bool) -> None:
+        """False: while the camera is off, send nothing at all (any thread)."""
+        self._keep_alive = on
+        self._wake()
 
     @camera_on.setter
     def camera_on(self, on: bool) -> None:
@@ -216,15 +231,23 @@ class CameraVideoTrack(VideoStreamTrack):
         return None
 
     async def _sleep_while_off(self) -> None:
+        """Until the next black keep-alive is due, or the camera is on again, or the track stopped.
+
+        Without keep-alive (a lost camera the server knows is off) nothing is due:
+        only a wake-up (camera on, keep-alive back, stop) ends the wait.
+        """
         assert self._wakeup is not None
         if self._last_sent_at is None:
             return  # the first frame goes out at once, so the stream starts
-        delay = self._last_sent_at + self.off_interval - time.monotonic()
-        if delay <= 0:
-            return
-        self._wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), delay)
+        while self.readyState == "live" and not self._camera_on:
+            delay: float | None = None
+            if self._keep_alive:
+                delay = self._last_sent_at + self.off_interval - time.monotonic()
+                if delay <= 0:
+                    return
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), delay)
 
     def _convert(self, image: np.ndarray) -> av.VideoFrame:  # executor thread
         return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image, self.size), format="yuv420p")

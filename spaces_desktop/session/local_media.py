@@ -99,6 +99,8 @@ class LostDevice:
     seen_gone: bool = False
     """A scan since the loss did not find it: it was unplugged, not just taken by another app."""
     back: bool = False
+    told: bool = False
+    """A camera the server knows is off: its track sends nothing, not even the black keep-alive."""
 
 
 def _inner(device: object) -> object:
@@ -207,6 +209,16 @@ class LocalMedia:
             log.warning("%s lost: %s", slot, self.lost[slot].error.message)
         return newly
 
+    def camera_told_off(self, slot: DeviceSlot) -> None:
+        """The server knows this lost camera is off (viewers show the avatar): stop sending its video."""
+        lost = self.lost.get(slot)
+        if lost is None:
+            return
+        lost.told = True
+        track = self._video_tracks.get(slot_camera(slot))
+        if track is not None:
+            track.keep_alive = False
+
     def use_speaker(self, speaker: SpeakerSink | None) -> None:
         """The engine opened another output (or none): a lost one is no longer a problem."""
         self.speaker = speaker
@@ -309,7 +321,9 @@ class LocalMedia:
         if video_enabled:
             for source, device in self.cameras.items():
                 if device is not None:
-                    videos[source] = CameraVideoTrack(device, camera_on=self.camera_on[source])
+                    videos[source] = track = CameraVideoTrack(device, camera_on=self.camera_on[source])
+                    lost = self.lost.get(camera_slot(source))
+                    track.keep_alive = not (lost is not None and lost.told)
         self._video_tracks = videos
         return PublishTracks(audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND))
 
@@ -333,6 +347,7 @@ class LocalMedia:
         track = self._video_tracks.get(source)
         if track is not None:
             track.camera_on = on
+            track.keep_alive = True
 
     # --- switching devices --------------------------------------------------------------------
 
@@ -363,6 +378,7 @@ class LocalMedia:
         if track is not None:
             track.replace_source(new)
             track.camera_on = want_on
+            track.keep_alive = True
         if source is CameraSource.SECOND:
             self.choice = replace(self.choice, second_camera=spec)
         else:

@@ -330,6 +330,7 @@ class SpaceSession:
                 try:
                     await self.api.set_camera(False, slot_camera(slot))
                     untold.discard(slot)
+                    self.media.camera_told_off(slot)  # viewers show the avatar: no keep-alive needed
                 except SpacesError as exc:
                     log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
             if lost:

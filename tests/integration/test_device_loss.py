@@ -157,8 +157,11 @@ def test_lost_camera_turns_off_for_everyone_and_comes_back(
     assert seen_after < 2.0, f"the listener saw camera off after {seen_after:.2f} s"
     assert not server_says_camera_on(backend, host)
     assert host.state.connection is Connection.LIVE
-
+    # The server knows: no more black keep-alive, no video at all from the lost camera.
+    time.sleep(0.5)
+    quiet_from = time.monotonic()
     time.sleep(2.5 * DEVICE_SCAN_S)  # the device watcher sees it gone before it is plugged back in
+    assert listener.frames_since(key, quiet_from) == [], "a lost camera still sends video"
     camera.restore()
     host.wait(
         "the camera to be offered back",

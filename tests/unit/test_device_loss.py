@@ -212,6 +212,13 @@ async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     [problem] = media.problems()
     assert problem.status is DeviceStatus.LOST and "unplugged" in problem.detail
     assert media.check_health() == []  # reported once
+    assert tracks.camera.keep_alive  # black goes on until the server knows the camera is off
+    media.camera_told_off(DeviceSlot.CAMERA)
+    assert not tracks.camera.keep_alive
+    republished = media.tracks(video_enabled=True).camera  # a reconnect while it is still lost
+    assert republished is not None and not republished.keep_alive and not republished.camera_on
+    tracks = media.tracks(video_enabled=True)
+    assert isinstance(tracks.camera, CameraVideoTrack)
     assert not media.devices_seen(baseline)  # still listed: maybe only taken by another app
     gone = media.scan_devices()
     assert len(gone.cameras) == len(baseline.cameras) - 1
@@ -221,6 +228,8 @@ async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     assert media.problems()[0].status is DeviceStatus.BACK
     media.set_camera(CameraSource.MAIN, True)
     assert media.problems() == () and camera.running
+    assert tracks.camera.camera_on and tracks.camera.keep_alive
+    assert media.tracks(video_enabled=True).camera.keep_alive  # type: ignore[union-attr]
     media.close()
 
 
