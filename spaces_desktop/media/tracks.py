@@ -24,8 +24,9 @@ The GUI does not rely on the black picture: it shows the avatar because the
 "camera off" event says so. A *lost* camera needs none of this once the server
 knows it is off: ``keep_alive = False`` then sends nothing until the camera is
 on again (the next frame after the pause is decodable: nothing was lost, and a
-subscriber that came meanwhile asked for a keyframe the encoder still owes). Resolution stays the same, so the encoder is not
-rebuilt and switching back on costs no extra keyframe.
+subscriber that came meanwhile asked for a keyframe the encoder still owes).
+Resolution stays the same, so the encoder is not rebuilt and switching back on
+costs no extra keyframe.
 """
 
 from __future__ import annotations
@@ -118,6 +119,12 @@ class CameraVideoTrack(VideoStreamTrack):
     def camera_on(self) -> bool:
         return self._camera_on
 
+    @camera_on.setter
+    def camera_on(self, on: bool) -> None:
+        """Switch between the camera's pictures and black at ``off_interval`` (any thread)."""
+        self._camera_on = on
+        self._wake()
+
     @property
     def keep_alive(self) -> bool:
         """Whether a camera that is off still sends black every ``off_interval`` (the default)."""
@@ -127,12 +134,6 @@ class CameraVideoTrack(VideoStreamTrack):
     def keep_alive(self, on: bool) -> None:
         """False: while the camera is off, send nothing at all (any thread)."""
         self._keep_alive = on
-        self._wake()
-
-    @camera_on.setter
-    def camera_on(self, on: bool) -> None:
-        """Switch between the camera's pictures and black at ``off_interval`` (any thread)."""
-        self._camera_on = on
         self._wake()
 
     async def recv(self) -> av.VideoFrame:
