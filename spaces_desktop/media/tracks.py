@@ -1,9 +1,11 @@
 """aiortc tracks fed by our devices: camera video and microphone audio.
 
 Every ``recv`` runs on the engine's asyncio loop (aiortc's RTCRtpSender calls
-it); device threads only wake it up. Picture conversion runs in the loop's
-default executor, next to aiortc's encoder, so the loop never spends
-milliseconds per frame.
+it); device threads only wake it up. A camera picture is converted for the
+encoder in the capture thread as it arrives (the loop never spends
+milliseconds per frame, and a frame waits on one thread hand-over, not three:
+on a busy machine each costs up to a scheduler slice); a picture sent again
+after a stall is converted in the loop's default executor.
 
 Camera off
 ----------
@@ -35,6 +37,7 @@ import asyncio
 import contextlib
 import fractions
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -112,6 +115,9 @@ class CameraVideoTrack(VideoStreamTrack):
         self._last_dims: tuple[int, int] | None = None
         self._black: av.VideoFrame | None = None
         self._keep_alive = True
+        self._converted: tuple[CameraDevice, int, av.VideoFrame] | None = None
+        """The newest picture, converted in the capture thread: (camera, frame index, frame); used once."""
+        self._converted_lock = threading.Lock()
         self.frames_sent = 0
         self.black_frames_sent = 0
 
@@ -149,7 +155,10 @@ class CameraVideoTrack(VideoStreamTrack):
         if self._camera_on:
             frame = await self._next_camera_frame()
             if frame is not None:
-                video = await asyncio.get_running_loop().run_in_executor(None, self._convert, frame.image)
+                video = self._take_converted(frame.index)
+                if video is None:
+                    loop = asyncio.get_running_loop()
+                    video = await loop.run_in_executor(None, self._convert, frame.image)
                 return self._stamp(video, frame.timestamp, black=False)
             if self.readyState != "live":
                 raise MediaStreamError
@@ -184,10 +193,17 @@ class CameraVideoTrack(VideoStreamTrack):
         self._subscribe()
 
     def _subscribe(self) -> None:
-        wakeup, loop = self._wakeup, self._loop
+        wakeup, loop, source = self._wakeup, self._loop, self.source
         assert wakeup is not None and loop is not None
 
-        def on_frame(_frame: CameraFrame) -> None:  # capture thread
+        def on_frame(frame: CameraFrame) -> None:  # capture thread
+            if self._camera_on:
+                try:
+                    video = self._convert(frame.image)
+                except Exception:  # recv converts it in the executor instead, and says why there
+                    video = None
+                with self._converted_lock:
+                    self._converted = None if video is None else (source, frame.index, video)
             _call_soon(loop, wakeup.set)
 
         self._unsubscribe = self.source.subscribe(on_frame)
@@ -250,7 +266,15 @@ class CameraVideoTrack(VideoStreamTrack):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), delay)
 
-    def _convert(self, image: np.ndarray) -> av.VideoFrame:  # executor thread
+    def _take_converted(self, index: int) -> av.VideoFrame | None:
+        """The capture thread's conversion of frame ``index``, once; None if it has another one."""
+        with self._converted_lock:
+            converted, self._converted = self._converted, None
+        if converted is None or converted[0] is not self.source or converted[1] != index:
+            return None  # a frame of the camera this track sent before a switch, or an older one
+        return converted[2]
+
+    def _convert(self, image: np.ndarray) -> av.VideoFrame:  # capture or executor thread
         return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image, self.size), format="yuv420p")
 
     def _black_frame(self) -> av.VideoFrame:
