@@ -12,7 +12,7 @@ and only that box of the frame is touched. A frame with nothing to show is
 passed through untouched (no copy).
 
 Threads: :meth:`Compositor.set_layers` / :meth:`Compositor.set_visible` run on
-the engine loop, :meth:`Compositor.apply` in the encoder's executor thread; a
+the engine loop, :meth:`Compositor.apply` in the camera's capture thread (or an executor); a
 lock guards the small shared state, never the blending.
 """
 

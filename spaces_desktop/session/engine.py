@@ -230,6 +230,8 @@ class Engine:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+        else:
+            session.speaker_changed(self._speaker)  # a speaker that fails later shows on the banner
 
     def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
         try:
@@ -281,6 +283,7 @@ class Engine:
         if session is None or not self.play_audio:
             return  # used from the next Space on
         old = self._speaker
+        old_worked = old is not None and old.error is None
         # Break before make: two streams pulling the one mix would each get half of it.
         if old is not None:
             old.stop()
@@ -288,10 +291,12 @@ class Engine:
             new = self._speaker_factory(session.mixer.pull, device)
             new.start()
         except DeviceError:
-            if old is not None:
-                old.start()  # back to what played before; the caller shows why
+            if old is not None and old_worked:
+                with contextlib.suppress(DeviceError):
+                    old.start()  # back to what played before; the caller shows why
             raise
         self._speaker = new
+        session.speaker_changed(new)
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))

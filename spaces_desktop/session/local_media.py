@@ -7,7 +7,8 @@ another app may use it.
 A device that stops by itself (unplugged, taken by another app) is *lost*:
 :meth:`LocalMedia.check_health` notices it, turns that camera off in its
 track, and remembers it until the device watcher sees it again (*back*) or the
-person picks another one. Switching devices swaps the source under the
+person picks another one; the speaker the engine plays on (`use_speaker`) is
+watched the same way. Switching devices swaps the source under the
 existing track, new device first, so the published stream never renegotiates.
 Everything here runs on the engine loop, except :meth:`LocalMedia.scan_devices`
 (a worker thread).
@@ -32,6 +33,7 @@ from spaces_desktop.devices.catalog import (
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.microphone import MicrophoneSource, SoundDeviceMicrophone
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
@@ -110,6 +112,8 @@ class LostDevice:
     seen_gone: bool = False
     """A scan since the loss did not find it: it was unplugged, not just taken by another app."""
     back: bool = False
+    told: bool = False
+    """A camera the server knows is off: its track sends nothing, not even the black keep-alive."""
 
 
 def _inner(device: object) -> object:
@@ -135,6 +139,11 @@ def is_present(device: object, catalog: DeviceCatalog) -> bool:
         if wanted_mic is None:  # the system default: any microphone will do
             return bool(catalog.audio.microphones)
         return any(m.index == wanted_mic or m.name == wanted_mic for m in catalog.audio.microphones)
+    if isinstance(device, SpeakerSink):
+        wanted_out = device.device
+        if wanted_out is None:  # the system default: any output will do
+            return bool(catalog.audio.speakers)
+        return any(s.index == wanted_out or s.name == wanted_out for s in catalog.audio.speakers)
     return False
 
 
@@ -169,6 +178,8 @@ class LocalMedia:
         self._audio_track: MicrophoneAudioTrack | None = None
         self.errors: list[str] = []
         self.lost: dict[DeviceSlot, LostDevice] = {}
+        self.speaker: SpeakerSink | None = None
+        """The output playing the Space now; the engine owns it and hands it over (`use_speaker`)."""
 
     def has_camera(self, source: CameraSource) -> bool:
         return self.cameras.get(source) is not None
@@ -210,9 +221,32 @@ class LocalMedia:
                 self.lost[DeviceSlot.MICROPHONE] = LostDevice(DeviceSlot.MICROPHONE, mic, error, was_on=True)
                 self._mic_started = False
                 newly.append(DeviceSlot.MICROPHONE)
+        speaker = self.speaker
+        if speaker is not None and DeviceSlot.SPEAKER not in self.lost:
+            error = speaker.error
+            if error is not None:
+                self.lost[DeviceSlot.SPEAKER] = LostDevice(DeviceSlot.SPEAKER, speaker, error, was_on=True)
+                newly.append(DeviceSlot.SPEAKER)
         for slot in newly:
             log.warning("%s lost: %s", slot, self.lost[slot].error.message)
         return newly
+
+    def camera_told_off(self, slot: DeviceSlot) -> None:
+        """The server knows this lost camera is off (viewers show the avatar): stop sending its video."""
+        lost = self.lost.get(slot)
+        if lost is None:
+            return
+        lost.told = True
+        track = self._video_tracks.get(slot_camera(slot))
+        if track is not None:
+            track.keep_alive = False
+
+    def use_speaker(self, speaker: SpeakerSink | None) -> None:
+        """The engine opened another output (or none): a lost one is no longer a problem."""
+        self.speaker = speaker
+        lost = self.lost.get(DeviceSlot.SPEAKER)
+        if lost is not None and lost.device is not speaker:
+            del self.lost[DeviceSlot.SPEAKER]
 
     async def release_lost(self, slots: list[DeviceSlot]) -> None:
         """Close what is left of lost devices, off the loop: a vanished sound card can block a while."""
@@ -250,7 +284,7 @@ class LocalMedia:
             cameras = list_cameras()
         audio = (
             list_audio_devices(rescan=True)
-            if any(isinstance(d, SoundDeviceMicrophone) for d in inner)
+            if any(isinstance(d, SoundDeviceMicrophone | SpeakerSink) for d in inner)
             else AudioCatalog()
         )
         return DeviceCatalog(
@@ -309,9 +343,11 @@ class LocalMedia:
         if video_enabled:
             for source, device in self.cameras.items():
                 if device is not None:
-                    videos[source] = CameraVideoTrack(
+                    videos[source] = track = CameraVideoTrack(
                         device, camera_on=self.camera_on[source], overlays=self.overlays.get(source)
                     )
+                    lost = self.lost.get(camera_slot(source))
+                    track.keep_alive = not (lost is not None and lost.told)
         self._video_tracks = videos
         return PublishTracks(audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND))
 
@@ -335,6 +371,7 @@ class LocalMedia:
         track = self._video_tracks.get(source)
         if track is not None:
             track.camera_on = on
+            track.keep_alive = True
 
     # --- switching devices --------------------------------------------------------------------
 
@@ -365,6 +402,7 @@ class LocalMedia:
         if track is not None:
             track.replace_source(new)
             track.camera_on = want_on
+            track.keep_alive = True
         if source is CameraSource.SECOND:
             self.choice = replace(self.choice, second_camera=spec)
         else:
