@@ -30,6 +30,19 @@ SETTERS: dict[str, tuple[int, ...]] = {
     "addMenu": (0,),
     "addItem": (0,),
     "set_plain_tooltip": (1,),
+    # The app's own text setters.
+    "show_error": (0,),
+    "set_busy": (0,),
+    "set_server_status": (0,),
+    "show_message": (0,),
+    "show_note": (0,),
+    "_action": (0,),
+    "ask": (1, 2, 3),
+    "confirm": (1, 2, 3),
+    "addRow": (0,),
+    "_line": (1, 2),
+    "notify": (0, 1),
+    "addButton": (0,),
     "question": (1, 2),
     "warning": (1, 2),
     "information": (1, 2),
@@ -56,10 +69,14 @@ NOT_YET = {"widgets/people_panel.py"}
 
 def literal_words(node: ast.expr) -> str | None:
     """The literal text of ``node`` when it is a str literal or f-string with words; None otherwise."""
+    if isinstance(node, ast.IfExp):  # "a" if x else "b": either may be shown
+        return literal_words(node.body) or literal_words(node.orelse)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         text = node.value
     elif isinstance(node, ast.JoinedStr):
-        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        text = "".join(
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
     else:
         return None
     if not text.strip() or text.strip() in GLYPHS or not any(c.isalpha() for c in text):
@@ -86,6 +103,8 @@ def untranslated(path: Path, root: Path = UI) -> list[str]:
             positions = SETTERS[name]
         elif name in CONSTRUCTORS:
             positions = (0,)
+        else:
+            continue
         args = [node.args[i] for i in positions if i < len(node.args)]
         args += [k.value for k in node.keywords if k.arg in {"text", "title", "toolTip"}]
         for arg in args:
@@ -105,11 +124,13 @@ def test_no_user_facing_literal_skips_the_translator() -> None:
 def test_the_check_catches_a_bare_literal(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text(
-        'b.setText("Go live")\nb.setText(self.tr("Go live"))\nQPushButton(f"Hi {name}")\nlabel.setText("✋")\n',
+        'b.setText("Go live")\nb.setText(self.tr("Go live"))\n'
+        'QPushButton(f"Hi {name}")\nlabel.setText("✋")\n'
+        'b.setText(self.tr("On") if on else "Off")\n',
         encoding="utf-8",
     )
     found = [line.split(": ", 1)[1] for line in untranslated(sample, tmp_path)]
-    assert found == ["setText('Go live')", "QPushButton('Hi ')"]
+    assert found == ["setText('Go live')", "QPushButton('Hi ')", "setText('Off')"]
 
 
 def test_people_panel_strings_are_still_listed() -> None:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -41,6 +40,7 @@ from spaces_desktop.ui.viewmodels.overlay_config import (
     OverlayConfig,
     OverlayKind,
 )
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 PREVIEW_W = 384
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.svg *.webp *.bmp *.gif)"
@@ -73,7 +73,7 @@ class OverlayDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Overlays")
+        self.setWindowTitle(self.tr("Overlays"))
         self.setObjectName("overlayDialog")
         self._on_change = on_change
         self._frame_size = frame_size
@@ -81,61 +81,70 @@ class OverlayDialog(QDialog):
         self._sample = sample_picture(*frame_size, palette)
         self.compositors = {source: Compositor() for source in CameraSource}
 
-        self.name = self._line(config.name, "Your name", "Name")
-        self.line = self._line(config.line, "Title or @handle", "Line under the name")
-        self.lower_third_on = QCheckBox(f"Show ({shortcuts.LOWER_THIRD.keys})")
+        self.name = self._line(config.name, self.tr("Your name"), self.tr("Name"))
+        self.line = self._line(config.line, self.tr("Title or @handle"), self.tr("Line under the name"))
+        self.lower_third_on = QCheckBox(self.tr("Show (%1)").replace("%1", shortcuts.LOWER_THIRD.keys))
         self.lower_third_on.setChecked(config.lower_third_on)
-        self.logo_path = self._line(config.logo_path, "No image picked", "Logo image")
+        self.logo_path = self._line(config.logo_path, self.tr("No image picked"), self.tr("Logo image"))
         self.logo_path.setReadOnly(True)
-        self.logo_pick = QPushButton("Choose…")
+        self.logo_pick = QPushButton(self.tr("Choose…"))
         self.logo_pick.clicked.connect(lambda: self._pick(self.logo_path))
         self.logo_corner = QComboBox()
-        self.logo_corner.setAccessibleName("Logo corner")
+        self.logo_corner.setAccessibleName(self.tr("Logo corner"))
         for corner, label in CORNER_LABELS.items():
             self.logo_corner.addItem(label, corner)
         self.logo_corner.setCurrentIndex(list(CORNER_LABELS).index(config.logo_corner))
-        self.logo_on = QCheckBox(f"Show ({shortcuts.LOGO.keys})")
+        self.logo_on = QCheckBox(self.tr("Show (%1)").replace("%1", shortcuts.LOGO.keys))
         self.logo_on.setChecked(config.logo_on)
-        self.product_name = self._line(config.product_name, "Product name", "Product name")
-        self.product_price = self._line(config.product_price, "e.g. €49", "Price")
-        self.product_line = self._line(config.product_line, "One line about it", "Product line")
-        self.product_image = self._line(config.product_image, "No image picked", "Product image")
+        self.product_name = self._line(config.product_name, self.tr("Product name"), self.tr("Product name"))
+        self.product_price = self._line(config.product_price, self.tr("e.g. €49"), self.tr("Price"))
+        self.product_line = self._line(
+            config.product_line, self.tr("One line about it"), self.tr("Product line")
+        )
+        self.product_image = self._line(
+            config.product_image, self.tr("No image picked"), self.tr("Product image")
+        )
         self.product_image.setReadOnly(True)
-        self.product_pick = QPushButton("Choose…")
+        self.product_pick = QPushButton(self.tr("Choose…"))
         self.product_pick.clicked.connect(lambda: self._pick(self.product_image))
-        self.product_on = QCheckBox(f"Show ({shortcuts.PRODUCT_CARD.keys})")
+        self.product_on = QCheckBox(self.tr("Show (%1)").replace("%1", shortcuts.PRODUCT_CARD.keys))
         self.product_on.setChecked(config.product_on)
 
-        lower = QGroupBox("Lower third (on your camera)")
+        lower = QGroupBox(self.tr("Lower third (on your camera)"))
         form = QFormLayout(lower)
-        form.addRow("Name", self.name)
-        form.addRow("Line", self.line)
+        form.addRow(self.tr("Name"), self.name)
+        form.addRow(self.tr("Line"), self.line)
         form.addRow("", self.lower_third_on)
-        logo_box = QGroupBox("Logo (on both cameras)")
+        logo_box = QGroupBox(self.tr("Logo (on both cameras)"))
         form = QFormLayout(logo_box)
-        form.addRow("Image", self._with_button(self.logo_path, self.logo_pick))
-        form.addRow("Corner", self.logo_corner)
+        form.addRow(self.tr("Image"), self._with_button(self.logo_path, self.logo_pick))
+        form.addRow(self.tr("Corner"), self.logo_corner)
         form.addRow("", self.logo_on)
-        product = QGroupBox("Product card (on the product camera)")
+        product = QGroupBox(self.tr("Product card (on the product camera)"))
         form = QFormLayout(product)
-        form.addRow("Name", self.product_name)
-        form.addRow("Price", self.product_price)
-        form.addRow("Line", self.product_line)
-        form.addRow("Image", self._with_button(self.product_image, self.product_pick))
+        form.addRow(self.tr("Name"), self.product_name)
+        form.addRow(self.tr("Price"), self.product_price)
+        form.addRow(self.tr("Line"), self.product_line)
+        form.addRow(self.tr("Image"), self._with_button(self.product_image, self.product_pick))
         form.addRow("", self.product_on)
 
-        self.preview_main = QLabel()
-        self.preview_main.setAccessibleName("Preview of your camera")
-        self.preview_second = QLabel()
-        self.preview_second.setAccessibleName("Preview of the product camera")
+        self.preview_main = PlainLabel()
+        self.preview_main.setAccessibleName(self.tr("Preview of your camera"))
+        self.preview_second = PlainLabel()
+        self.preview_second.setAccessibleName(self.tr("Preview of the product camera"))
         previews = QVBoxLayout()
-        for heading, picture in (("Your camera", self.preview_main), ("Product camera", self.preview_second)):
-            caption = QLabel(heading)
+        for heading, picture in (
+            (self.tr("Your camera"), self.preview_main),
+            (self.tr("Product camera"), self.preview_second),
+        ):
+            caption = PlainLabel(heading)
             caption.setObjectName("note")
             previews.addWidget(caption)
             previews.addWidget(picture)
         previews.addStretch(1)
-        note = QLabel("Everyone sees these in your video, the web player too. Changes apply as you type.")
+        note = PlainLabel(
+            self.tr("Everyone sees these in your video, the web player too. Changes apply as you type.")
+        )
         note.setObjectName("note")
         note.setWordWrap(True)
 

@@ -143,7 +143,9 @@ class SetupDialog(QDialog):
 
     def _video_toggled(self, on: bool) -> None:
         self.video_hint.setText(
-            self.tr("Speakers can turn their cameras on.") if on else self.tr("Audio only: nobody's camera is used.")
+            self.tr("Speakers can turn their cameras on.")
+            if on
+            else self.tr("Audio only: nobody's camera is used.")
         )
         self.pickers.set_video(on)
         self.adjustSize()

@@ -32,14 +32,20 @@ def day_and_time(at: datetime, now: datetime, locale: QLocale | None = None) -> 
         return QCoreApplication.translate("When", "Yesterday %1").replace("%1", clock)
     if -6 <= days <= 6:
         day = locale.standaloneDayName(at.isoweekday(), QLocale.FormatType.LongFormat)
-        return QCoreApplication.translate("When", "%1 %2", "weekday, clock").replace("%1", day).replace("%2", clock)
+        return (
+            QCoreApplication.translate("When", "%1 %2", "weekday, clock")
+            .replace("%1", day)
+            .replace("%2", clock)
+        )
     # Qt date patterns (d = day, MMM = short month name, yyyy = year): a translation may reorder them.
     if at.year == now.year:
         pattern = QCoreApplication.translate("When", "d MMM", "date pattern, this year")
     else:
         pattern = QCoreApplication.translate("When", "d MMM yyyy", "date pattern, another year")
     date = locale.toString(QDate(at.year, at.month, at.day), pattern)
-    return QCoreApplication.translate("When", "%1, %2", "date, clock").replace("%1", date).replace("%2", clock)
+    return (
+        QCoreApplication.translate("When", "%1, %2", "date, clock").replace("%1", date).replace("%2", clock)
+    )
 
 
 def ago(at: datetime, now: datetime, locale: QLocale | None = None) -> str:
