@@ -123,6 +123,18 @@ EMPTY: Mapping[str, Member] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
+class NetworkStats:
+    """How one remote participant's media arrived over the last interval, in numbers a tooltip shows."""
+
+    loss_percent: float
+    """Packets lost of those expected, over all their streams."""
+    kbps: int | None = None
+    """What we received from them, kbit/s (None when the transport cannot count bytes)."""
+    round_trip_ms: int | None = None
+    """Our own round trip to the media server (None until we publish and it reports)."""
+
+
+@dataclass(frozen=True)
 class SessionState:
     connection: Connection = Connection.IDLE
     reason: str | None = None
@@ -140,6 +152,8 @@ class SessionState:
     pinned: str | None = None
     quality: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """How well each remote participant's media arrives: "good", "fair" or "poor"."""
+    network: Mapping[str, NetworkStats] = field(default_factory=lambda: MappingProxyType({}))
+    """The numbers behind ``quality``, per remote participant."""
     waiting: Mapping[str, Member] = field(default_factory=lambda: EMPTY)
     """Who waits to be let in (known to the host and co-hosts only), in arrival order."""
     paused_video: frozenset[tuple[str, CameraSource]] = frozenset()

@@ -7,7 +7,8 @@ event classes below. Pure functions: no I/O, no clocks, no Qt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +19,7 @@ from spaces_desktop.domain.state import (
     Connection,
     DeviceProblem,
     Member,
+    NetworkStats,
     Reaction,
     SessionState,
     SpaceInfo,
@@ -57,6 +59,8 @@ class Pinned:
 @dataclass(frozen=True)
 class QualityMeasured:
     quality: dict[str, str]
+    network: Mapping[str, NetworkStats] = field(default_factory=dict)
+    """The numbers behind each verdict (loss, bitrate, round trip)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,11 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
     if isinstance(event, DeviceProblemsChanged):
         return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
-        return replace(state, quality=MappingProxyType(dict(event.quality)))
+        return replace(
+            state,
+            quality=MappingProxyType(dict(event.quality)),
+            network=MappingProxyType(dict(event.network)),
+        )
     if isinstance(event, VideoPaused):
         return replace(state, paused_video=event.videos)
     if isinstance(event, Pinned):

@@ -627,6 +627,7 @@ class SpaceSession:
     async def _measure_quality(self) -> None:
         """Samples the subscription's receivers and rates each remote participant's network."""
         meter = QualityMeter()
+        sampled_at = time.monotonic()
         while not self._closed.is_set():
             await asyncio.sleep(QUALITY_INTERVAL_S)
             subscriber = self._subscriber
@@ -638,12 +639,28 @@ class SpaceSession:
                 if stream is not None:
                     samples.append(
                         ReceiverSample(
-                            stream.participant_id, stream.mid, sample.packets_received, sample.packets_lost
+                            stream.participant_id,
+                            stream.mid,
+                            sample.packets_received,
+                            sample.packets_lost,
+                            sample.bytes_received,
                         )
                     )
-            verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
-            if verdicts != dict(self.state.quality):
-                self._dispatch(QualityMeasured(verdicts))
+            now = time.monotonic()
+            measured = meter.measure(samples, now - sampled_at, await self._round_trip_ms())
+            sampled_at = now
+            verdicts = {pid: m.quality.value for pid, m in measured.items()}
+            network = {pid: m.network for pid, m in measured.items()}
+            if verdicts != dict(self.state.quality) or network != dict(self.state.network):
+                self._dispatch(QualityMeasured(verdicts, network))
+
+    async def _round_trip_ms(self) -> int | None:
+        """Our round trip to the SFU, from the publisher's receiver reports (None when not publishing)."""
+        publisher = self._publisher
+        if publisher is None:
+            return None
+        seconds = (await publisher.stats()).round_trip_s
+        return round(seconds * 1000) if seconds is not None else None
 
     async def _watch_video(self) -> None:
         """Per-track freeze detection: audio flowing says nothing about a frozen picture."""

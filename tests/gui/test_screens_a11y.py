@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import Connection
+from spaces_desktop.domain.state import Connection, NetworkStats
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
 from spaces_desktop.ui.main_window import MainWindow
@@ -180,6 +180,23 @@ def test_tiles_explain_their_network_bars(qtbot: QtBot) -> None:
     assert "over 8%" in tiles[("p_sam", MAIN)].toolTip()
     assert "Chris Cohost" in tiles[("p_co", MAIN)].toolTip()
     assert "Network" not in tiles[("p_host", MAIN)].toolTip(), "no bars on our own tile, no story either"
+
+
+def test_tile_tooltips_carry_the_live_network_numbers(qtbot: QtBot) -> None:
+    view = StageView(FrameBoard())
+    qtbot.addWidget(view)
+    view.resize(900, 540)
+    numbers = {"p_co": NetworkStats(3.0, 640, 85), "p_sam": NetworkStats(12.4, None, None)}
+    view.set_state(replace(busy_room(HOST_ID), quality={"p_co": "fair", "p_sam": "poor"}, network=numbers))
+    view.show()
+    tiles = view.tiles()
+    co = tiles[("p_co", MAIN)].toolTip().splitlines()
+    assert co[1] == "Network: fair — 3 % lost, 640 kbit/s, 85 ms round trip"
+    assert "2–8% of their packets lost" in co[2]  # what the rating means stays under the numbers
+    # A listener's tile (no byte counts, no round trip yet) shows what it has.
+    assert tiles[("p_sam", MAIN)].toolTip().splitlines()[1] == "Network: poor — 12 % lost"
+    assert "640 kbit/s" in tiles[("p_co", MAIN)].accessibleDescription()
+    assert "Network" not in tiles[("p_host", MAIN)].toolTip()
 
 
 # --- names for every button ---
