@@ -487,13 +487,13 @@ class TileWidget(QWidget):
         if info.role in BADGES and not info.product:
             parts.append(tr(BADGES[info.role]))
         if info.muted:
-            parts.append(tr("muted"))
+            parts.append(QCoreApplication.translate("TileWidget", "muted"))
         if info.quality in QUALITY_WORDS:
             parts.append(tr(QUALITY_WORDS[str(info.quality)]))
         if info.paused:
             parts.append(tr(PAUSED_TEXT))
         if info.pinned:
-            parts.append(tr("pinned"))
+            parts.append(QCoreApplication.translate("TileWidget", "pinned"))
         network = network_text(str(info.quality), info.network)
         self.setAccessibleName(", ".join(parts))
         self.setAccessibleDescription(
@@ -501,7 +501,9 @@ class TileWidget(QWidget):
                 bit
                 for bit in (
                     network.replace("\n", " "),
-                    tr("Press Enter to unpin.") if info.pinned else tr("Press Enter to pin to the big tile."),
+                    QCoreApplication.translate("TileWidget", "Press Enter to unpin.")
+                    if info.pinned
+                    else QCoreApplication.translate("TileWidget", "Press Enter to pin to the big tile."),
                 )
                 if bit
             )

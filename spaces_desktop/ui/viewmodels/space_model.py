@@ -82,13 +82,13 @@ def status_badge_for(state: SessionState) -> StatusBadge:
         return StatusBadge(False)
     c = state.connection
     if c is Connection.LIVE:
-        return StatusBadge(True, tr("LIVE"), "badge")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "LIVE"), "badge")
     if c is Connection.RECONNECTING:
-        return StatusBadge(True, tr("Reconnecting"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Reconnecting"), "chip")
     if c is Connection.CONNECTING:
-        return StatusBadge(True, tr("Connecting"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Connecting"), "chip")
     if c is Connection.FAILED:
-        return StatusBadge(True, tr("Offline"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Offline"), "chip")
     return StatusBadge(False)
 
 
@@ -218,20 +218,20 @@ def _detail(member: Member, state: SessionState) -> str:
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
         if member.muted:
-            bits.append(tr("muted"))
+            bits.append(QCoreApplication.translate("SpaceModel", "muted"))
         if member.camera_on:
-            bits.append(tr("camera on"))
+            bits.append(QCoreApplication.translate("SpaceModel", "camera on"))
         if member.hand_raised:
-            bits.append(tr("hand raised"))
+            bits.append(QCoreApplication.translate("SpaceModel", "hand raised"))
     else:
         if member.speak_requested:
-            bits.append(tr("asked to speak"))
+            bits.append(QCoreApplication.translate("SpaceModel", "asked to speak"))
         if member.invited:
-            bits.append(tr("invited to speak"))
+            bits.append(QCoreApplication.translate("SpaceModel", "invited to speak"))
         if not bits:
             bits.append(ROLE_NAMES[Role.LISTENER])
     if member.id == state.me:
-        bits.insert(0, tr("You"))
+        bits.insert(0, QCoreApplication.translate("SpaceModel", "You"))
     return " · ".join(bits)
 
 
@@ -271,21 +271,54 @@ def people_sections(state: SessionState) -> list[Section]:
     sections = []
     if moderator:
         waiting = tuple(
-            PersonRow(m, tr("Waiting to be let in"), False, (Action.ADMIT, Action.DENY), (), enabled)
+            PersonRow(
+                m,
+                QCoreApplication.translate("SpaceModel", "Waiting to be let in"),
+                False,
+                (Action.ADMIT, Action.DENY),
+                (),
+                enabled,
+            )
             for m in state.waiting.values()
         )
-        sections.append(Section("waiting", tr("Waiting to join · %n", len(waiting)), waiting))
+        # Plural counts are plain names: lupdate drops a plural whose count is an expression.
+        count = len(waiting)
+        sections.append(
+            Section(
+                "waiting",
+                QCoreApplication.translate("SpaceModel", "Waiting to join · %n", None, count),
+                waiting,
+            )
+        )
         requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
-        sections.append(Section("requests", tr("Requests to speak · %n", len(requests)), requests))
+        count = len(requests)
+        sections.append(
+            Section(
+                "requests",
+                QCoreApplication.translate("SpaceModel", "Requests to speak · %n", None, count),
+                requests,
+            )
+        )
     stage = tuple(row(m) for m in state.speakers)
-    sections.append(Section("stage", tr("On stage · %n", len(stage)), stage))
+    count = len(stage)
+    sections.append(
+        Section("stage", QCoreApplication.translate("SpaceModel", "On stage · %n", None, count), stage)
+    )
     listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    sections.append(Section("listeners", tr("Listeners · %n", len(state.listeners)), listeners))
+    count = len(state.listeners)
+    sections.append(
+        Section(
+            "listeners",
+            QCoreApplication.translate("SpaceModel", "Listeners · %n", None, count),
+            listeners,
+        )
+    )
     return sections
 
 
 def listener_count_text(state: SessionState) -> str:
-    return tr("%n listening", len(state.listeners))
+    count = len(state.listeners)
+    return QCoreApplication.translate("SpaceModel", "%n listening", None, count)
 
 
 @dataclass(frozen=True)
@@ -308,7 +341,9 @@ def access_for(state: SessionState) -> AccessView:
 
 def waiting_text(state: SessionState) -> str:
     """What the waiting screen says under its title."""
-    return state.reason or tr("You'll be let in as soon as the host approves.")
+    return state.reason or QCoreApplication.translate(
+        "SpaceModel", "You'll be let in as soon as the host approves."
+    )
 
 
 @dataclass(frozen=True)
@@ -323,12 +358,26 @@ class BannerView:
 def banner_for(state: SessionState) -> BannerView:
     c = state.connection
     if c is Connection.CONNECTING:
-        return BannerView(True, "info", state.reason or tr("Connecting to the Space…"), busy=True)
+        return BannerView(
+            True,
+            "info",
+            state.reason or QCoreApplication.translate("SpaceModel", "Connecting to the Space…"),
+            busy=True,
+        )
     if c is Connection.RECONNECTING:
-        return BannerView(True, "warning", state.reason or tr("Reconnecting…"), busy=True)
+        return BannerView(
+            True,
+            "warning",
+            state.reason or QCoreApplication.translate("SpaceModel", "Reconnecting…"),
+            busy=True,
+        )
     if c is Connection.FAILED:
         return BannerView(
-            True, "error", state.reason or tr("The connection to the Space was lost."), busy=False, retry=True
+            True,
+            "error",
+            state.reason or QCoreApplication.translate("SpaceModel", "The connection to the Space was lost."),
+            busy=False,
+            retry=True,
         )
     return BannerView(False)
 
@@ -393,11 +442,17 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
     if first.status is DeviceStatus.LOST:
         text, action = tr(LOST_TEXT[first.slot]), tr(CHOOSE_TEXT[first.slot])
     elif first.slot is DeviceSlot.MICROPHONE:
-        text, action = tr("Your microphone is back — use it again?"), tr("Use it")
+        text, action = (
+            QCoreApplication.translate("SpaceModel", "Your microphone is back — use it again?"),
+            QCoreApplication.translate("SpaceModel", "Use it"),
+        )
     elif first.slot is DeviceSlot.SPEAKER:
-        text, action = tr("Your speaker is back — use it again?"), tr("Use it")
+        text, action = (
+            QCoreApplication.translate("SpaceModel", "Your speaker is back — use it again?"),
+            QCoreApplication.translate("SpaceModel", "Use it"),
+        )
     else:
-        text, action = tr(BACK_TEXT[first.slot]), tr("Turn it on")
+        text, action = tr(BACK_TEXT[first.slot]), QCoreApplication.translate("SpaceModel", "Turn it on")
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
 
 
@@ -418,13 +473,20 @@ def end_view(state: SessionState) -> EndView | None:
     if state.connection is Connection.ENDED:
         if me is not None and me.role is Role.HOST:
             return EndView(
-                tr("You ended the Space"), tr("Thanks for hosting. Everyone has been let go."), "end"
+                QCoreApplication.translate("SpaceModel", "You ended the Space"),
+                QCoreApplication.translate("SpaceModel", "Thanks for hosting. Everyone has been let go."),
+                "end",
             )
-        return EndView(tr("This Space has ended"), state.reason or tr("The host ended the Space."), "end")
+        return EndView(
+            QCoreApplication.translate("SpaceModel", "This Space has ended"),
+            state.reason or QCoreApplication.translate("SpaceModel", "The host ended the Space."),
+            "end",
+        )
     if state.connection is Connection.REMOVED:
         return EndView(
-            tr("You were removed from this Space"),
-            state.reason or tr("The host removed you; you can't rejoin this Space."),
+            QCoreApplication.translate("SpaceModel", "You were removed from this Space"),
+            state.reason
+            or QCoreApplication.translate("SpaceModel", "The host removed you; you can't rejoin this Space."),
             "remove-user",
         )
     return None

@@ -55,7 +55,9 @@ def ago(at: datetime, now: datetime, locale: QLocale | None = None) -> str:
     if timedelta(0) <= gap < timedelta(minutes=1):
         return QCoreApplication.translate("When", "Just now")
     if timedelta(0) <= gap < timedelta(hours=1):
-        return QCoreApplication.translate("When", "%n min ago", None, gap.seconds // 60)
+        # Plural counts are plain names: lupdate drops a plural whose count is an expression.
+        minutes = gap.seconds // 60
+        return QCoreApplication.translate("When", "%n min ago", None, minutes)
     return day_and_time(at, now, locale)
 
 
@@ -69,9 +71,11 @@ def until(at: datetime, now: datetime) -> str:
         late = -minutes
         if late < 60:
             return QCoreApplication.translate("When", "%n min late", None, late)
-        return QCoreApplication.translate("When", "%n h late", None, late // 60)
+        hours = late // 60
+        return QCoreApplication.translate("When", "%n h late", None, hours)
     if minutes < 60:
         return QCoreApplication.translate("When", "in %n min", None, minutes)
     if minutes < 24 * 60:
-        return QCoreApplication.translate("When", "in %n h", None, minutes // 60)
+        hours = minutes // 60
+        return QCoreApplication.translate("When", "in %n h", None, hours)
     return ""
