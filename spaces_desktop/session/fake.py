@@ -157,6 +157,9 @@ class FakeEngine:
     def pin(self, participant_id: str | None) -> Future[Any]:
         return self._record("pin", participant_id)
 
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        return self._record("set_big_tiles", participant_ids)
+
     def shutdown(self, timeout: float = 5.0) -> None:
         self.shut_down = True
 

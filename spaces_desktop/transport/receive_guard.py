@@ -74,6 +74,9 @@ class VideoReceiveGuard:
         self._media_ssrc: int | None = None
         self._fir_sequence = 0
         self._requests: set[asyncio.Task[None]] = set()
+        self.keyframes_seen = 0
+        self.last_keyframe_timestamp: int | None = None
+        """Of the newest keyframe handed to the decoder (its decoded frame's pts): a switched slot's start."""
         self._original: Callable[[RtpPacket, int], Awaitable[None]] = receiver._handle_rtp_packet
         setattr(receiver, _PRIVATE + "jitter_buffer", self.buffer)
         setattr(receiver, _PRIVATE + "nack_generator", _HorizonNackGenerator(self.buffer))
@@ -101,6 +104,9 @@ class VideoReceiveGuard:
             if frame_codec is None:
                 continue
             frame.timestamp = _private(self.receiver, "timestamp_mapper").map(frame.timestamp)
+            if frame.keyframe:
+                self.keyframes_seen += 1
+                self.last_keyframe_timestamp = frame.timestamp
             _private(self.receiver, "decoder_queue").put((frame_codec, frame))
         if self.buffer.take_fir():
             await self._send_fir()
