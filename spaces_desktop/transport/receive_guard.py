@@ -74,9 +74,6 @@ class VideoReceiveGuard:
         self._media_ssrc: int | None = None
         self._fir_sequence = 0
         self._requests: set[asyncio.Task[None]] = set()
-        self.keyframes_seen = 0
-        self.last_keyframe_timestamp: int | None = None
-        """Of the newest keyframe handed to the decoder (its decoded frame's pts): a switched slot's start."""
         self._original: Callable[[RtpPacket, int], Awaitable[None]] = receiver._handle_rtp_packet
         setattr(receiver, _PRIVATE + "jitter_buffer", self.buffer)
         setattr(receiver, _PRIVATE + "nack_generator", _HorizonNackGenerator(self.buffer))
@@ -85,6 +82,14 @@ class VideoReceiveGuard:
     @property
     def stats(self) -> VideoReceiveStats:
         return self.buffer.stats
+
+    def keyframe_mark(self) -> tuple[int, int | None]:
+        """(keyframes assembled so far, the newest one's pts as its decoded frame will carry it)."""
+        raw = self.buffer.last_keyframe_timestamp
+        origin = getattr(_private(self.receiver, "timestamp_mapper"), "_origin", None)
+        if raw is None or origin is None:
+            return self.stats.keyframes, None
+        return self.stats.keyframes, (raw - origin) % (1 << 32)
 
     def _codec_name(self, payload_type: int) -> str:
         codec = _private(self.receiver, "codecs").get(payload_type)
@@ -104,9 +109,6 @@ class VideoReceiveGuard:
             if frame_codec is None:
                 continue
             frame.timestamp = _private(self.receiver, "timestamp_mapper").map(frame.timestamp)
-            if frame.keyframe:
-                self.keyframes_seen += 1
-                self.last_keyframe_timestamp = frame.timestamp
             _private(self.receiver, "decoder_queue").put((frame_codec, frame))
         if self.buffer.take_fir():
             await self._send_fir()
