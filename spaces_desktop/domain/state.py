@@ -73,6 +73,8 @@ class Stream:
     mid: str
     kind: str
     source: CameraSource | None
+    layer: str = "large"
+    """Video: "large" (the full picture) or "small" (the main camera's thumbnail layer)."""
 
 
 class DeviceSlot(StrEnum):

@@ -2,6 +2,7 @@
 
 from spaces_desktop.protocol.events import EventType, Reactions, ReactionSender
 from spaces_desktop.protocol.models import (
+    SMALL_LAYER_TRACK_PREFIX,
     Admission,
     CameraRequest,
     CreateSpaceRequest,
@@ -12,6 +13,7 @@ from spaces_desktop.protocol.models import (
     IceServer,
     Joined,
     JoinRequest,
+    Layer,
     MuteRequest,
     ParticipantView,
     ReactionRequest,
@@ -30,11 +32,14 @@ from spaces_desktop.protocol.models import (
     StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    SwitchChoice,
+    SwitchRequest,
     TrickleRequest,
     Waiting,
 )
 
 __all__ = [
+    "SMALL_LAYER_TRACK_PREFIX",
     "Admission",
     "CameraRequest",
     "CreateSpaceRequest",
@@ -46,6 +51,7 @@ __all__ = [
     "IceServer",
     "JoinRequest",
     "Joined",
+    "Layer",
     "MuteRequest",
     "ParticipantView",
     "ReactionRequest",
@@ -66,6 +72,8 @@ __all__ = [
     "StreamView",
     "SubscribeOffer",
     "SubscribeRequest",
+    "SwitchChoice",
+    "SwitchRequest",
     "TrickleRequest",
     "Waiting",
 ]

@@ -122,6 +122,20 @@ class StreamChoice(Strict):
     mid: str = Field(max_length=16)
 
 
+class SwitchChoice(Strict):
+    mid: str = Field(max_length=16, description="The subscription's own mid (the slot) to feed.")
+    participant_id: str = Field(max_length=64)
+    source_mid: str = Field(
+        max_length=16, description="The publisher's stream, as the streams event lists it."
+    )
+
+
+class SwitchRequest(Strict):
+    """Changes which published stream slots of the current subscription carry, without renegotiating."""
+
+    streams: list[SwitchChoice] = Field(min_length=1, max_length=16)
+
+
 class SubscribeRequest(Strict):
     streams: list[StreamChoice] | None = Field(
         default=None, max_length=64, description="Streams to receive; omit for every stream but your own."
@@ -189,6 +203,12 @@ class ParticipantView(BaseModel):
     publishing: bool = False
 
 
+Layer = Literal["large", "small"]
+SMALL_LAYER_TRACK_PREFIX = "small-"
+"""A publisher's video m-line whose msid track id starts with this carries the small layer of its
+main camera (e.g. 320×180 at 15 fps), next to the full-size one (WebRTC libraries without simulcast)."""
+
+
 class StreamView(BaseModel):
     """One published stream in the SFU, as a subscriber needs to know it."""
 
@@ -196,6 +216,9 @@ class StreamView(BaseModel):
     mid: str
     kind: Literal["audio", "video"]
     source: CameraSource | None = None
+    layer: Layer = Field(
+        default="large", description="Video: the full-size picture, or the small one for thumbnails."
+    )
 
 
 class Snapshot(BaseModel):

@@ -45,8 +45,10 @@ from spaces_desktop.protocol import (
     SpaceSettingsRequest,
     SpaceView,
     StreamTicket,
+    StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    SwitchRequest,
     TrickleRequest,
     Waiting,
 )
@@ -356,6 +358,12 @@ def create_app(
     async def stream_ticket(me: Caller) -> StreamTicket:
         """A single-use ticket for `GET …/events?ticket=…`, for clients that can't send headers."""
         return service.stream_ticket(me)
+
+    @app.post("/spaces/{space_id}/media/subscribe/switch")
+    async def switch_subscription(body: SwitchRequest, me: Caller) -> list[StreamView]:
+        """Changes what slots of the current subscription carry (e.g. a large layer for the big tile)."""
+        choices = [(c.mid, c.participant_id, c.source_mid) for c in body.streams]
+        return await service.switch_subscription(me, choices)
 
     @app.post("/spaces/{space_id}/media/subscribe/answer", status_code=204)
     async def subscribe_answer(body: SessionDescription, me: Caller) -> None:

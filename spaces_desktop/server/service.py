@@ -185,7 +185,13 @@ class SpacesService:
         self, space_id: str, stage: list[tuple[ParticipantRow, FeedStream]] | None = None
     ) -> list[StreamView]:
         return [
-            StreamView(participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source)
+            StreamView(
+                participant_id=owner.id,
+                mid=stream.mid,
+                kind=stream.kind,
+                source=stream.source,
+                layer=stream.layer,
+            )
             for owner, stream in (self._stage_streams(space_id) if stage is None else stage)
         ]
 
@@ -821,6 +827,19 @@ class SpacesService:
         sdp, streams = await self._media().subscribe(caller.space_id, caller.seq, feeds)
         return SubscribeOffer(sdp=sdp, streams=streams)
 
+    async def switch_subscription(
+        self, caller: ParticipantRow, choices: list[tuple[str, str, str]]
+    ) -> list[StreamView]:
+        """Re-points slots (subscription mid, participant, their mid) of the caller's subscription."""
+        self._require_live(caller.space_id)
+        changes = []
+        for sub_mid, participant_id, mid in choices:
+            owner = self.store.participant(participant_id)
+            if owner is None or owner.space_id != caller.space_id:
+                raise InvalidInput(f"No participant {participant_id} in this Space.", code="no_such_stream")
+            changes.append((sub_mid, owner.seq, mid))
+        return await self._media().switch(caller.space_id, caller.seq, changes)
+
     async def subscribe_answer(self, caller: ParticipantRow, answer_type: str, sdp: str) -> None:
         self._require_live(caller.space_id)
         if answer_type != "answer":
@@ -862,6 +881,11 @@ class SpacesService:
                 EventType.TALKING,
                 {"participant_id": participant.id, "talking": talking, "level_dbov": level_dbov},
             )
+
+    def layers_wanted(self, space_id: str, feed: int, wanted: dict[str, dict[str, bool]]) -> None:
+        participant = self.store.participant_by_seq(feed)
+        if participant is not None and participant.space_id == space_id:
+            self.bus.publish(space_id, EventType.LAYERS_WANTED, dict(wanted), target_id=participant.id)
 
     def media_reset(self, space_id: str, reason: str) -> None:
         self.bus.publish(space_id, EventType.MEDIA_RESET, {"reason": reason})

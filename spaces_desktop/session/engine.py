@@ -372,6 +372,12 @@ class Engine:
 
         return self._call(pin)
 
+    def set_big_tiles(self, participant_ids: list[str] | None) -> concurrent.futures.Future[Any]:
+        async def set_big(session: SpaceSession) -> None:
+            session.set_big(participant_ids)
+
+        return self._call(set_big)
+
     # --- shutdown ---
 
     def shutdown(self, timeout: float = SHUTDOWN_S) -> None:

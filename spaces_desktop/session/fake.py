@@ -160,6 +160,9 @@ class FakeEngine:
     def pin(self, participant_id: str | None) -> Future[Any]:
         return self._record("pin", participant_id)
 
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        return self._record("set_big_tiles", participant_ids)
+
     def set_overlays(self, source: CameraSource, layers: Sequence[OverlayLayer]) -> Future[None]:
         self.overlays[source] = tuple(layers)
         return self._record("set_overlays", source, tuple(layers))

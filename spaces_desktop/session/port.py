@@ -148,6 +148,10 @@ class EnginePort(Protocol):
 
     def pin(self, participant_id: str | None) -> Future[Any]: ...
 
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        """Whose camera tiles the stage shows big (they get the large layer); None: the stage and the pin."""
+        ...
+
     def set_director(self, settings: StageDirectorSettings | None) -> Future[None]:
         """Stage sensitivity, applied on the engine's loop (never set ``director`` from the GUI)."""
         ...

@@ -208,5 +208,9 @@ def _member(view: ParticipantView) -> Member:
 
 def _stream(view: StreamView) -> Stream:
     return Stream(
-        view.participant_id, view.mid, view.kind, CameraSource(view.source) if view.source else None
+        view.participant_id,
+        view.mid,
+        view.kind,
+        CameraSource(view.source) if view.source else None,
+        view.layer,
     )

@@ -52,8 +52,11 @@ from spaces_desktop.protocol import (
     SpaceSettingsRequest,
     SpaceView,
     StreamChoice,
+    StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    SwitchChoice,
+    SwitchRequest,
     Waiting,
 )
 from spaces_desktop.signaling.backoff import NO_RETRY, Backoff
@@ -439,6 +442,12 @@ class ParticipantClient:
         """Janus's offer for the chosen streams (every stream but your own if None)."""
         body = _body(SubscribeRequest, streams=list(streams) if streams is not None else None)
         return await self._model(SubscribeOffer, "POST", "/media/subscribe", body, idempotent=False)
+
+    async def switch_subscription(self, streams: Sequence[SwitchChoice]) -> list[StreamView]:
+        """Points slots of the current subscription at other streams; returns what they carry now."""
+        body = _body(SwitchRequest, streams=list(streams))
+        response = await self._call("POST", "/media/subscribe/switch", body, idempotent=True)
+        return [StreamView.model_validate(item) for item in response.json()]
 
     async def subscribe_answer(self, sdp: str) -> None:
         body = _body(SessionDescription, type="answer", sdp=sdp)

@@ -249,6 +249,9 @@ class FakeSubscriber:
         self.keyframes.append(mid)
         return True
 
+    def keyframe_mark(self, mid: str) -> tuple[int, int | None] | None:
+        return None  # fake tracks carry no RTP: a switched slot plays at once
+
     async def stats(self) -> TransportStats:
         return TransportStats(
             tuple(

@@ -188,6 +188,9 @@ class SpaceScreen(QWidget):
         pin_requested = getattr(stage, "pin_requested", None)
         if pin_requested is not None:
             pin_requested.connect(controller.pin)
+        big_changed = getattr(stage, "big_changed", None)
+        if big_changed is not None:
+            big_changed.connect(controller.set_big)
 
         self._levels = QTimer(self)
         self._levels.setInterval(LEVELS_MS)

@@ -55,11 +55,17 @@ STALE_AFTER_S = 2.5
 PADDING = 6
 
 
+LARGE_LAYER_FROM_PX = 480
+"""A tile wider than this (device pixels) would upscale the 320-pixel small layer 1.5×: take the large one."""
+
+
 class StageView(QWidget):
     """Tiles for the host, co-hosts and speakers, with the active speaker enlarged."""
 
     pin_requested = Signal(object)
     """A participant id to pin, or None to unpin (double-click, Enter, or the tile's menu)."""
+    big_changed = Signal(object)
+    """The participants whose camera tile is shown big (a frozenset): they get the large layer."""
     _pictures_ready = Signal()
 
     def __init__(self, frames: FrameBoard, parent: QWidget | None = None) -> None:
@@ -71,6 +77,7 @@ class StageView(QWidget):
         self._colors = StageColors.from_palette(self.palette())
         self._tiles: dict[TileKey, TileWidget] = {}
         self._arrangement = Arrangement()
+        self._big: frozenset[str] | None = None
         self._fresh: set[TileKey] = set()
         self._rings = RingLevels()
         self._ring_clock = time.monotonic()
@@ -274,11 +281,25 @@ class StageView(QWidget):
         product = (stage_pid, CameraSource.SECOND) if stage_pid else None
         area = self.rect().adjusted(PADDING + MARGIN, PADDING + MARGIN, -PADDING - MARGIN, -PADDING - MARGIN)
         self._arrangement = arrange(self._mode, keys, area, stage_key, product, GAP)
+        self._tell_big()
         self._place(created, animate and self.isVisible())
         for key in self._arrangement.raised:
             self._tiles[key].raise_()
         self._update_targets()
         self.update()
+
+    def _tell_big(self) -> None:
+        """Which camera tiles are big enough that the small layer would look soft on them."""
+        dpr = self.devicePixelRatioF()
+        big = frozenset(
+            key[0]
+            for key, rect in self._arrangement.rects.items()
+            if key[1] is CameraSource.MAIN
+            and (key in self._arrangement.featured or rect.width() * dpr > LARGE_LAYER_FROM_PX)
+        )
+        if big != self._big:
+            self._big = big
+            self.big_changed.emit(big)
 
     def _geometry(self, key: TileKey) -> QRect:
         rect = self._arrangement.rects.get(key)

@@ -273,6 +273,10 @@ class SessionController(QObject):
     def pin(self, participant_id: str | None) -> None:
         self.run("pin", lambda: self.engine.pin(participant_id))
 
+    def set_big(self, participant_ids: frozenset[str]) -> None:
+        """The stage shows these participants' cameras big: the engine takes their large layer."""
+        self.engine.set_big_tiles(sorted(participant_ids))
+
     def toggle_pin(self) -> None:
         """Pin whoever is on the big tile, or unpin."""
         if self.state.pinned:
