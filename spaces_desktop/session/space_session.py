@@ -28,6 +28,7 @@ from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
+from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
@@ -41,6 +42,7 @@ from spaces_desktop.session.local_media import LocalMedia
 from spaces_desktop.session.reducer import (
     ConnectionChanged,
     DeviceProblemsChanged,
+    DirectorExplained,
     LocalEvent,
     Pinned,
     QualityMeasured,
@@ -94,6 +96,8 @@ class SessionReport:
     """Frozen videos we asked the SFU to refresh."""
     video_rebuilds: int = 0
     """Subscriptions rebuilt because a video stayed frozen."""
+    notes: list[DirectorNote] = field(default_factory=list)
+    """Every decision of the stage director, switches and holds, with its typed reason."""
 
 
 class SpaceSession:
@@ -286,6 +290,7 @@ class SpaceSession:
     def pin(self, participant_id: str | None) -> None:
         self.director.pin(participant_id, self._now())
         self._dispatch(Pinned(participant_id))
+        self._explain_stage()
 
     async def leave(self) -> None:
         if self._api is not None and self.state.connection is Connection.WAITING:
@@ -710,3 +715,10 @@ class SpaceSession:
                 log.info("Stage: %s → %s (%s)", switch.from_id, switch.to_id, switch.reason)
                 self.report.switches.append((time.time(), switch))
                 self._dispatch(StageChosen(switch.to_id))
+            self._explain_stage()
+
+    def _explain_stage(self) -> None:
+        """The director's notes (switches and holds) into the state, for the host's director panel."""
+        for note in self.director.drain_notes():
+            self.report.notes.append(note)
+            self._dispatch(DirectorExplained(note))
