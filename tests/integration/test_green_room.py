@@ -43,11 +43,15 @@ async def test_backstage_guest_is_seen_by_the_host_only_until_brought_on_stage(b
         await guest_pub.publish()
         # The host's list names the guest's feeds (sent to moderators only).
         await host_events.wait_for(
-            lambda e: e["type"] == "streams"
-            and {s["participant_id"] for s in e["data"]["streams"]} == {host.id, guest.id}
+            lambda e: (
+                e["type"] == "streams"
+                and {s["participant_id"] for s in e["data"]["streams"]} == {host.id, guest.id}
+            )
         )
         await listener_events.wait_for(
-            lambda e: e["type"] == "streams" and any(s["participant_id"] == host.id for s in e["data"]["streams"])
+            lambda e: (
+                e["type"] == "streams" and any(s["participant_id"] == host.id for s in e["data"]["streams"])
+            )
         )
         await asyncio.sleep(1.5)  # time for talking events from the guest's tone, if any leaked
 
@@ -73,7 +77,9 @@ async def test_backstage_guest_is_seen_by_the_host_only_until_brought_on_stage(b
         assert any(s["participant_id"] == guest.id for s in host_snapshot["streams"])
         assert _mentions(listener_events.events, guest.id) == []
         # The whole stream the listener read does not name a backstage feed.
-        assert guest.id not in json.dumps([e for e in listener_events.events if e["type"] in ("streams", "talking")])
+        assert guest.id not in json.dumps(
+            [e for e in listener_events.events if e["type"] in ("streams", "talking")]
+        )
 
         # One click: on stage. The guest's publisher stays as it is (no new offer).
         publishes_before = guest_pub.pc.localDescription.sdp
