@@ -34,6 +34,7 @@ from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
+from spaces_desktop.media.readiness import Finding, NetStats, assess
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, Joined, StreamView, Waiting
 from spaces_desktop.session.frames import FrameBoard
@@ -57,6 +58,7 @@ from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailabl
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.peer import rtc_ice_servers
 from spaces_desktop.transport.ports import PeerTransport, PublisherLink, SubscriberLink, Transport
+from spaces_desktop.transport.uplink import UplinkMeter
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,7 @@ class SpaceSession:
         self._ice_servers: list[RTCIceServer] = []
         """STUN/TURN servers from the join response (none: Janus's own addresses are enough)."""
         self._publisher: PublisherLink | None = None
+        self._uplink = UplinkMeter()
         self._publisher_epoch = -1
         self._subscriber: SubscriberLink | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
@@ -286,6 +289,28 @@ class SpaceSession:
             shown = me.second_camera_on if slot is DeviceSlot.SECOND_CAMERA else me.camera_on
             if shown != camera_on:
                 await self.api.set_camera(camera_on, slot_camera(slot))
+
+    async def readiness(self) -> list[Finding]:
+        """The green room's checks of our camera, microphone, echo and network, in plain words."""
+        space, me = self.state.space, self.state.myself
+        camera: bool | None = None
+        if space is not None and space.video_enabled:
+            device = self.media.cameras.get(CameraSource.MAIN)
+            camera = bool(self.media.camera_on[CameraSource.MAIN] and device is not None and device.latest())
+        echo = self.media.echo
+        echo_problem = echo.unavailable_reason if echo is not None and not echo.available else None
+        net: NetStats | None = None
+        pc = getattr(self._publisher, "pc", None)
+        if pc is not None:
+            sample = await self._uplink.measure(pc)
+            net = NetStats(sample.rtt_ms, sample.loss, sample.uplink_kbps)
+        return assess(
+            camera=camera,
+            mic=self.media.mic_meter.stats(),
+            muted=bool(me and me.muted),
+            echo_problem=echo_problem,
+            net=net,
+        )
 
     def pin(self, participant_id: str | None) -> None:
         self.director.pin(participant_id, self._now())
