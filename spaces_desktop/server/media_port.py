@@ -45,6 +45,10 @@ class MediaPort(Protocol):
 
     async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None: ...
 
+    async def unsubscribe(self, space_id: str, feed: int) -> None:
+        """Drops the feed's subscriptions (current and pending); it may subscribe again."""
+        ...
+
     async def trickle(
         self, space_id: str, feed: int, target: str, candidates: list[dict[str, Any]], completed: bool
     ) -> None: ...
