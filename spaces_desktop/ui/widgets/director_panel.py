@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QListWidget, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QListView, QListWidget, QSlider, QVBoxLayout, QWidget
 
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.media.stage_director import StageDirectorSettings
@@ -52,6 +52,8 @@ class DirectorPanel(QFrame):
         self.notes = QListWidget()
         self.notes.setAccessibleName(_tr("Director's reasons, newest first"))
         self.notes.setWordWrap(True)
+        self.notes.setResizeMode(QListView.ResizeMode.Adjust)
+        self.notes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.notes.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         sensitivity = PlainLabel(_tr("Sensitivity: calm ← → quick"))
         self.slider = QSlider(Qt.Orientation.Horizontal)

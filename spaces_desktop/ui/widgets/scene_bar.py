@@ -50,6 +50,11 @@ class SceneBar(QFrame):
             self._group.addButton(button)
             self.buttons[kind] = button
             row.addWidget(button)
+        # The scene on air stands out (the app's theme styles plain tool buttons only).
+        self.setStyleSheet(
+            "QFrame#sceneBar QToolButton:checked {"
+            " background-color: palette(highlight); color: palette(highlighted-text); }"
+        )
         row.addStretch(1)
         self.on_air = PlainLabel("")
         self.on_air.setProperty("role", "muted")
