@@ -15,6 +15,7 @@ from pathlib import Path
 
 from spaces_desktop.bench.speaker_eval import SpeakerEval, evaluate, load_conversation
 from spaces_desktop.domain import Role
+from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
 from spaces_desktop.session.space_session import SpaceSession
 from spaces_desktop.signaling.client import SpacesClient
@@ -23,7 +24,14 @@ LEAD_IN_S = 4.0
 TAIL_S = 1.5
 
 
-async def run_conversation(base_url: str, conversation: Path, lead_in_s: float = LEAD_IN_S) -> SpeakerEval:
+async def run_conversation(
+    base_url: str,
+    conversation: Path,
+    lead_in_s: float = LEAD_IN_S,
+    notes: list[DirectorNote] | None = None,
+) -> SpeakerEval:
+    """Runs the conversation; `notes`, if given, receives the listener's director notes
+    (times in conversation seconds, subjects and previous as speaker names)."""
     wavs, segments = load_conversation(conversation)
     duration = max(len(w.samples) / w.sample_rate for w in wavs.values())
     client = SpacesClient(base_url)
@@ -63,6 +71,17 @@ async def run_conversation(base_url: str, conversation: Path, lead_in_s: float =
             )
             for at, switch in listener.report.switches
         ]
+        if notes is not None:
+            shift = listener._started_at - zero  # the session's clock starts at its own creation
+            notes.extend(
+                replace(
+                    note,
+                    time_s=note.time_s + shift,
+                    subject=names.get(note.subject or "", note.subject),
+                    previous=names.get(note.previous or "", note.previous),
+                )
+                for note in listener.report.notes
+            )
         return evaluate(switches, segments)
     finally:
         for session in [listener, *speakers.values(), host]:
