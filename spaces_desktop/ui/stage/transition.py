@@ -8,7 +8,9 @@ a time; a new change mid-fade starts from what is on screen then.
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation
-from PySide6.QtWidgets import QGraphicsOpacityEffect, QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsOpacityEffect, QWidget
+
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 FADE_MS = 260
 
@@ -16,7 +18,7 @@ FADE_MS = 260
 class CrossFade:
     def __init__(self, stage: QWidget) -> None:
         self._stage = stage
-        self._overlay: QLabel | None = None
+        self._overlay: PlainLabel | None = None
         self._animation: QPropertyAnimation | None = None
 
     @property
@@ -30,7 +32,8 @@ class CrossFade:
             return
         picture = stage.grab()
         self.finish()
-        overlay = QLabel(stage)
+        overlay = PlainLabel()
+        overlay.setParent(stage)
         overlay.setPixmap(picture)
         overlay.setGeometry(stage.rect())
         overlay.setAccessibleName("")  # decoration only
