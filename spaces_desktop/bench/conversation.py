@@ -20,6 +20,7 @@ from pathlib import Path
 
 from spaces_desktop.bench.speaker_eval import SpeakerEval, evaluate, load_conversation
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.session.local_media import NONE, DeviceChoice, LocalMedia
 from spaces_desktop.session.space_session import SpaceSession
 from spaces_desktop.signaling.client import SpacesClient
@@ -35,7 +36,10 @@ async def run_conversation(
     *,
     video: bool = False,
     sharp: list[float] | None = None,
+    notes: list[DirectorNote] | None = None,
 ) -> SpeakerEval:
+    """Runs the conversation; `notes`, if given, receives the listener's director notes
+    (times in conversation seconds, subjects and previous as speaker names)."""
     wavs, segments = load_conversation(conversation)
     duration = max(len(w.samples) / w.sample_rate for w in wavs.values())
     client = SpacesClient(base_url)
@@ -95,6 +99,17 @@ async def run_conversation(
                 first = next((t for t, who in shown if who == turn.segment.speaker and t >= start), None)
                 if first is not None and first <= turn.segment.end:
                     sharp.append((first - start) * 1000.0)
+        if notes is not None:
+            shift = listener._started_at - zero  # the session's clock starts at its own creation
+            notes.extend(
+                replace(
+                    note,
+                    time_s=note.time_s + shift,
+                    subject=names.get(note.subject or "", note.subject),
+                    previous=names.get(note.previous or "", note.previous),
+                )
+                for note in listener.report.notes
+            )
         return result
     finally:
         for session in [listener, *speakers.values(), host]:

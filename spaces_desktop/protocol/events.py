@@ -23,6 +23,7 @@ class EventType(StrEnum):
     REMOVED = "removed"  # {by}: sent to the removed participant only; the stream closes
     JOIN_REQUEST = "join_request"  # {participant}: someone waits to be let in; to moderators only
     JOIN_REQUEST_CLOSED = "join_request_closed"  # {participant_id, outcome: admitted|denied|left}
+    SCENE = "scene"  # {scene: {kind, participant_id?}, by}: the program the host directs for everyone
 
 
 class ReactionSender(BaseModel):

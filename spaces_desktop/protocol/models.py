@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from spaces_desktop.domain import CameraSource, ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.text_rules import (
     MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
@@ -93,6 +94,23 @@ class RemoveRequest(Strict):
 
 class RoleRequest(Strict):
     role: Literal[Role.COHOST, Role.SPEAKER, Role.LISTENER]
+
+
+class InviteRequest(Strict):
+    backstage: bool = Field(
+        default=False,
+        description="The invited listener enters backstage first: the host and co-hosts see and hear them, "
+        "the audience does not, until a host brings them on stage.",
+    )
+
+
+class SceneRequest(Strict):
+    kind: SceneKind
+    participant_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Whom the scene is about: needed for `person`; for product scenes, whose camera.",
+    )
 
 
 class MuteRequest(Strict):
@@ -201,6 +219,8 @@ class ParticipantView(BaseModel):
     camera_on: bool = False
     second_camera_on: bool = False
     publishing: bool = False
+    backstage: bool = False
+    """On stage in the green room: only the host and co-hosts see and hear them."""
 
 
 Layer = Literal["large", "small"]
@@ -221,6 +241,12 @@ class StreamView(BaseModel):
     )
 
 
+class SceneView(BaseModel):
+    kind: SceneKind = SceneKind.AUTO
+    participant_id: str | None = None
+    by: str | None = None
+
+
 class Snapshot(BaseModel):
     space: SpaceView
     participants: list[ParticipantView]
@@ -232,6 +258,9 @@ class Snapshot(BaseModel):
     )
     waiting: list[ParticipantView] = Field(
         default_factory=list, description="Who waits to be let in; for the host and co-hosts only."
+    )
+    scene: SceneView = Field(
+        default_factory=SceneView, description="The program the host directs, so a late joiner shows it."
     )
 
 

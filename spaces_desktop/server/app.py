@@ -30,6 +30,7 @@ from spaces_desktop.protocol import (
     CreateSpaceRequest,
     ErrorBody,
     HandRequest,
+    InviteRequest,
     Joined,
     JoinRequest,
     MuteRequest,
@@ -37,6 +38,8 @@ from spaces_desktop.protocol import (
     ReactionRequest,
     RemoveRequest,
     RoleRequest,
+    SceneRequest,
+    SceneView,
     ScheduledQuery,
     ScheduledSpaces,
     SessionDescription,
@@ -54,6 +57,7 @@ from spaces_desktop.protocol import (
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
+from spaces_desktop.server.scenes import set_scene
 from spaces_desktop.server.scheduled import scheduled_spaces
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
@@ -318,8 +322,18 @@ def create_app(
         return await service.set_role(me, participant_id, Role(body.role))
 
     @app.post("/spaces/{space_id}/participants/{participant_id}/invite")
-    async def invite(participant_id: str, me: Caller) -> ParticipantView:
-        return await service.invite(me, participant_id)
+    async def invite(participant_id: str, me: Caller, body: InviteRequest | None = None) -> ParticipantView:
+        return await service.invite(me, participant_id, to_backstage=bool(body and body.backstage))
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/on-stage")
+    async def bring_on_stage(participant_id: str, me: Caller) -> ParticipantView:
+        """From backstage (the green room) to the stage; the speaker keeps publishing."""
+        return await service.bring_on_stage(me, participant_id)
+
+    @app.post("/spaces/{space_id}/scene")
+    async def choose_scene(body: SceneRequest, me: Caller) -> SceneView:
+        """The program every viewer shows; host and co-hosts only."""
+        return set_scene(service.store, service.bus, me, body.kind, body.participant_id)
 
     @app.post("/spaces/{space_id}/participants/{participant_id}/decline-request")
     async def decline_request(participant_id: str, me: Caller) -> ParticipantView:

@@ -40,6 +40,7 @@ from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, camera_slot, slot_camera
 from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
 from spaces_desktop.media.overlays import Compositor
+from spaces_desktop.media.readiness import MicMeter
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
 
@@ -188,6 +189,8 @@ class LocalMedia:
         self._video_tracks: dict[CameraSource, CameraVideoTrack] = {}
         self._small_track: CameraVideoTrack | None = None
         self._audio_track: MicrophoneAudioTrack | None = None
+        self.mic_meter = MicMeter()
+        """Levels of what the microphone sent lately, for the green room's checks."""
         self.errors: list[str] = []
         self.lost: dict[DeviceSlot, LostDevice] = {}
         self.speaker: SpeakerSink | None = None
@@ -345,7 +348,7 @@ class LocalMedia:
                 self.errors.append(exc.message)
                 log.warning("Microphone unavailable: %s", exc.message)
         audio = (
-            MicrophoneAudioTrack(self.microphone, muted=self.muted)
+            MicrophoneAudioTrack(self.microphone, muted=self.muted, tap=self.mic_meter.observe)
             if self._mic_started and self.microphone
             else None
         )

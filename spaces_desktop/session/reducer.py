@@ -13,10 +13,13 @@ from types import MappingProxyType
 from typing import Any
 
 from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus, is_moderator
+from spaces_desktop.domain.scenes import Scene, SceneKind
 from spaces_desktop.domain.state import (
+    DIRECTOR_LOG,
     EMPTY,
     Connection,
     DeviceProblem,
+    DirectorNote,
     Member,
     Reaction,
     SessionState,
@@ -28,6 +31,7 @@ from spaces_desktop.protocol import (
     EventType,
     ParticipantView,
     Reactions,
+    SceneView,
     Snapshot,
     SpaceView,
     StreamView,
@@ -69,7 +73,20 @@ class DeviceProblemsChanged:
     problems: tuple[DeviceProblem, ...]
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | VideoPaused | DeviceProblemsChanged
+@dataclass(frozen=True)
+class DirectorExplained:
+    note: DirectorNote
+
+
+LocalEvent = (
+    ConnectionChanged
+    | StageChosen
+    | Pinned
+    | QualityMeasured
+    | VideoPaused
+    | DeviceProblemsChanged
+    | DirectorExplained
+)
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -81,6 +98,7 @@ def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) 
         streams=tuple(_stream(s) for s in snapshot.streams),
         last_event_id=snapshot.last_event_id,
         waiting=MappingProxyType({p.id: _member(p) for p in snapshot.waiting}),
+        scene=_scene(snapshot.scene),
     )
 
 
@@ -89,6 +107,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
         return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, DirectorExplained):
+        return replace(state, director_log=(*state.director_log, event.note)[-DIRECTOR_LOG:])
     if isinstance(event, DeviceProblemsChanged):
         return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
@@ -148,6 +168,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         return replace(state, reactions=(*state.reactions, *floating)[-MAX_REACTIONS:])
     if type_ == EventType.MEDIA_RESET:
         return replace(state, media_epoch=state.media_epoch + 1, streams=())
+    if type_ == EventType.SCENE:
+        return replace(state, scene=_scene(SceneView.model_validate(data["scene"])))
     if type_ == EventType.SPACE_ENDED:
         return replace(state, connection=Connection.ENDED, reason="The host ended this Space.")
     if type_ == EventType.REMOVED:
@@ -203,7 +225,12 @@ def _member(view: ParticipantView) -> Member:
         camera_on=view.camera_on,
         second_camera_on=view.second_camera_on,
         publishing=view.publishing,
+        backstage=view.backstage,
     )
+
+
+def _scene(view: SceneView) -> Scene:
+    return Scene(SceneKind(view.kind), view.participant_id, view.by)
 
 
 def _stream(view: StreamView) -> Stream:

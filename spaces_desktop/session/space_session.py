@@ -29,11 +29,13 @@ from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
+from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, Stream, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
+from spaces_desktop.media.readiness import Finding, NetStats, assess
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
 from spaces_desktop.protocol import Event, EventType, Joined, StreamChoice, StreamView, SwitchChoice, Waiting
 from spaces_desktop.session.frames import FrameBoard
@@ -42,6 +44,7 @@ from spaces_desktop.session.local_media import LocalMedia
 from spaces_desktop.session.reducer import (
     ConnectionChanged,
     DeviceProblemsChanged,
+    DirectorExplained,
     LocalEvent,
     Pinned,
     QualityMeasured,
@@ -56,6 +59,7 @@ from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailabl
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.peer import rtc_ice_servers
 from spaces_desktop.transport.ports import PeerTransport, PublisherLink, SubscriberLink, Transport
+from spaces_desktop.transport.uplink import UplinkMeter
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,8 @@ class SessionReport:
     """Big tiles that changed by switching a slot of the subscription (no renegotiation)."""
     sharp: list[tuple[float, str]] = field(default_factory=list)
     """(wall time, participant): a big tile first showed that participant's large layer."""
+    notes: list[DirectorNote] = field(default_factory=list)
+    """Every decision of the stage director, switches and holds, with its typed reason."""
 
 
 class SpaceSession:
@@ -133,6 +139,7 @@ class SpaceSession:
         self._ice_servers: list[RTCIceServer] = []
         """STUN/TURN servers from the join response (none: Janus's own addresses are enough)."""
         self._publisher: PublisherLink | None = None
+        self._uplink = UplinkMeter()
         self._publisher_epoch = -1
         self._subscriber: SubscriberLink | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
@@ -301,10 +308,33 @@ class SpaceSession:
             if shown != camera_on:
                 await self.api.set_camera(camera_on, slot_camera(slot))
 
+    async def readiness(self) -> list[Finding]:
+        """The green room's checks of our camera, microphone, echo and network, in plain words."""
+        space, me = self.state.space, self.state.myself
+        camera: bool | None = None
+        if space is not None and space.video_enabled:
+            device = self.media.cameras.get(CameraSource.MAIN)
+            camera = bool(self.media.camera_on[CameraSource.MAIN] and device is not None and device.latest())
+        echo = self.media.echo
+        echo_problem = echo.unavailable_reason if echo is not None and not echo.available else None
+        net: NetStats | None = None
+        pc = getattr(self._publisher, "pc", None)
+        if pc is not None:
+            sample = await self._uplink.measure(pc)
+            net = NetStats(sample.rtt_ms, sample.loss, sample.uplink_kbps)
+        return assess(
+            camera=camera,
+            mic=self.media.mic_meter.stats(),
+            muted=bool(me and me.muted),
+            echo_problem=echo_problem,
+            net=net,
+        )
+
     def pin(self, participant_id: str | None) -> None:
         self.director.pin(participant_id, self._now())
         self._dispatch(Pinned(participant_id))
         self._media_dirty.set()
+        self._explain_stage()
 
     def set_big(self, participant_ids: Iterable[str] | None) -> None:
         """Whose tiles are shown big (they get the large layer); None follows the stage and the pin."""
@@ -883,6 +913,13 @@ class SpaceSession:
                 self.report.switches.append((time.time(), switch))
                 self._dispatch(StageChosen(switch.to_id))
                 self._media_dirty.set()  # the big tile takes the new speaker's large layer
+            self._explain_stage()
+
+    def _explain_stage(self) -> None:
+        """The director's notes (switches and holds) into the state, for the host's director panel."""
+        for note in self.director.drain_notes():
+            self.report.notes.append(note)
+            self._dispatch(DirectorExplained(note))
 
 
 def _is_main_video(stream: StreamView | Stream) -> bool:
