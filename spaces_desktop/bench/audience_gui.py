@@ -53,8 +53,12 @@ def _application() -> QApplication:
     return app
 
 
-def _person(pid: str, name: str, role: Role, **flags: bool) -> ParticipantView:
-    return ParticipantView(id=pid, display_name=name, role=role, **flags)
+def _person(
+    pid: str, name: str, role: Role, *, publishing: bool = False, asking: bool = False
+) -> ParticipantView:
+    return ParticipantView(
+        id=pid, display_name=name, role=role, publishing=publishing, speak_requested=asking
+    )
 
 
 def join_snapshot(listeners: int) -> Snapshot:
@@ -75,8 +79,7 @@ def join_snapshot(listeners: int) -> Snapshot:
     people = [_person(HOST, "Dana Host", Role.HOST, publishing=True)]
     people += [_person(f"p_sp{i}", f"Speaker {i}", Role.SPEAKER, publishing=True) for i in range(SPEAKERS)]
     people += [
-        _person(f"p_l{i}", f"Listener {i}", Role.LISTENER, speak_requested=i % 997 == 5)
-        for i in range(listeners)
+        _person(f"p_l{i}", f"Listener {i}", Role.LISTENER, asking=i % 997 == 5) for i in range(listeners)
     ]
     return Snapshot(space=space, participants=people, streams=[], you=HOST, last_event_id=1)
 

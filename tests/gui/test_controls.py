@@ -206,7 +206,7 @@ def test_host_panel_actions_call_the_engine(
     widget = screen.people.row(section, pid)
     assert widget is not None
     if action in widget.buttons:
-        qtbot.mouseClick(widget.buttons[action], Qt.MouseButton.LeftButton)
+        widget.click(action)
     else:
         widget.menu_actions[action].trigger()  # type: ignore[attr-defined]
     assert engine.called(call) == [args]
@@ -220,12 +220,12 @@ def test_pending_moderation_disables_that_action_only(
     qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
     row = screen.people.row("requests", "p_req")
     assert row is not None
-    qtbot.mouseClick(row.buttons[Action.ACCEPT], Qt.MouseButton.LeftButton)
-    assert not row.buttons[Action.ACCEPT].isEnabled()
-    assert row.buttons[Action.DECLINE].isEnabled()
+    row.click(Action.ACCEPT)
+    assert not row.enabled(Action.ACCEPT)
+    assert row.enabled(Action.DECLINE)
     assert action_key(Action.ACCEPT, "p_req") in screen.controller.pending
     engine.futures["set_role"].set_result(None)
-    qtbot.waitUntil(lambda: row.buttons[Action.ACCEPT].isEnabled())
+    qtbot.waitUntil(lambda: row.enabled(Action.ACCEPT))
 
 
 def test_refused_action_shows_the_servers_message(
@@ -236,7 +236,7 @@ def test_refused_action_shows_the_servers_message(
     qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
     row = screen.people.row("requests", "p_req")
     assert row is not None
-    qtbot.mouseClick(row.buttons[Action.ACCEPT], Qt.MouseButton.LeftButton)
+    row.click(Action.ACCEPT)
     qtbot.waitUntil(lambda: screen.people.error.isVisible())
     assert screen.people.error.text() == "The stage is full: 10 speakers already."
     screen.people.error_close.click()

@@ -101,9 +101,9 @@ def geometry(rect: QRect, row: PersonRow) -> RowGeometry:
         right -= BUTTON + 2
     glyphs: list[tuple[str, QRect]] = []
     right -= 2
-    for name in reversed(glyphs_of(row)):
+    for glyph in reversed(glyphs_of(row)):
         box = QRect(right - GLYPH + 1, rect.top() + (rect.height() - GLYPH) // 2, GLYPH, GLYPH)
-        glyphs.insert(0, (name, box))
+        glyphs.insert(0, (glyph, box))
         right -= GLYPH + 4
     left = avatar.right() + 11
     width = max(0, right - left)
@@ -135,11 +135,11 @@ class PeopleDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         kind = index.data(PeopleRole.KIND)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self._theme.palette
-        fonts = self._fonts_for(option.font)  # type: ignore[attr-defined]
+        fonts = self._fonts_for(option.font)
         if kind == Kind.HEADER:
             painter.setPen(QColor(palette.muted))
             box = rect.adjusted(PAD, 14, -PAD, -4)
@@ -157,7 +157,7 @@ class PeopleDelegate(QStyledItemDelegate):
         self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, row: PersonRow, pending: frozenset
     ) -> None:
         palette = self._theme.palette
-        state = option.state  # type: ignore[attr-defined]
+        state = option.state
         back = QRectF(rect.adjusted(2, 1, -2, -1))
         if state & QStyle.StateFlag.State_Selected:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -182,7 +182,7 @@ class PeopleDelegate(QStyledItemDelegate):
             painter.setPen(QPen(colors.accent, 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(QRectF(g.avatar).adjusted(-1.5, -1.5, 1.5, 1.5))
-        fonts = self._fonts_for(option.font)  # type: ignore[attr-defined]
+        fonts = self._fonts_for(option.font)
         painter.setPen(ink)
         self._text(painter, g.avatar, member.initials or "?", fonts, INITIALS_FONT, centred=True)
         painter.setPen(QColor(palette.text))
@@ -260,7 +260,7 @@ class PeopleDelegate(QStyledItemDelegate):
         return icon
 
     def _stage_colors(self, option: QStyleOptionViewItem) -> StageColors:
-        palette = option.palette  # type: ignore[attr-defined]
+        palette = option.palette
         key = palette.cacheKey()
         if self._colors is None or self._colors[0] != key:
             self._colors = (key, StageColors.from_palette(palette))
@@ -281,7 +281,7 @@ class PeopleDelegate(QStyledItemDelegate):
         row = index.data(PeopleRole.ROW)
         if not isinstance(row, PersonRow) or event.button() != Qt.MouseButton.LeftButton:
             return False
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         key = self.button_at(rect, row, event.position().toPoint())
         if key is None:
             return False
@@ -289,7 +289,7 @@ class PeopleDelegate(QStyledItemDelegate):
             pending = index.data(PeopleRole.PENDING) or frozenset()
             if key == MORE:
                 box = dict(geometry(rect, row).buttons)[MORE]
-                self.menu_requested.emit(QModelIndex(index), box.bottomLeft())
+                self.menu_requested.emit(index.model().index(index.row(), 0), box.bottomLeft())
             elif key not in pending:
                 self.action_clicked.emit(str(key), row.member.id)
         return True  # a click on a button is the button's, not the row selection's
@@ -300,7 +300,7 @@ class PeopleDelegate(QStyledItemDelegate):
         row = index.data(PeopleRole.ROW)
         if event.type() != QEvent.Type.ToolTip or not isinstance(row, PersonRow):
             return super().helpEvent(event, view, option, index)
-        text = self.tooltip_at(option.rect, row, event.pos())  # type: ignore[attr-defined]
+        text = self.tooltip_at(option.rect, row, event.pos())
         QToolTip.showText(event.globalPos(), tooltip_markup(text), view.viewport())
         return True
 

@@ -14,7 +14,7 @@ Enter or the menu key opens the person's actions; right-click does too.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -240,6 +240,11 @@ class PeoplePanel(QFrame):
         self.search.setAccessibleName("Search people by name")
         self.search.setClearButtonEnabled(True)
         self.model = PeopleModel()
+        self._next: Audience | None = None
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(0)
+        self._flush.timeout.connect(self.flush)
         self.delegate = PeopleDelegate(theme)
         self.view = PeopleView(ROW_HEIGHT)
         self.view.setModel(self.model)
@@ -276,11 +281,26 @@ class PeoplePanel(QFrame):
         self.set_audience(Audience(state))
 
     def set_audience(self, audience: Audience) -> None:
-        """The state, plus the backend's listener count when it sends no listener rows."""
+        """The state, plus the backend's listener count when it sends no listener rows.
+
+        The list follows the newest state once per turn of the event loop: when
+        a crowd arrives and states queue up, it applies the last of them (the
+        diff covers everything in between) instead of each in turn.
+        """
         self.access.set_view(access_for(audience.state))
-        self.model.set_audience(audience)
+        self._next = audience
+        if not self._flush.isActive():
+            self._flush.start()
+
+    def flush(self) -> None:
+        """Applies the newest state now (it would be at the next turn of the event loop)."""
+        self._flush.stop()
+        if self._next is not None:
+            audience, self._next = self._next, None
+            self.model.set_audience(audience)
 
     def row(self, section: str, participant_id: str) -> PersonHandle | None:
+        self.flush()
         if not self.model.index_of(section, participant_id).isValid():
             return None
         return PersonHandle(self, section, participant_id)
@@ -313,6 +333,7 @@ class PeoplePanel(QFrame):
         menu.popup(self.view.viewport().mapToGlobal(at))
 
     def set_pending(self, pending: set[str]) -> None:
+        self.flush()
         self.access.set_pending(pending)
         self.model.set_pending(pending)
 
