@@ -146,6 +146,8 @@ class SessionState:
     """Remote videos whose camera is on but whose picture froze: being repaired."""
     device_problems: tuple[DeviceProblem, ...] = ()
     """Our own devices that were lost (or are back), in the order they went."""
+    requests: tuple[str, ...] = ()
+    """Who asks to speak, in the order they asked (a snapshot's in its own order)."""
 
     @property
     def myself(self) -> Member | None:

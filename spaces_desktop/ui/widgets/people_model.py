@@ -88,8 +88,6 @@ class PeopleModel(QAbstractListModel):
         self._query = ""
         self._folded: dict[str, tuple[str, str]] = {}
         self._rows: dict[tuple[SectionId, str], PersonRow] = {}
-        self._request_order: dict[str, int] = {}
-        self._request_seq = 0
         self._pending: frozenset[str] = frozenset()
         self._viewer: tuple[str | None, Role | None] = (None, None)
         self._count: int | None = 0
@@ -216,6 +214,7 @@ class PeopleModel(QAbstractListModel):
         same_count = audience.listener_total == self._audience.listener_total
         self._state, self._audience = new, audience
         quick = not force and not everyone and same_count and new.waiting is old.waiting
+        quick = quick and new.requests == old.requests
         if quick and (new.members is old.members or self._quick(old.members, new.members)):
             return
         wanted = self._wanted(audience)
@@ -259,8 +258,6 @@ class PeopleModel(QAbstractListModel):
             elif then.role is not now.role or place(then) != place(now):
                 return False
         gone = set(removed)
-        for pid in removed:
-            self._request_order.pop(pid, None)
         arrivals = [pid for pid in added if place(after[pid]) is SectionId.LISTENERS]
         touched = {place(before[pid]) for pid in removed} | ({SectionId.LISTENERS} if arrivals else set())
         for s in self._sections[1:]:
@@ -330,7 +327,7 @@ class PeopleModel(QAbstractListModel):
                     listeners.append(m.id)
             elif not query or match(m):
                 stage.append(m)
-        requests = self._in_request_order(requests)
+        requests = self._in_request_order(state, requests)
         if query:
             requests = [m for m in requests if match(m)]
         waiting = [m.id for m in state.waiting.values() if not query or match(m)] if moderator else []
@@ -342,16 +339,11 @@ class PeopleModel(QAbstractListModel):
             SectionId.LISTENERS: (listeners, total, more),
         }
 
-    def _in_request_order(self, requests: list[Member]) -> list[Member]:
-        """Requests in the order the app learnt of them (a snapshot's in join order)."""
-        asking = {m.id for m in requests}
-        for pid in [pid for pid in self._request_order if pid not in asking]:
-            del self._request_order[pid]
-        for m in requests:
-            if m.id not in self._request_order:
-                self._request_seq += 1
-                self._request_order[m.id] = self._request_seq
-        return sorted(requests, key=lambda m: self._request_order[m.id])
+    @staticmethod
+    def _in_request_order(state: SessionState, requests: list[Member]) -> list[Member]:
+        """Requests in the order they were made (the state keeps it); any it does not know, after."""
+        order = {pid: n for n, pid in enumerate(state.requests)}
+        return sorted(requests, key=lambda m: order.get(m.id, len(order)))
 
     def _matches(self, member: Member) -> bool:
         cached = self._folded.get(member.id)
