@@ -428,7 +428,11 @@ def test_screenshots_of_a_ten_thousand_listener_space(
     shot(panel, "people-10000-listeners-top")
     panel.view.scrollToBottom()
     shot(panel, "people-10000-listeners-bottom")
-    show(panel, Audience(replace(state, me="p_l1"), listener_total=10_000))
+    stage_and_me = {pid: m for pid, m in state.members.items() if m.on_stage or pid == "p_l1"}
+    listener_view = replace(state, me="p_l1", members=MappingProxyType(stage_and_me))
+    show(panel, Audience(listener_view, listener_total=10_000))
+    panel.view.scrollToTop()
+    assert sections(panel.model)["listeners"] == ("Listeners · 10,000", ["p_l1"])
     shot(panel, "people-listener-view-count-only")
 
 

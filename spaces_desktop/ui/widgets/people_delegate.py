@@ -32,6 +32,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QPixmap,
     QStaticText,
 )
 from PySide6.QtWidgets import (
@@ -60,6 +61,11 @@ MORE = "more"
 
 BODY_FONT, NAME_FONT, INITIALS_FONT, HEADER_FONT = range(4)
 TEXT_CACHE = 2000
+PICTURES = 400
+"""Rows kept as pictures: a few screens' worth."""
+
+LOOKS = (QStyle.StateFlag.State_Selected, QStyle.StateFlag.State_MouseOver, QStyle.StateFlag.State_HasFocus)
+"""The parts of a row's style state that change how it is drawn."""
 
 ACCEPTING = frozenset({Action.ACCEPT, Action.ADMIT})
 
@@ -125,6 +131,7 @@ class PeopleDelegate(QStyledItemDelegate):
         self._icons: dict[tuple[str, str], QIcon] = {}
         self._colors: tuple[int, StageColors] | None = None
         self._fonts: dict[str, tuple[QFont, QFont, QFont, QFont]] = {}
+        self._pictures: dict[str, tuple[PersonRow, tuple[object, ...], QPixmap]] = {}
         self._texts: dict[tuple[str, int, int], QStaticText] = {}
         """Laid-out texts by (text, width, font kind): shaping a name is most of a row's cost."""
 
@@ -150,8 +157,30 @@ class PeopleDelegate(QStyledItemDelegate):
         else:
             row = index.data(PeopleRole.ROW)
             if isinstance(row, PersonRow):
-                self._paint_person(painter, option, rect, row, index.data(PeopleRole.PENDING) or frozenset())
+                self._paint_cached(painter, option, rect, row, index.data(PeopleRole.PENDING) or frozenset())
         painter.restore()
+
+    def _paint_cached(
+        self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, row: PersonRow, pending: frozenset
+    ) -> None:
+        """A person's row from a picture of it when nothing about it changed: a crowd arriving
+        repaints the whole list, and a blit costs a small part of drawing the row again."""
+        ratio = painter.device().devicePixelRatioF()
+        state = option.state
+        flags = tuple(bool(state & flag) for flag in LOOKS)
+        looks = (flags, rect.width(), rect.height(), pending, ratio, option.palette.cacheKey())
+        cached = self._pictures.get(row.member.id)
+        if cached is None or cached[0] is not row or cached[1] != looks:
+            picture = QPixmap((rect.size().toSizeF() * ratio).toSize())
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(Qt.GlobalColor.transparent)
+            with QPainter(picture) as inner:
+                inner.setRenderHint(QPainter.RenderHint.Antialiasing)
+                self._paint_person(inner, option, QRect(QPoint(0, 0), rect.size()), row, pending)
+            if len(self._pictures) > PICTURES:
+                self._pictures.clear()
+            cached = self._pictures[row.member.id] = (row, looks, picture)
+        painter.drawPixmap(rect.topLeft(), cached[2])
 
     def _paint_person(
         self, painter: QPainter, option: QStyleOptionViewItem, rect: QRect, row: PersonRow, pending: frozenset

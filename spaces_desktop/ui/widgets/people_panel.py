@@ -292,6 +292,11 @@ class PeoplePanel(QFrame):
         if not self._flush.isActive():
             self._flush.start()
 
+    @property
+    def settled(self) -> bool:
+        """Whether the list shows the newest state (none waits for the next turn of the event loop)."""
+        return self._next is None
+
     def flush(self) -> None:
         """Applies the newest state now (it would be at the next turn of the event loop)."""
         self._flush.stop()
