@@ -157,7 +157,9 @@ class SessionState:
     def speakers(self) -> list[Member]:
         """Host, co-hosts, then speakers, each group in join order."""
         order = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2}
-        on_stage = [m for m in self.members.values() if m.on_stage]
+        on_stage = [
+            m for m in self.members.values() if m.role is not Role.LISTENER
+        ]  # on_stage, inlined: 10,000 listeners
         return sorted(on_stage, key=lambda m: order[m.role])
 
     @property
