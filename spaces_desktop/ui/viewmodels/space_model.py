@@ -125,14 +125,8 @@ class PersonRow:
     menu: tuple[Action, ...] = ()
 
 
-@dataclass(frozen=True)
-class Section:
-    id: str
-    title: str
-    rows: tuple[PersonRow, ...]
-
-
-def _detail(member: Member, state: SessionState) -> str:
+def person_detail(member: Member, state: SessionState) -> str:
+    """The line under a name in the People panel: role, muted, camera, hand, request."""
     bits = []
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
@@ -174,31 +168,6 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
     menu += [Action.REMOVE, Action.REMOVE_AND_BLOCK]
     buttons = () if member.muted else (Action.MUTE,)
     return buttons, tuple(menu)
-
-
-def people_sections(state: SessionState) -> list[Section]:
-    """Who waits to join and requests to speak (moderators only), who is on stage, and the listeners."""
-    me = state.myself
-    moderator = me is not None and is_moderator(me.role)
-
-    def row(member: Member) -> PersonRow:
-        buttons, menu = actions_for(state, member)
-        return PersonRow(member, _detail(member, state), member.id == state.me, buttons, menu)
-
-    sections = []
-    if moderator:
-        waiting = tuple(
-            PersonRow(m, "Waiting to be let in", False, (Action.ADMIT, Action.DENY))
-            for m in state.waiting.values()
-        )
-        sections.append(Section("waiting", f"Waiting to join · {len(waiting)}", waiting))
-        requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
-        sections.append(Section("requests", f"Requests to speak · {len(requests)}", requests))
-    stage = tuple(row(m) for m in state.speakers)
-    sections.append(Section("stage", f"On stage · {len(stage)}", stage))
-    listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    sections.append(Section("listeners", f"Listeners · {len(state.listeners)}", listeners))
-    return sections
 
 
 def listener_count_text(state: SessionState) -> str:

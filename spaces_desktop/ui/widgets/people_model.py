@@ -36,9 +36,9 @@ from spaces_desktop.ui.viewmodels.roster import (
 from spaces_desktop.ui.viewmodels.space_model import (
     Action,
     PersonRow,
-    _detail,
     action_key,
     actions_for,
+    person_detail,
 )
 from spaces_desktop.ui.widgets.plain import tooltip_markup
 
@@ -494,7 +494,7 @@ class PeopleModel(QAbstractListModel):
         if member is None:
             return None
         buttons, menu = actions_for(state, member)
-        return PersonRow(member, _detail(member, state), member.id == state.me, buttons, menu)
+        return PersonRow(member, person_detail(member, state), member.id == state.me, buttons, menu)
 
 
 def _changed(before: Mapping[str, Member], after: Mapping[str, Member]) -> list[str]:
