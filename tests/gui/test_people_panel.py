@@ -25,8 +25,10 @@ from spaces_desktop.bench.audience_gui import HOST, Events, join_snapshot
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.protocol import Event, EventType, ParticipantView
+from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.reducer import apply, from_snapshot
-from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
+from spaces_desktop.ui.stage import StageView
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.viewmodels.roster import Audience, SectionId, fold
 from spaces_desktop.ui.viewmodels.space_model import Action
@@ -317,16 +319,41 @@ def test_the_search_box_filters_the_panel(qtbot: QtBot, panel: PeoplePanel) -> N
 # --- the panel ---------------------------------------------------------------------------------
 
 
-def test_rows_are_painted_with_the_stage_colours(panel: PeoplePanel) -> None:
-    show(panel, busy_room(HOST_ID))
+def avatar_pixel(panel: PeoplePanel, pid: str) -> QColor:
     view = panel.view
-    index = panel.model.index_of(SectionId.STAGE, "p_sam")
+    index = panel.model.index_of(SectionId.STAGE, pid)
     picture = view.viewport().grab().toImage()
     avatar = geometry(view.visualRect(index), index.data(PeopleRole.ROW)).avatar
-    fill, _ = avatar_colors("p_sam", StageColors.from_palette(view.palette()).dark)
     ratio = picture.devicePixelRatio()
-    sample = QColor(picture.pixel(int((avatar.left() + 4) * ratio), int(avatar.center().y() * ratio)))
-    assert max(abs(sample.red() - fill.red()), abs(sample.green() - fill.green())) <= 3, (sample, fill)
+    return QColor(picture.pixel(int((avatar.left() + 4) * ratio), int(avatar.center().y() * ratio)))
+
+
+def close_to(a: QColor, b: QColor) -> bool:
+    return max(abs(a.red() - b.red()), abs(a.green() - b.green()), abs(a.blue() - b.blue())) <= 3
+
+
+@pytest.mark.parametrize("choice", [ThemeChoice.DARK, ThemeChoice.LIGHT])
+def test_rows_are_painted_with_the_stage_colours(
+    qapp: QApplication, theme: Theme, choice: ThemeChoice, shot: Callable[[QWidget, str], Path]
+) -> None:
+    theme.apply(qapp, choice)
+    panel = PeoplePanel(theme)
+    try:
+        panel.resize(360, 720)
+        panel.show()
+        show(panel, busy_room(HOST_ID))
+        stage = StageView(FrameBoard())
+        stage_dark = StageColors.from_palette(stage.palette()).dark
+        assert stage_dark is (choice is ThemeChoice.DARK)
+        for pid in ("p_sam", HOST_ID):
+            fill, _ = avatar_colors(pid, stage_dark)  # what the stage's tile paints for them
+            sample = avatar_pixel(panel, pid)
+            assert close_to(sample, fill), (pid, sample.name(), fill.name())
+        shot(panel, f"people-{choice.value}")
+    finally:
+        panel.close()
+        panel.deleteLater()
+        theme.apply(qapp, ThemeChoice.DARK)
 
 
 def test_a_long_name_is_elided_and_whole_in_its_tooltip(panel: PeoplePanel) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QGuiApplication,
     QHelpEvent,
     QIcon,
     QMouseEvent,
@@ -289,7 +290,10 @@ class PeopleDelegate(QStyledItemDelegate):
         return icon
 
     def _stage_colors(self, option: QStyleOptionViewItem) -> StageColors:
-        palette = option.palette
+        """The stage's colours, from the window's palette as the stage takes them (the list's own
+        palette has a transparent background from its style sheet, which would read as dark)."""
+        widget = option.widget
+        palette = widget.window().palette() if widget is not None else QGuiApplication.palette()
         key = palette.cacheKey()
         if self._colors is None or self._colors[0] != key:
             self._colors = (key, StageColors.from_palette(palette))
