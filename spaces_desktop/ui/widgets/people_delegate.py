@@ -169,7 +169,15 @@ class PeopleDelegate(QStyledItemDelegate):
         ratio = painter.device().devicePixelRatioF()
         state = option.state
         flags = tuple(bool(state & flag) for flag in LOOKS)
-        looks = (flags, rect.width(), rect.height(), pending, ratio, option.palette.cacheKey())
+        looks = (
+            flags,
+            rect.width(),
+            rect.height(),
+            pending,
+            ratio,
+            option.palette.cacheKey(),
+            option.font.key(),
+        )
         cached = self._pictures.get(row.member.id)
         if cached is None or cached[0] is not row or cached[1] != looks:
             picture = QPixmap((rect.size().toSizeF() * ratio).toSize())

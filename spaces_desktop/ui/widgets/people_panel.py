@@ -14,11 +14,11 @@ Enter or the menu key opens the person's actions; right-click does too.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -193,13 +193,22 @@ class PersonHandle:
         return dict(geometry(view.visualRect(self.index), self.person).buttons)[key]
 
     def click(self, key: Action | str) -> None:
-        """A real mouse click on the painted button."""
-        QTest.mouseClick(
-            self.panel.view.viewport(),
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier,
-            self.button_rect(key).center(),
-        )
+        """A mouse click on the painted button, delivered to the list as the window system would."""
+        viewport = self.panel.view.viewport()
+        at = QPointF(self.button_rect(key).center())
+        for kind, buttons in (
+            (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+            (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+        ):
+            event = QMouseEvent(
+                kind,
+                at,
+                viewport.mapToGlobal(at),
+                Qt.MouseButton.LeftButton,
+                buttons,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            QApplication.sendEvent(viewport, event)
 
     @property
     def menu_actions(self) -> dict[Action, QAction]:
