@@ -186,8 +186,10 @@ def _stall_run(
     relay = StateRelay()
     stop = threading.Event()
 
+    end = time.monotonic() + seconds + 1
+
     def deliver(new: SessionState) -> None:
-        if not stop.is_set():  # states still queued when the run ends are dropped, not drawn
+        if not stop.is_set() and time.monotonic() < end:  # states queued past the run are dropped
             panel.set_state(new)
 
     relay.changed.connect(deliver)

@@ -287,6 +287,8 @@ class PeoplePanel(QFrame):
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:
+        """Every listener's row is in the state (today's backend; a moderator's view). When the
+        backend sends listeners a coalesced count instead, pass it: ``set_audience(Audience(state, n))``."""
         self.set_audience(Audience(state))
 
     def set_audience(self, audience: Audience) -> None:
