@@ -15,6 +15,7 @@ from spaces_desktop import __version__
 from spaces_desktop.errors import ConfigError
 
 JANUS_SECRET_ENV = "SPACES_JANUS_SECRET"
+JANUS_ADMIN_KEY_ENV = "SPACES_JANUS_ADMIN_KEY"
 
 if TYPE_CHECKING:
     from spaces_desktop.ui.server_port import ServerFactory
@@ -80,12 +81,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="deprecated: every local user can read it in the process list; use --janus-secret-file",
     )
     serve.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="share Spaces, tokens and events with other backends through this Redis "
+        "(redis://host:port/db or unix:///path); default: SQLite in --data-dir",
+    )
+    serve.add_argument(
+        "--redis-password-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="file holding the Redis password (or set SPACES_REDIS_PASSWORD)",
+    )
+    serve.add_argument(
+        "--backend-id",
+        default="",
+        help="this backend's name in Redis media leases (default host:pid:random)",
+    )
+    serve.add_argument(
         "--ice-interface",
         default=None,
         help="network interfaces Janus uses for media, comma-separated (ice_enforce_list)",
     )
     serve.add_argument(
         "--rtp-ports", type=_port_range, default=None, help="UDP port range for media, e.g. 20000-20999"
+    )
+    serve.add_argument(
+        "--audience-threshold",
+        type=_non_negative_int,
+        default=None,
+        metavar="N",
+        help="listeners a Space serves from the VideoRoom before the rest watch a Streaming "
+        "mountpoint (default 50; 0 sends every listener there)",
     )
     serve.add_argument("--nat-ip", default=None, help="public IP Janus advertises when behind 1:1 NAT")
     serve.add_argument(
@@ -329,6 +357,12 @@ def _exit_now(code: int) -> int:
     os._exit(code)
 
 
+def _non_negative_int(text: str) -> int:
+    if not text.isdigit() or int(text) > 1_000_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 1000000")
+    return int(text)
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -340,11 +374,21 @@ def _positive_seconds(text: str) -> float:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from spaces_desktop.server.cluster import RedisSettings, check_redis_url, redis_password
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
     from spaces_desktop.server.runner import ServerSettings, serve
 
+    redis_settings = (
+        RedisSettings(
+            check_redis_url(args.redis), redis_password(args.redis_password_file), backend_id=args.backend_id
+        )
+        if args.redis
+        else None
+    )
     settings = ServerSettings(
+        redis=redis_settings,
+        janus_admin_key=os.environ.get(JANUS_ADMIN_KEY_ENV) or None,
         host=args.host,
         port=args.port,
         public_url=args.public_url,
@@ -371,6 +415,7 @@ def _serve(args: argparse.Namespace) -> int:
         request_timeout_s=args.request_timeout,
         max_connections=args.max_connections,
         **({"data_dir": args.data_dir} if args.data_dir else {}),
+        **({"audience_threshold": args.audience_threshold} if args.audience_threshold is not None else {}),
     )
     if settings.ice.turn and not settings.ice.turn_secret:
         raise ConfigError("--turn needs --turn-secret-file, the TURN server's shared secret.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience", "snapshot")
+NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience", "snapshot", "cluster")
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -83,6 +83,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
         cases = args.cases.split(",") if args.cases else None
         return run_resilience(quick=args.quick, cases=cases)
+    if args.name == "cluster":
+        from spaces_desktop.bench.cluster import run_cluster
+
+        return asyncio.run(run_cluster())
     if args.name == "snapshot":
         from spaces_desktop.bench.snapshot import run_snapshot
 

@@ -26,6 +26,7 @@ from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.frames import TileKey
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice
+from spaces_desktop.session.port import EnginePort
 from spaces_desktop.ui.stage import StageView
 from spaces_desktop.ui.stage.singletons import protect
 
@@ -56,7 +57,7 @@ def _pump(app: QApplication, until: Callable[[], bool], timeout: float, step_ms:
     return False
 
 
-def _staged_engine() -> tuple[Engine, StageView, StateRelay]:
+def _staged_engine() -> tuple[EnginePort, StageView, StateRelay]:
     """An engine whose states and frames feed a stage, as in the app (GUI thread)."""
     relay = StateRelay()
     engine = Engine(relay.changed.emit, play_audio=False)
@@ -73,7 +74,7 @@ def _painted_any(stage: StageView) -> bool:
 def run_join(base_url: str, runs: int) -> dict[str, Any]:
     """From the app's join command to the first remote frame painted, `runs` times."""
     app = _application()
-    host = Engine(lambda _: None, play_audio=False)
+    host: EnginePort = Engine(lambda _: None, play_audio=False)
     camera = DeviceChoice(camera=SYNTHETIC, microphone=NONE, label="Host")
     host.create_space(base_url, "Join timing", "Host", True, camera).result(20)
     host.set_camera(CameraSource.MAIN, True).result(20)
@@ -113,7 +114,7 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
     """The stage with 9 remote videos (1×720p pinned big, 8×360p) and our own 720p camera."""
     app = _application()
     stage: StageView | None = None
-    engine: Engine | None = None
+    engine: EnginePort | None = None
     publishers: subprocess.Popen[bytes] | None = None
     try:
         engine, stage, relay = _staged_engine()

@@ -95,13 +95,17 @@ class SyntheticPattern:
         cv2.circle(image, (x, y), r // 2, (40, 40, 200), -1, cv2.LINE_8)
 
     def _draw_caption(self, image: np.ndarray, index: int, wall_time: float) -> None:
+        # Bottom right, right-aligned: the stage tile's name chip sits bottom left and its badges
+        # along the top, so no part of the app's chrome ever covers the clock.
         clock = time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{int(wall_time * 1000) % 1000:03d}"
         scale = 0.9 * self._scale
         thickness = max(1, round(2 * self._scale))
-        x = int(16 * self._scale)
+        margin = int(16 * self._scale)
         line = int(36 * self._scale)
-        y = self.height - int(16 * self._scale) - line
+        y = self.height - margin - line
         for text in (clock, f"frame {index}"):
+            (tw, _), _ = cv2.getTextSize(text, _FONT, scale, thickness + 2)
+            x = max(0, self.width - margin - tw)
             cv2.putText(image, text, (x, y), _FONT, scale, (0, 0, 0), thickness + 2, cv2.LINE_8)
             cv2.putText(image, text, (x, y), _FONT, scale, (255, 255, 255), thickness, cv2.LINE_8)
             y += line

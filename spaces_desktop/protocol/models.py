@@ -265,3 +265,33 @@ class Event(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     message: str
+
+
+# --- Spaces scheduled for later ---------------------------------------------
+
+MAX_SCHEDULED_QUERY = 50
+"""Host tokens one listing may ask after: as many as an app keeps (it keeps 20)."""
+HostToken = Annotated[str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ScheduledQuery(Strict):
+    """The host tokens whose scheduled Spaces to list.
+
+    A host token is the proof of whose Space it is (it already lets its holder
+    start or end it); the installation's ``client_id`` is not, because every
+    server you join learns it.
+    """
+
+    tokens: list[HostToken] = Field(max_length=MAX_SCHEDULED_QUERY)
+
+
+class ScheduledSpaceView(BaseModel):
+    id: str
+    title: str
+    video_enabled: bool
+    scheduled_for: datetime
+    share_link: str
+
+
+class ScheduledSpaces(BaseModel):
+    spaces: list[ScheduledSpaceView] = Field(description="Soonest first; unknown tokens are left out.")

@@ -37,6 +37,8 @@ from spaces_desktop.protocol import (
     ReactionRequest,
     RemoveRequest,
     RoleRequest,
+    ScheduledQuery,
+    ScheduledSpaces,
     SessionDescription,
     Snapshot,
     SpacePreview,
@@ -50,6 +52,7 @@ from spaces_desktop.protocol import (
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
+from spaces_desktop.server.scheduled import scheduled_spaces
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
 from spaces_desktop.server.web import web_router
@@ -223,6 +226,12 @@ def create_app(
     @app.post("/spaces", status_code=201)
     async def create_space(body: CreateSpaceRequest, request: Request) -> Joined:
         return await service.create_space(body, client_address(request))
+
+    @app.post("/scheduled-spaces")
+    async def scheduled(body: ScheduledQuery) -> ScheduledSpaces:
+        """The caller's Spaces scheduled for later: those whose host token it sends (in the body,
+        never the URL, so it stays out of logs)."""
+        return scheduled_spaces(service.store, service.public_url, body.tokens)
 
     @app.get("/spaces/{space_id}/preview")
     async def preview(space_id: str) -> SpacePreview:

@@ -35,6 +35,8 @@ JANUS_MISSING = (
 )
 READY_TIMEOUT_S = 30.0
 LAN_PORT = 8470
+LOCAL_PORT = 8471
+"""Loopback only; stable so links of Spaces scheduled for later still work after a restart."""
 LAN_RTP_PORTS = (20000, 20999)
 INCOMPLETE_INSTALL = (
     "This installation of Spaces lacks parts of the built-in server. "
@@ -71,6 +73,7 @@ class EmbeddedServer:
         check_janus: Callable[[], object] | None = None,
         *,
         lan_port: int = LAN_PORT,
+        local_port: int = LOCAL_PORT,
         lan_interface: str | None = None,
     ) -> None:
         """``check_janus`` raises ConfigError when Janus is missing (default: look for the executable).
@@ -82,6 +85,7 @@ class EmbeddedServer:
         self.host = host
         self.lan = False
         self.lan_port = lan_port
+        self.local_port = local_port
         self.lan_interface = lan_interface
         self.url: str | None = None
         self.address: LanAddress | None = None
@@ -149,7 +153,7 @@ class EmbeddedServer:
 
         janus = JanusSettings()
         host = self.host
-        wanted_port = 0
+        wanted_port = self.local_port
         if self.lan:
             address = self._lan_address()
             if address is None:

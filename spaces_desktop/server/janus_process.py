@@ -1,6 +1,6 @@
 """Runs a private Janus for the embedded backend: config, start, watch, restart, stop.
 
-The generated config loads only the VideoRoom plugin and the HTTP transport
+The generated config loads only the VideoRoom and Streaming plugins and the HTTP transport
 (no admin API), binds the API to 127.0.0.1 on a free port and protects it with
 a random api secret, so nothing but this backend can drive it. The secret lives
 only in the config folder (0700, files 0600), never on Janus's command line,
@@ -30,8 +30,9 @@ from spaces_desktop.server.private_files import open_private_log, private_dir, t
 
 log = logging.getLogger(__name__)
 
-KEEP_PLUGINS = ("libjanus_videoroom.so",)
+KEEP_PLUGINS = ("libjanus_videoroom.so", "libjanus_streaming.so")
 KEEP_TRANSPORTS = ("libjanus_http.so",)
+STREAMING_PORTS = (40000, 49999)  # where mountpoints take the RTP the VideoRoom forwards (loopback)
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 1.0  # after SIGTERM; then SIGKILL, so the backend itself stops in time
 PR_SET_PDEATHSIG = 1
@@ -106,7 +107,7 @@ class JanusKeys:
     api_secret: str
     admin_secret: str
     room_admin_key: str
-    """VideoRoom's admin_key: rooms can be created only with it."""
+    """VideoRoom's and Streaming's admin_key: rooms, forwarders and mountpoints need it."""
 
     @classmethod
     def generate(cls) -> JanusKeys:
@@ -177,6 +178,16 @@ admin: {{
         f"""general: {{
     admin_key = "{keys.room_admin_key}"
     lock_rtp_forward = true
+}}
+""",
+    )
+    # Mountpoints only as this backend creates them (no samples), their RTP ports on loopback.
+    write_private(
+        folder / "janus.plugin.streaming.jcfg",
+        f"""general: {{
+    admin_key = "{keys.room_admin_key}"
+    rtp_port_range = "{STREAMING_PORTS[0]}-{STREAMING_PORTS[1]}"
+    events = false
 }}
 """,
     )

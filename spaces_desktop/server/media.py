@@ -65,6 +65,7 @@ class FeedStream:
     mid: str
     kind: Literal["audio", "video"]
     source: CameraSource | None
+    codec: str | None = None
 
 
 @dataclass
@@ -99,6 +100,30 @@ class MediaListener(Protocol):
     def feed_id_to_participant(self, feed: int) -> str | None: ...
 
 
+class AudienceRoute(Protocol):
+    """Where listeners of big audiences are served instead (server/streaming.py)."""
+
+    def serves(self, room: Room, feed: int) -> bool: ...
+
+    def watching(self, space_id: str, feed: int) -> bool: ...
+
+    async def subscribe(
+        self, room: Room, feed: int, wanted: list[tuple[int, str]]
+    ) -> tuple[str, list[StreamView]]: ...
+
+    async def start(self, space_id: str, feed: int, answer_sdp: str) -> None: ...
+
+    async def trickle(
+        self, space_id: str, feed: int, candidates: list[JsonDict], completed: bool
+    ) -> bool: ...
+
+    def leave_later(self, space_id: str, feed: int) -> None: ...
+
+    async def unsubscribe(self, space_id: str, feed: int) -> None: ...
+
+    async def close_room(self, space_id: str) -> None: ...
+
+
 class MediaService:
     def __init__(
         self,
@@ -125,6 +150,7 @@ class MediaService:
         self._closed = False
         self._detaching: set[asyncio.Task[None]] = set()
         self.resets = 0
+        self.audience: AudienceRoute | None = None
 
     # --- lifecycle ---
 
@@ -229,6 +255,8 @@ class MediaService:
             self._rooms[space_id] = room
 
     async def close_room(self, space_id: str) -> None:
+        if self.audience is not None:
+            await self.audience.close_room(space_id)
         room = self._rooms.pop(space_id, None)
         if room is None:
             return
@@ -427,6 +455,10 @@ class MediaService:
             raise Conflict(
                 "Nobody is publishing yet; subscribe when a streams event arrives.", code="nothing_published"
             )
+        if self.audience is not None:
+            if self.audience.serves(room, feed):
+                return await self.audience.subscribe(room, feed, wanted)
+            self.audience.leave_later(space_id, feed)
         await self._drop_pending(room, feed)
         handle = await self.session.attach(
             VIDEOROOM, lambda event: self._on_subscriber_event(room, feed, event)
@@ -480,6 +512,8 @@ class MediaService:
         """Starts the offered subscription with the client's answer, then drops the one it replaces."""
         parse_media_lines(answer_sdp)
         room = self.room(space_id)
+        if self.audience is not None and self.audience.watching(space_id, feed) and feed not in room.pending:
+            return await self.audience.start(space_id, feed, answer_sdp)
         handle = room.pending.pop(feed, None)
         if handle is None:
             raise Conflict("Subscribe first, then send the answer.", code="not_subscribed")
@@ -519,6 +553,8 @@ class MediaService:
         self._retire_later(room, feed, old, RETIRE_MAX_S)
 
     async def unsubscribe(self, space_id: str, feed: int) -> None:
+        if self.audience is not None:
+            await self.audience.unsubscribe(space_id, feed)
         room = self._rooms.get(space_id)
         if room is None:
             return
@@ -580,6 +616,9 @@ class MediaService:
             handle = room.publishers.get(feed)
         else:  # the newest subscription: offered and not yet answered, or started
             handle = room.pending.get(feed) or room.subscribers.get(feed)
+            audience = self.audience if handle is None else None
+            if audience is not None and await audience.trickle(space_id, feed, candidates, completed):
+                return
         if handle is None:
             raise Conflict(
                 "There is no connection to add candidates to; publish or subscribe first.",
@@ -605,6 +644,7 @@ class MediaService:
                     str(s.get("mid")),
                     "audio" if s.get("type") == "audio" else "video",
                     _source(s.get("description")),
+                    str(s["codec"]) if s.get("codec") else None,
                 )
                 for s in publisher.get("streams", [])
                 if s.get("type") in ("audio", "video") and not s.get("disabled")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spaces_desktop.protocol import EventType, Reactions, ReactionSender
-from spaces_desktop.server.event_bus import EventBus
+from spaces_desktop.server.store_api import EventFanout
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ class _Batch:
 
 
 class ReactionBatcher:
-    def __init__(self, bus: EventBus, is_live: Callable[[str], bool], interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self, bus: EventFanout, is_live: Callable[[str], bool], interval_s: float = INTERVAL_S
+    ) -> None:
         self._bus = bus
         self._is_live = is_live
         self.interval_s = interval_s

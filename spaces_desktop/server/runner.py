@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from spaces_desktop.protocol import EventType
 from spaces_desktop.server.app import create_app
+from spaces_desktop.server.cluster import Cluster, RedisSettings
 from spaces_desktop.server.connection_guard import DEFAULT_REQUEST_TIMEOUT_S, guarded_protocol
 from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
@@ -25,6 +26,8 @@ from spaces_desktop.server.media import MediaService
 from spaces_desktop.server.ratelimit import ClientAddress, Limits
 from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
+from spaces_desktop.server.store_api import EventFanout, SpaceStore
+from spaces_desktop.server.streaming import DEFAULT_THRESHOLD, AudienceMedia
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +71,26 @@ class ServerSettings:
     keep_alive_s: int = 5
     max_connections: int = 1000
     """Open connections (event streams included) before new requests get 503; 0 for no cap."""
+    audience_threshold: int = DEFAULT_THRESHOLD
+    """VideoRoom subscribers in a Space before further listeners watch a Streaming mountpoint."""
+    redis: RedisSettings | None = None
+    """Share state with other backends through this Redis instead of keeping it in SQLite."""
+    janus_admin_key: str | None = None
+    """An external Janus's VideoRoom admin_key, if it has one (from the environment)."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
     """The backend as an ASGI app; Janus starts and stops with the app's lifespan."""
     if settings.janus_url is None:
         find_janus(settings.janus.binary)  # fail now, with the install hint, rather than at first request
-    store = Store(settings.data_dir / "spaces.sqlite3")
-    bus = EventBus(store)
+    cluster = Cluster.connect(settings.redis) if settings.redis is not None else None
+    store: SpaceStore
+    bus: EventFanout
+    if cluster is not None:
+        store, bus = cluster.store, cluster.bus
+    else:
+        store = Store(settings.data_dir / "spaces.sqlite3")
+        bus = EventBus(store)
     public_url = settings.public_url or f"http://{settings.host}:{settings.port}"
     service = SpacesService(
         store,
@@ -84,7 +99,10 @@ def build_app(settings: ServerSettings) -> FastAPI:
         settings.ice,
         presence_timeout=settings.presence_timeout,
         host_grace=settings.host_grace,
+        shared_presence=cluster.presence if cluster is not None else None,
     )
+    if cluster is not None:
+        service.media_leases = cluster.leases
     managed: ManagedJanus | None = None
     if settings.janus_url is None:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
@@ -92,9 +110,22 @@ def build_app(settings: ServerSettings) -> FastAPI:
         janus_url=lambda: managed.url if managed else str(settings.janus_url),
         janus_secret=lambda: managed.secret if managed else settings.janus_secret,
         listener=service,
-        live_rooms=service.live_rooms,
-        room_admin_key=lambda: managed.keys.room_admin_key if managed else None,
+        # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
+        live_rooms=service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster),
+        room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
     )
+    media.audience = AudienceMedia(
+        media,
+        service.feed_id_to_participant,
+        threshold=settings.audience_threshold,
+        admin_key=lambda: managed.keys.room_admin_key if managed else None,
+    )
+
+    async def take_over(space_id: str, room_id: int) -> None:
+        await media.open_room(space_id, room_id)
+        service.media_reset(
+            space_id, "The Space's media moved to another backend; publish and subscribe again."
+        )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -102,7 +133,9 @@ def build_app(settings: ServerSettings) -> FastAPI:
             await managed.start()
         await media.start()
         service.media = media
-        for space_id, _room in service.live_rooms():
+        if cluster is not None:
+            cluster.start(service.live_rooms, take_over)  # media resets come with each takeover
+        for space_id, _room in service.live_rooms() if cluster is None else ():
             # Whatever clients had published went away with the previous process.
             bus.publish(
                 space_id,
@@ -119,6 +152,8 @@ def build_app(settings: ServerSettings) -> FastAPI:
                 await presence
             service.reactions.close()
             bus.close_all()
+            if cluster is not None:
+                await cluster.stop()
             try:
                 await asyncio.wait_for(media.close(), MEDIA_CLOSE_S)
             except TimeoutError:
@@ -146,7 +181,7 @@ class BackendServer(uvicorn.Server):
     """Ends the event streams as soon as shutdown begins: they never finish on their own,
     so uvicorn's graceful wait would otherwise always run to its end."""
 
-    def __init__(self, config: uvicorn.Config, bus: EventBus) -> None:
+    def __init__(self, config: uvicorn.Config, bus: EventFanout) -> None:
         super().__init__(config)
         self._bus = bus
 
@@ -175,3 +210,7 @@ def serve(settings: ServerSettings) -> None:
     os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     BackendServer(uvicorn_config(app, settings), app.state.bus).run()
+
+
+def _owned_rooms(service: SpacesService, cluster: Cluster) -> list[tuple[str, int]]:
+    return [(space_id, room) for space_id, room in service.live_rooms() if cluster.leases.owns(space_id)]

@@ -69,13 +69,16 @@ from spaces_desktop.protocol import (
 )
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
 from spaces_desktop.server.codecs import require_room_codecs
-from spaces_desktop.server.event_bus import EventBus
 from spaces_desktop.server.ice import IceConfig
-from spaces_desktop.server.media import FeedStream, MediaService
+from spaces_desktop.server.media import FeedStream
+from spaces_desktop.server.media_lease import MediaLeases
+from spaces_desktop.server.media_port import MediaPort
 from spaces_desktop.server.participant_views import ParticipantViews
 from spaces_desktop.server.reactions import ReactionBatcher
+from spaces_desktop.server.redis_presence import SharedPresence
 from spaces_desktop.server.sdp import parse_media_lines
-from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store, now
+from spaces_desktop.server.store import ParticipantRow, SpaceRow, now
+from spaces_desktop.server.store_api import EventFanout, SpaceStore
 from spaces_desktop.server.tickets import StreamTickets
 
 log = logging.getLogger(__name__)
@@ -97,19 +100,23 @@ def new_token() -> str:
 class SpacesService:
     def __init__(
         self,
-        store: Store,
-        bus: EventBus,
+        store: SpaceStore,
+        bus: EventFanout,
         public_url: str,
         ice: IceConfig | None = None,
         *,
         presence_timeout: float = DEFAULT_PRESENCE_TIMEOUT_S,
         host_grace: float = DEFAULT_HOST_GRACE_S,
         clock: Callable[[], float] = time.monotonic,
+        shared_presence: SharedPresence | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.public_url = public_url.rstrip("/")
-        self.media: MediaService | None = None
+        self.media: MediaPort | None = None
+        """Set once the media side is up (runner.py); tests give a fake (tests/support/fakes.py)."""
+        self.media_leases: MediaLeases | None = None
+        """With several backends on one Janus: which Spaces' rooms this one drives."""
         self.ice = ice or IceConfig()
         self._talking: dict[str, set[int]] = {}  # Space id -> feeds Janus last reported talking
         self.tickets = StreamTickets()
@@ -122,7 +129,9 @@ class SpacesService:
         """Participant id -> when its last stream closed (or it joined without one yet)."""
         self._decided: dict[str, asyncio.Event] = {}
         """Pending participant id -> set when a host lets them in or not."""
-        for participant in store.present_participants():
+        self.shared_presence = shared_presence
+        """With several backends: who was last seen where lives in Redis, not in `_away_since`."""
+        for participant in store.present_participants() if shared_presence is None else ():
             # A restart loses every stream: whoever does not come back within the timeout has gone.
             self._away_since[participant.id] = clock()
         self.reactions = ReactionBatcher(bus, self._is_live)
@@ -339,7 +348,7 @@ class SpacesService:
         )
         view = self.participant_view(participant, set())  # its feed id is new: nothing published yet
         if waiting:
-            self._away_since[participant.id] = self.clock()  # until its first admission poll
+            self._mark_away(participant.id)  # until its first admission poll
             self._decided[participant.id] = asyncio.Event()
             self._to_moderators(
                 space_id,
@@ -525,6 +534,32 @@ class SpacesService:
     def stream_opened(self, participant_id: str) -> None:
         self._open_streams[participant_id] = self._open_streams.get(participant_id, 0) + 1
         self._away_since.pop(participant_id, None)
+        if self.shared_presence is not None:
+            self.shared_presence.seen([participant_id])
+
+    def _mark_away(self, participant_id: str) -> None:
+        if self.shared_presence is not None:
+            self.shared_presence.seen([participant_id])  # last seen now; any backend may see it again
+        else:
+            self._away_since[participant_id] = self.clock()
+
+    def _absences(self) -> list[tuple[str, float]]:
+        """(participant id, seconds away) of everyone whose streams are all gone."""
+        if self.shared_presence is not None:
+            self.shared_presence.seen(list(self._open_streams))
+            return self.shared_presence.away(min(self.presence_timeout, self.host_grace))
+        now_s = self.clock()
+        return [(pid, now_s - since) for pid, since in self._away_since.items()]
+
+    def _claim_absence(self, participant_id: str, away: float) -> bool:
+        """Whether this backend acts on the absence (with several, exactly one does)."""
+        self._away_since.pop(participant_id, None)
+        return self.shared_presence is None or self.shared_presence.claim(participant_id, away)
+
+    def _forget_absence(self, participant_id: str) -> None:
+        self._away_since.pop(participant_id, None)
+        if self.shared_presence is not None:
+            self.shared_presence.forget(participant_id)
 
     def stream_closed(self, participant_id: str) -> None:
         left = self._open_streams.get(participant_id, 0) - 1
@@ -537,16 +572,19 @@ class SpacesService:
             ParticipantStatus.ACTIVE,
             ParticipantStatus.PENDING,
         ):
-            self._away_since[participant_id] = self.clock()
+            self._mark_away(participant_id)
 
     async def sweep_presence(self) -> None:
         """Lets go of everyone whose streams have been gone too long (see the module's notes)."""
-        now_s = self.clock()
-        for participant_id in list(self._away_since):
+        for participant_id, measured in self._absences():
             # Read again: an earlier iteration awaited, and a stream may have come and gone since.
-            since = self._away_since.get(participant_id)
-            if since is None:
-                continue
+            if self.shared_presence is None:
+                since = self._away_since.get(participant_id)
+                if since is None:
+                    continue
+                away = self.clock() - since
+            else:
+                away = measured  # by Redis's clock; claimed below against the same threshold
             if self._open_streams.get(participant_id):
                 self._away_since.pop(participant_id, None)
                 continue
@@ -558,19 +596,23 @@ class SpacesService:
                 or space.status is SpaceStatus.ENDED
                 or participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
             ):
-                self._away_since.pop(participant_id, None)
+                self._forget_absence(participant_id)
                 continue
-            away = now_s - since
             if participant.status is ParticipantStatus.PENDING:
-                if away >= self.presence_timeout:
+                if away >= self.presence_timeout and self._claim_absence(
+                    participant_id, self.presence_timeout
+                ):
                     self._close_lobby_entry(participant, ParticipantStatus.LEFT, "left")
             elif participant.role is Role.HOST:
                 # A scheduled Space waits for its host; a live one for the host's grace period.
-                if space.status is SpaceStatus.LIVE and away >= self.host_grace:
+                if (
+                    space.status is SpaceStatus.LIVE
+                    and away >= self.host_grace
+                    and self._claim_absence(participant_id, self.host_grace)
+                ):
                     log.info("Host of %s gone %.0f s: ending the Space", space.id, away)
-                    self._away_since.pop(participant_id, None)
                     await self._end(space.id, participant.id)
-            elif away >= self.presence_timeout:
+            elif away >= self.presence_timeout and self._claim_absence(participant_id, self.presence_timeout):
                 log.info("%s gone %.0f s from %s: freeing their place", participant.id, away, space.id)
                 await self._depart(participant, "gone")
 
@@ -868,12 +910,14 @@ class SpacesService:
             raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
         return current
 
-    def _media(self) -> MediaService:
+    def _media(self) -> MediaPort:
         if self.media is None:
             raise Conflict("Media is not available on this backend.")
         return self.media
 
     async def _open_room(self, space: SpaceRow) -> None:
+        if self.media_leases is not None and not self.media_leases.acquire(space.id):
+            return  # another backend drives this Space's room on the shared Janus
         if self.media is not None:
             await self.media.open_room(space.id, space.seq)
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from spaces_desktop.aio import describe
@@ -25,10 +27,13 @@ from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
-from spaces_desktop.errors import SpacesError
+from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
-from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
+from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
+from spaces_desktop.session.schedule import ask_servers
 from spaces_desktop.session.space_session import SpaceSession
 from spaces_desktop.signaling.client import SpacesClient
 from spaces_desktop.signaling.links import parse_link
@@ -52,6 +57,7 @@ class Engine:
         play_audio: bool = True,
         speaker_device: int | str | None = None,
         speaker_factory: SpeakerFactory = SpeakerSink,
+        camera_openers: Mapping[str, CameraOpener] | None = None,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
@@ -59,6 +65,10 @@ class Engine:
         self.play_audio = play_audio
         self.speaker_device = speaker_device
         self._speaker_factory = speaker_factory
+        self.camera_openers = dict(camera_openers or {})
+        """Camera schemes only the GUI can open (e.g. "screen:0", "window:ID"), by scheme."""
+        self.overlays = {source: Compositor() for source in CameraSource}
+        """Per camera, the overlays blended into its pictures; they outlive a Space."""
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -90,11 +100,30 @@ class Engine:
         video: bool,
         devices: DeviceChoice,
         client_id: str | None = None,
-    ) -> concurrent.futures.Future[None]:
-        async def create() -> None:
+        *,
+        scheduled_for: datetime | None = None,
+    ) -> concurrent.futures.Future[ScheduledSpace | None]:
+        """Live now (enters as host), or with ``scheduled_for`` made for later: then nothing opens."""
+        if scheduled_for is not None:
+            when = scheduled_for
+
+            async def schedule() -> ScheduledSpace | None:
+                async with SpacesClient(server) as client:
+                    joined = await client.create_space(
+                        title, name, video_enabled=video, scheduled_for=when, client_id=client_id
+                    )
+                space = joined.snapshot.space
+                return ScheduledSpace(
+                    space.share_link, space.title, space.scheduled_for or when, joined.token
+                )
+
+            return self.submit(schedule)
+
+        async def create() -> ScheduledSpace | None:
             session = await self._new_session(server, devices)
             await session.create(title, name, video, client_id)
             self._start_speaker(session)
+            return None
 
         return self.submit(create)
 
@@ -126,6 +155,41 @@ class Engine:
         session = self.session
         return getattr(session, "token", None) if session is not None else None
 
+    # --- Spaces scheduled for later ---
+
+    def upcoming(self, kept: Mapping[str, str]) -> concurrent.futures.Future[Upcoming]:
+        """Which of these (link -> host token) are still scheduled, asked of each link's server."""
+        wanted = dict(kept)
+        return self.submit(lambda: ask_servers(wanted))
+
+    def start_space(self, link: str, token: str, devices: DeviceChoice) -> concurrent.futures.Future[None]:
+        """Takes a scheduled Space live and enters it as host (one future: a refusal leaves nothing open)."""
+
+        async def start() -> None:
+            base, space_id = parse_link(link)
+            session = await self._new_session(base, devices)
+            try:
+                # Live already (a second click, another device) is fine; an ended one fails in resume.
+                with contextlib.suppress(Conflict):
+                    await session.client.participant(space_id, token).start()
+                await session.resume(space_id, token)
+            except BaseException:
+                await self._drop_session()
+                raise
+            self._start_speaker(session)
+
+        return self.submit(start)
+
+    def cancel_space(self, link: str, token: str) -> concurrent.futures.Future[None]:
+        """Ends a scheduled Space before it started: its link stops working for everyone."""
+
+        async def cancel() -> None:
+            base, space_id = parse_link(link)
+            async with SpacesClient(base) as client:
+                await client.participant(space_id, token).end()
+
+        return self.submit(cancel)
+
     def leave(self) -> concurrent.futures.Future[None]:
         async def leave() -> None:
             if self.session is not None:
@@ -139,7 +203,7 @@ class Engine:
         self._client = SpacesClient(server)
         self.session = SpaceSession(
             self._client,
-            LocalMedia(devices),
+            LocalMedia(devices, overlays=self.overlays, openers=self.camera_openers),
             director=self.director,
             frames=self.frames,
             on_state=self.on_state,
@@ -166,6 +230,8 @@ class Engine:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+        else:
+            session.speaker_changed(self._speaker)  # a speaker that fails later shows on the banner
 
     def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
         try:
@@ -217,6 +283,7 @@ class Engine:
         if session is None or not self.play_audio:
             return  # used from the next Space on
         old = self._speaker
+        old_worked = old is not None and old.error is None
         # Break before make: two streams pulling the one mix would each get half of it.
         if old is not None:
             old.stop()
@@ -224,10 +291,12 @@ class Engine:
             new = self._speaker_factory(session.mixer.pull, device)
             new.start()
         except DeviceError:
-            if old is not None:
-                old.start()  # back to what played before; the caller shows why
+            if old is not None and old_worked:
+                with contextlib.suppress(DeviceError):
+                    old.start()  # back to what played before; the caller shows why
             raise
         self._speaker = new
+        session.speaker_changed(new)
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))
@@ -267,12 +336,35 @@ class Engine:
     def deny(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.deny(participant_id))
 
-    def start_space(self) -> concurrent.futures.Future[Any]:
-        """Takes a scheduled Space live (host)."""
-        return self._call(lambda s: s.api.start())
-
     def end_space(self) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.end())
+
+    def set_director(self, settings: StageDirectorSettings | None) -> concurrent.futures.Future[None]:
+        """How eagerly the stage follows who talks, for the next Space and the current one (any thread:
+        the settings change on the engine loop, where the stage director reads them)."""
+
+        async def apply() -> None:
+            self.director = settings
+            if self.session is not None:
+                self.session.director.settings = settings or StageDirectorSettings()
+
+        return self.submit(apply)
+
+    def set_overlays(
+        self, source: CameraSource, layers: Sequence[OverlayLayer]
+    ) -> concurrent.futures.Future[None]:
+        wanted = tuple(layers)
+
+        async def apply() -> None:
+            self.overlays[source].set_layers(wanted)
+
+        return self.submit(apply)
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> concurrent.futures.Future[bool]:
+        async def show() -> bool:
+            return self.overlays[source].set_visible(key, visible)
+
+        return self.submit(show)
 
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:
@@ -306,3 +398,7 @@ class Engine:
             return describe(asyncio.all_tasks(self._loop))
         except RuntimeError:  # the loop's task set changed while we looked
             return "(could not list the tasks)"
+
+
+# mypy holds the engine to the contract: a missing command or a drifted signature fails here.
+_conforms: type[EnginePort] = Engine

@@ -56,8 +56,9 @@ class FrameBoard:
             stats.width, stats.height = frame.width, frame.height
             stats.recent.append(now)
             self._frames[key] = (stats.frames, frame)
-        if self.on_frame is not None:
-            self.on_frame(key)
+        listener = self.on_frame  # read once: the GUI thread may clear it between a check and a call
+        if listener is not None:
+            listener(key)
 
     def latest(self, key: TileKey) -> tuple[int, av.VideoFrame] | None:
         """The newest frame and its sequence number (any thread)."""

@@ -26,6 +26,7 @@ from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
@@ -54,8 +55,7 @@ from spaces_desktop.signaling.client import ParticipantClient, SpacesClient
 from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailable
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.peer import rtc_ice_servers
-from spaces_desktop.transport.publisher import Publisher
-from spaces_desktop.transport.subscriber import Subscriber
+from spaces_desktop.transport.ports import PeerTransport, PublisherLink, SubscriberLink, Transport
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,12 @@ class SpaceSession:
         director: StageDirectorSettings | None = None,
         frames: FrameBoard | None = None,
         on_state: StateListener | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.client = client
         self.media = media
+        self.transport = transport or PeerTransport()
+        """Makes the publishing and subscribing connections (a fake one in unit tests)."""
         self.frames = frames or FrameBoard()
         self.director = StageDirector(director)
         self.state = SessionState()
@@ -123,15 +126,15 @@ class SpaceSession:
         self.token: str | None = None
         self._ice_servers: list[RTCIceServer] = []
         """STUN/TURN servers from the join response (none: Janus's own addresses are enough)."""
-        self._publisher: Publisher | None = None
+        self._publisher: PublisherLink | None = None
         self._publisher_epoch = -1
-        self._subscriber: Subscriber | None = None
+        self._subscriber: SubscriberLink | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
         self._subscriber_epoch = -1
         self._subscriber_generation = 0
         self._generations = 0
         self._handover = Handover()
-        self._retiring: dict[Subscriber, asyncio.Task[None]] = {}
+        self._retiring: dict[SubscriberLink, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
         self._server_back = asyncio.Event()
         """Set when the event stream opens: a waiting media retry need not wait any longer."""
@@ -312,14 +315,15 @@ class SpaceSession:
     # --- our own devices ---
 
     async def _watch_device_health(self) -> None:
-        """Notices a camera or microphone that stopped by itself, and tells the server and the person."""
+        """Notices a device that stopped by itself, and tells the person (and the server, for a camera)."""
         untold: set[DeviceSlot] = set()  # cameras the server still has to hear are off
         while not self._closed.is_set():
             await asyncio.sleep(DEVICE_HEALTH_S)
             lost = self.media.check_health()
             if lost:
                 self._show_device_problems()
-                untold.update(slot for slot in lost if slot is not DeviceSlot.MICROPHONE)
+                # Only cameras have a state others see; a lost microphone or speaker is ours alone.
+                untold.update(slot for slot in lost if slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA))
             for slot in sorted(untold):
                 if slot not in self.media.lost:
                     untold.discard(slot)  # turned on again or replaced meanwhile
@@ -328,10 +332,16 @@ class SpaceSession:
                 try:
                     await self.api.set_camera(False, slot_camera(slot))
                     untold.discard(slot)
+                    self.media.camera_told_off(slot)  # viewers show the avatar: no keep-alive needed
                 except SpacesError as exc:
                     log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
             if lost:
                 await self.media.release_lost(lost)
+
+    def speaker_changed(self, speaker: SpeakerSink | None) -> None:
+        """The engine plays on another output now (or on none): watch it, and drop a lost one's banner."""
+        self.media.use_speaker(speaker)
+        self._show_device_problems()
 
     def _devices_changed(self, change: DeviceChange) -> None:
         for device in change.added:
@@ -499,9 +509,7 @@ class SpaceSession:
         tracks = self.media.tracks(bool(space and space.video_enabled))
         if tracks.audio is None and tracks.camera is None and tracks.second_camera is None:
             return
-        publisher = Publisher(
-            tracks, on_dead=lambda _: self._media_dirty.set(), ice_servers=self._ice_servers
-        )
+        publisher = self.transport.publisher(tracks, lambda _: self._media_dirty.set(), self._ice_servers)
         self._publisher = publisher
         try:
             await publisher.connect(self.api.publish)
@@ -518,10 +526,10 @@ class SpaceSession:
         old, old_generation = self._subscriber, self._subscriber_generation
         self._generations += 1
         generation = self._generations
-        subscriber = Subscriber(
+        subscriber = self.transport.subscriber(
             lambda stream, track: self._on_track(stream, track, generation),
-            on_dead=lambda _: self._media_dirty.set(),
-            ice_servers=self._ice_servers,
+            lambda _: self._media_dirty.set(),
+            self._ice_servers,
         )
         try:
             await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)
@@ -544,7 +552,7 @@ class SpaceSession:
             )
             self._retiring[old] = task
 
-    async def _retire(self, old: Subscriber, generation: int) -> None:
+    async def _retire(self, old: SubscriberLink, generation: int) -> None:
         """Closes a replaced subscription once the current one plays what they share."""
         deadline = time.monotonic() + HANDOVER_MAX_S
         try:
@@ -625,18 +633,14 @@ class SpaceSession:
             if subscriber is None:
                 continue
             samples = []
-            for transceiver in subscriber.pc.getTransceivers():
-                stream = subscriber.streams.get(transceiver.mid or "")
-                if stream is None:
-                    continue
-                report = await transceiver.receiver.getStats()
-                for stats in report.values():
-                    if getattr(stats, "type", "") == "inbound-rtp":
-                        samples.append(
-                            ReceiverSample(
-                                stream.participant_id, stream.mid, stats.packetsReceived, stats.packetsLost
-                            )
+            for sample in (await subscriber.stats()).inbound:
+                stream = subscriber.streams.get(sample.mid)
+                if stream is not None:
+                    samples.append(
+                        ReceiverSample(
+                            stream.participant_id, stream.mid, sample.packets_received, sample.packets_lost
                         )
+                    )
             verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
             if verdicts != dict(self.state.quality):
                 self._dispatch(QualityMeasured(verdicts))
@@ -671,7 +675,7 @@ class SpaceSession:
             if paused != self.state.paused_video:
                 self._dispatch(VideoPaused(paused))
 
-    def _publisher_silent(self, participant_id: str, subscriber: Subscriber | None, now: float) -> bool:
+    def _publisher_silent(self, participant_id: str, subscriber: SubscriberLink | None, now: float) -> bool:
         """True if we subscribe to their audio and it stopped as well."""
         if subscriber is None or not any(
             s.participant_id == participant_id and s.kind == "audio" for s in subscriber.streams.values()

@@ -44,6 +44,8 @@ from spaces_desktop.protocol import (
     ReactionRequest,
     RemoveRequest,
     RoleRequest,
+    ScheduledQuery,
+    ScheduledSpaces,
     SessionDescription,
     Snapshot,
     SpacePreview,
@@ -151,6 +153,11 @@ class SpacesClient:
             client_id=client_id,
         )
         return await self.request_model(Joined, "POST", "/spaces", json=body, retry=NO_RETRY)
+
+    async def scheduled_spaces(self, tokens: Sequence[str]) -> ScheduledSpaces:
+        """Which Spaces these host tokens hold are still scheduled (a read: retried)."""
+        body = _body(ScheduledQuery, tokens=list(tokens))
+        return await self.request_model(ScheduledSpaces, "POST", "/scheduled-spaces", json=body)
 
     async def preview(self, space_id: str) -> SpacePreview:
         """What a share link shows before joining."""

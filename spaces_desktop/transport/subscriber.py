@@ -16,6 +16,7 @@ from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 from spaces_desktop.protocol import StreamView, SubscribeOffer
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 from spaces_desktop.transport.receive_guard import VideoReceiveGuard, install_audio, install_video
+from spaces_desktop.transport.stats import TransportStats, receiver_stats
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ class Subscriber:
             return False
         guard.request_keyframe()
         return True
+
+    async def stats(self) -> TransportStats:
+        """Every receiver's counters now (the session rates the network from them)."""
+        return await receiver_stats(self.pc.getTransceivers())
 
     @property
     def state(self) -> str:

@@ -25,6 +25,7 @@ from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice
+from spaces_desktop.session.port import EnginePort
 from spaces_desktop.ui.app import APP_NAME, ORG_NAME, data_dir, shutdown
 from spaces_desktop.ui.main_window import MainWindow
 from spaces_desktop.ui.qt.settings import AppSettings, director_settings
@@ -84,7 +85,7 @@ def run_demo(
     settings = AppSettings(QSettings())
     theme = Theme()
     theme.apply(app, settings.theme)
-    engine = Engine(lambda _: None, director=director_settings(settings.sensitivity))
+    engine: EnginePort = Engine(lambda _: None, director=director_settings(settings.sensitivity))
     embedded = server_factory(data_dir() / "demo-server") if server_factory else None
     window = MainWindow(engine, settings, theme, embedded=embedded)
     window.show()

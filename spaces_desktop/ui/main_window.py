@@ -4,16 +4,24 @@ Built by the composition root (``ui/app.py``) or by a test with an injected
 engine, server URL, stage factory and device fakes. Nothing here waits on the
 network: every engine call returns a future whose outcome comes back through
 the GUI dispatcher.
+
+Threads: everything here runs on the GUI thread. The engine is only driven
+through its commands (futures on the engine's loop; settings too, via
+``set_director``). Two callbacks run on the engine's thread and are wired once,
+before anything calls them: ``engine.on_state`` (the controller's bridge, which
+posts to the GUI thread) and ``frames.on_frame`` (the stage's ``frame_ready``,
+thread-safe: it only schedules a repaint).
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
@@ -23,9 +31,10 @@ from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState
 from spaces_desktop.errors import DomainError
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import NONE, DeviceChoice
-from spaces_desktop.session.port import EnginePort
+from spaces_desktop.session.port import EnginePort, ScheduledSpace
 from spaces_desktop.ui.dialogs.invite_prompt import InvitePrompt
 from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
+from spaces_desktop.ui.dialogs.overlay_dialog import OverlayDialog
 from spaces_desktop.ui.dialogs.settings_dialog import SettingsDialog, SettingsValues
 from spaces_desktop.ui.dialogs.setup_dialog import SetupDialog, SpaceSetup
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
@@ -37,6 +46,8 @@ from spaces_desktop.ui.qt.devices import (
     default_index,
     microphone_options,
 )
+from spaces_desktop.ui.qt.notify import Notifier
+from spaces_desktop.ui.qt.overlay_publisher import OverlayPublisher
 from spaces_desktop.ui.qt.settings import AppSettings, DevicePrefs, ServerMode, director_settings
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.screens.ended_screen import EndedScreen
@@ -45,9 +56,12 @@ from spaces_desktop.ui.screens.space_screen import SpaceScreen
 from spaces_desktop.ui.screens.waiting_screen import WaitingScreen
 from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.overlay_config import OverlayKind
 from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
-from spaces_desktop.ui.viewmodels.space_model import end_view, waiting_text
-from spaces_desktop.ui.widgets.control_bar import LAYOUTS
+from spaces_desktop.ui.viewmodels.space_model import controls_for, end_view, waiting_text
+from spaces_desktop.ui.viewmodels.upcoming import UpcomingModel
+from spaces_desktop.ui.viewmodels.when import day_and_time
+from spaces_desktop.ui.widgets.control_bar import LAYOUTS, PRODUCT_LAYOUTS
 from spaces_desktop.ui.widgets.plain import window_title
 
 log = logging.getLogger(__name__)
@@ -89,13 +103,6 @@ def devices_for(prefs: DevicePrefs, catalog: DeviceCatalog | None, label: str, v
     return DeviceChoice(camera=camera, second_camera=second, microphone=microphone, label=label)
 
 
-def engine_supports_schedule(engine: EnginePort) -> bool:
-    try:
-        return "scheduled_for" in inspect.signature(engine.create_space).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class MainWindow(QMainWindow):
     screen_changed = Signal(str)
     """"home", "waiting", "space" or "ended"."""
@@ -132,10 +139,20 @@ class MainWindow(QMainWindow):
         self.preview_devices = preview_devices or LocalPreviewDevices()
         self.confirm = confirm
         self.apply_theme = apply_theme
-        engine.director = director_settings(settings.sensitivity)
+        engine.set_director(director_settings(settings.sensitivity))
         self.controller = SessionController(engine, self.dispatcher, parent=self)
         if settings.devices.speaker:
             self.controller.set_device(DeviceSlot.SPEAKER, settings.devices.speaker)
+        self.upcoming = UpcomingModel(engine, settings, self.dispatcher, parent=self)
+        self.overlays = OverlayPublisher(
+            engine,
+            load=lambda: settings.overlays(self._space_link()),
+            save=lambda config: settings.keep_overlays(self._space_link(), config),
+            frame_size=lambda: (self.controller.devices.width, self.controller.devices.height),
+        )
+        self.overlay_dialog: OverlayDialog | None = None
+        self._overlay_link: str | None = None
+        self.notifier = Notifier(theme.icon("spaces", theme.palette.accent, 64), self)
         self.setup_dialog: SetupDialog | None = None
         self.join_dialog: JoinDialog | None = None
         self.invite_prompt: InvitePrompt | None = None
@@ -144,6 +161,8 @@ class MainWindow(QMainWindow):
         self._pending_setup: SpaceSetup | None = None
         self._reopening: str | None = None
         """The link of the Space being reopened as host."""
+        self._starting: str | None = None
+        """The link of the scheduled Space being started."""
         self._stopped_waiting = False
         self._was_invited = False
 
@@ -166,6 +185,10 @@ class MainWindow(QMainWindow):
         c.left.connect(self.go_home)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 20000))
         c.pending_changed.connect(self._update_actions)
+        c.scheduled.connect(self._scheduled)
+        self.upcoming.changed.connect(self._show_upcoming)
+        self.upcoming.due_soon.connect(self._remind)
+        self.upcoming.failed.connect(lambda message: self.home.show_error(message))
 
         self._init_server()
         self.directory.refresh()
@@ -181,6 +204,9 @@ class MainWindow(QMainWindow):
         home.reopen_requested.connect(self.reopen)
         home.name_changed.connect(self._name_changed)
         home.server_changed.connect(self._server_changed)
+        home.start_scheduled_requested.connect(self.start_scheduled)
+        home.cancel_scheduled_requested.connect(self.cancel_scheduled)
+        home.set_upcoming(self.upcoming.rows)
         return home
 
     def _restyle(self) -> None:
@@ -361,6 +387,15 @@ class MainWindow(QMainWindow):
         self.pin_action = self._action("Pin / unpin the big tile", shortcuts.PIN, c.toggle_pin)
         self.leave_action = self._action("Leave", shortcuts.LEAVE, self.request_leave)
         self.end_action = self._action("End Space…", None, self.request_end)
+        self.overlays_action = self._action("Overlays…", shortcuts.OVERLAYS, self.open_overlays)
+        self.overlay_actions = {
+            kind: self._action(text, shortcut, partial(self.toggle_overlay, kind))
+            for kind, text, shortcut in (
+                (OverlayKind.LOWER_THIRD, "Lower third on / off", shortcuts.LOWER_THIRD),
+                (OverlayKind.LOGO, "Logo on / off", shortcuts.LOGO),
+                (OverlayKind.PRODUCT, "Product card on / off", shortcuts.PRODUCT_CARD),
+            )
+        }
         self.space_actions = [
             self.mic_action,
             self.camera_action,
@@ -373,13 +408,17 @@ class MainWindow(QMainWindow):
         for action in self.space_actions[:5]:
             space_menu.addAction(action)
         space_menu.addSeparator()
+        space_menu.addAction(self.overlays_action)
+        for action in self.overlay_actions.values():
+            space_menu.addAction(action)
+        space_menu.addSeparator()
         space_menu.addAction(self.leave_action)
         space_menu.addAction(self.end_action)
 
         view_menu = bar.addMenu("&View")
         self.layout_group = QActionGroup(self)
         for mode, label in LAYOUTS:
-            action = QAction(label, self, checkable=True)
+            action = QAction(QCoreApplication.translate("ControlBar", label), self, checkable=True)
             action.setData(mode)
             action.setChecked(mode == self.settings.layout_mode)
             action.triggered.connect(lambda _=False, m=mode: self.set_layout_mode(m))
@@ -411,6 +450,43 @@ class MainWindow(QMainWindow):
         busy = ENTER in self.controller.pending
         self.start_action.setEnabled(not in_space and not busy)
         self.join_action.setEnabled(not in_space and not busy)
+        link = self._space_link()
+        if in_space and link != self._overlay_link:
+            self._overlay_link = link
+            self.overlays.reload()  # this Space's overlays, in the engine before the camera goes on
+        for action in self.overlay_actions.values():
+            action.setEnabled(in_space and state.can_use_camera)
+        product = in_space and controls_for(state, False).product_layouts  # as the Layout button offers
+        for action in self.layout_group.actions():
+            action.setVisible(product or action.data() not in PRODUCT_LAYOUTS)
+
+    # --- overlays ---
+
+    def _space_link(self) -> str:
+        space = self.controller.state.space
+        return space.share_link if space is not None else ""
+
+    def open_overlays(self) -> OverlayDialog:
+        if self.overlay_dialog is None:
+            self.overlays.config = self.settings.overlays(self._space_link())
+            dialog = OverlayDialog(
+                self.overlays.config,
+                self.overlays.update,
+                (self.controller.devices.width, self.controller.devices.height),
+                parent=self,
+            )
+            dialog.finished.connect(lambda _=0: setattr(self, "overlay_dialog", None))
+            self.overlay_dialog = dialog
+        self.overlay_dialog.show()
+        self.overlay_dialog.raise_()
+        return self.overlay_dialog
+
+    def toggle_overlay(self, kind: OverlayKind) -> None:
+        if not self.overlays.toggle(kind):
+            self.open_overlays()  # nothing to show yet: say what, where it is set up
+            return
+        if self.overlay_dialog is not None:
+            self.overlay_dialog.set_shown(kind, self.overlays.config.shown(kind))
 
     def set_layout_mode(self, mode: str) -> None:
         self.settings.layout_mode = mode
@@ -435,6 +511,8 @@ class MainWindow(QMainWindow):
         self._drop_space_screen()
         self.home.set_busy(None)
         self._show_recent(self.home)
+        self._show_upcoming()
+        self.upcoming.refresh()
         self.stack.setCurrentWidget(self.home)
         self.setWindowTitle("Spaces")
         self._update_actions()
@@ -458,7 +536,6 @@ class MainWindow(QMainWindow):
             self.preview_devices,
             self.settings.devices,
             name,
-            allow_schedule=engine_supports_schedule(self.controller.engine),
             parent=self,
         )
         dialog.accepted.connect(lambda: self._setup_done(dialog))
@@ -485,6 +562,47 @@ class MainWindow(QMainWindow):
             self.settings.client_id,
             scheduled_for=setup.scheduled_for,
         )
+
+    def _scheduled(self, made: ScheduledSpace) -> None:
+        """Made for later: it waits under Upcoming on Home; nothing is open until it starts."""
+        self.upcoming.add(made)
+        self._pending_setup = None
+        self.home.set_busy(None)
+        self.go_home()
+        when = day_and_time(made.starts_at, datetime.now(UTC))
+        self.statusBar().showMessage(f"Scheduled for {when}. Share the link: {made.link}", 30000)
+
+    def _show_upcoming(self) -> None:
+        self.home.set_upcoming(self.upcoming.rows)
+
+    def _remind(self, space: ScheduledSpace) -> None:
+        """Shortly before a scheduled Space starts: the desktop's notification, else a line in the window."""
+        when = day_and_time(space.starts_at, datetime.now(UTC))
+        title = "Your Space starts soon"
+        text = f"“{space.title}” · {when}. Start it from Home when you're ready."
+        if not self.notifier.notify(title, text):
+            self.home.show_reminder(f"{title}: {text}")
+        self.statusBar().showMessage(f"{title}: {space.title} · {when}", 60000)
+
+    def start_scheduled(self, link: str) -> None:
+        """Takes a Space scheduled for later live now, and goes in as its host."""
+        token = self.upcoming.token(link)
+        if self.space_screen is not None or ENTER in self.controller.pending or not token:
+            return
+        self._pending_setup, self._starting = None, link
+        devices = devices_for(self.settings.devices, self.directory.catalog, self.home.display_name, True)
+        self.home.set_busy("Going live…")
+        self.controller.start_scheduled(link, token, devices)
+
+    def cancel_scheduled(self, link: str) -> None:
+        title = next((r.space.title for r in self.upcoming.rows if r.space.link == link), "")
+        if self.confirm(
+            self,
+            "Call off this Space?",
+            f"“{title}” won't take place, and its link stops working for everyone.",
+            "Call off",
+        ):
+            self.upcoming.cancel(link)
 
     def open_link(self, link: str | None) -> None:
         """A link from outside (a second launch, the OS): bring the window forward and offer to join."""
@@ -545,8 +663,10 @@ class MainWindow(QMainWindow):
     def _entered(self) -> None:
         self.home.set_busy(None)
         state = self.controller.state
-        hosted = self._pending_setup is not None or self._reopening is not None
-        self._reopening = None
+        hosted = self._pending_setup is not None or self._reopening is not None or self._starting is not None
+        if self._starting is not None:
+            self.upcoming.forget(self._starting)
+        self._reopening = self._starting = None
         if state.space is not None:
             link = state.space.share_link
             self.settings.remember(state.space.title, link, hosted=hosted)
@@ -557,6 +677,9 @@ class MainWindow(QMainWindow):
 
     def _enter_failed(self, message: str) -> None:
         reopened, self._reopening = self._reopening, None
+        if self._starting is not None:
+            self._starting = None
+            self.upcoming.refresh()  # ended or cancelled meanwhile: the server's list says so
         if reopened is not None and isinstance(self.controller.last_error, DomainError):
             self.settings.forget_host_token(reopened)  # ended, or the token is no longer good
         if self._stopped_waiting:
@@ -721,7 +844,7 @@ class MainWindow(QMainWindow):
         self.settings.devices = values.devices
         self._switch_devices(values.devices)
         self.settings.sensitivity = values.sensitivity
-        self.controller.engine.director = director_settings(values.sensitivity)
+        self.controller.engine.set_director(director_settings(values.sensitivity))
         if values.theme != self.settings.theme:
             self.settings.theme = values.theme
             if self.apply_theme is not None:
@@ -750,6 +873,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window quits the app; the composition root shuts the engine down in order."""
         self.settings.sync()
+        self.upcoming.stop()
+        self.notifier.close()
         event.accept()
         app = QApplication.instance()
         if app is not None:

@@ -1,7 +1,8 @@
 """GUI tests: offscreen Qt, a fake engine, fake devices, a stand-in stage, screenshots.
 
-The fake engine records every command and answers with a future the test
-controls; the real Engine is tested in tests/integration.
+The fake engine is the product's own (spaces_desktop.session.fake, held to the
+engine contract by mypy): it records every command and answers with a future
+the test controls. The real Engine is tested in tests/integration.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import concurrent.futures
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -28,12 +28,11 @@ from spaces_desktop.devices.catalog import AudioCatalog, DeviceCatalog, DeviceIn
 from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
-from spaces_desktop.domain import CameraSource, Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, DeviceSlot, Member, Reaction, SessionState, SpaceInfo
-from spaces_desktop.media.stage_director import StageDirectorSettings
+from spaces_desktop.domain import Role, SpaceStatus
+from spaces_desktop.domain.state import Connection, Member, Reaction, SessionState, SpaceInfo
 from spaces_desktop.server.embedded import EmbeddedServer
+from spaces_desktop.session.fake import FakeEngine
 from spaces_desktop.session.frames import FrameBoard
-from spaces_desktop.session.local_media import DeviceChoice
 from spaces_desktop.ui.qt.devices import DeviceDirectory
 from spaces_desktop.ui.qt.settings import AppSettings
 from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
@@ -42,119 +41,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots
 
 
 # --- engine ---------------------------------------------------------------------------------
-
-
-class FakeEngine:
-    """Records commands; each returns a Future that is done unless the test holds it."""
-
-    def __init__(self) -> None:
-        self.frames = FrameBoard()
-        self.notices: list[str] = []
-        self.on_state: Callable[[SessionState], None] = lambda _: None
-        self.director: StageDirectorSettings | None = None
-        self.session: Any = None
-        self.token: str | None = None
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
-        self.hold: set[str] = set()
-        """Commands whose future stays pending until the test resolves it."""
-        self.fail: dict[str, BaseException] = {}
-        self.futures: dict[str, concurrent.futures.Future[Any]] = {}
-        self.shut_down = False
-
-    def _record(self, name: str, *args: Any) -> concurrent.futures.Future[Any]:
-        self.calls.append((name, args))
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self.futures[name] = future
-        if name in self.fail:
-            future.set_exception(self.fail[name])
-        elif name not in self.hold:
-            future.set_result(None)
-        return future
-
-    def called(self, name: str) -> list[tuple[Any, ...]]:
-        return [args for n, args in self.calls if n == name]
-
-    def push(self, state: SessionState) -> None:
-        """Deliver a state the way the engine does (from "its" thread: here, directly)."""
-        self.on_state(state)
-
-    def create_space(
-        self,
-        server: str,
-        title: str,
-        name: str,
-        video: bool,
-        devices: DeviceChoice,
-        client_id: str | None = None,
-    ) -> concurrent.futures.Future[None]:
-        return self._record("create_space", server, title, name, video, devices, client_id)
-
-    def join(
-        self, link: str, name: str, devices: DeviceChoice, client_id: str | None = None
-    ) -> concurrent.futures.Future[None]:
-        return self._record("join", link, name, devices, client_id)
-
-    def reopen(self, link: str, token: str, devices: DeviceChoice) -> concurrent.futures.Future[None]:
-        return self._record("reopen", link, token, devices)
-
-    def leave(self) -> concurrent.futures.Future[None]:
-        return self._record("leave")
-
-    def set_muted(self, muted: bool) -> concurrent.futures.Future[Any]:
-        return self._record("set_muted", muted)
-
-    def set_camera(self, source: CameraSource, on: bool) -> concurrent.futures.Future[Any]:
-        return self._record("set_camera", source, on)
-
-    def set_device(self, slot: DeviceSlot, spec: str) -> concurrent.futures.Future[Any]:
-        return self._record("set_device", slot, spec)
-
-    def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
-        return self._record("raise_hand", raised)
-
-    def react(self, emoji: str) -> concurrent.futures.Future[Any]:
-        return self._record("react", emoji)
-
-    def request_to_speak(self, requested: bool = True) -> concurrent.futures.Future[Any]:
-        return self._record("request_to_speak", requested)
-
-    def answer_invite(self, accept: bool) -> concurrent.futures.Future[Any]:
-        return self._record("answer_invite", accept)
-
-    def set_role(self, participant_id: str, role: Role) -> concurrent.futures.Future[Any]:
-        return self._record("set_role", participant_id, role)
-
-    def invite(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("invite", participant_id)
-
-    def decline_request(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("decline_request", participant_id)
-
-    def mute(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("mute", participant_id)
-
-    def remove(self, participant_id: str, block_address: bool = False) -> concurrent.futures.Future[Any]:
-        return self._record("remove", participant_id, block_address)
-
-    def set_access(
-        self, *, locked: bool | None = None, approval_required: bool | None = None
-    ) -> concurrent.futures.Future[Any]:
-        return self._record("set_access", locked, approval_required)
-
-    def admit(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("admit", participant_id)
-
-    def deny(self, participant_id: str) -> concurrent.futures.Future[Any]:
-        return self._record("deny", participant_id)
-
-    def end_space(self) -> concurrent.futures.Future[Any]:
-        return self._record("end_space")
-
-    def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
-        return self._record("pin", participant_id)
-
-    def shutdown(self, timeout: float = 5.0) -> None:
-        self.shut_down = True
 
 
 class FakeMixer:

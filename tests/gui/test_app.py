@@ -152,10 +152,10 @@ def test_start_a_space_as_host_with_the_panel(
 ) -> None:
     window = make_window()
     go_live(qtbot, window, engine)
-    (server, title, name, video, devices, client_id) = engine.called("create_space")[0]
+    (server, title, name, video, devices, client_id, scheduled_for) = engine.called("create_space")[0]
     assert (server, title, name, video) == (SERVER, "Launch day: the new headphones", "Dana Host", True)
     assert devices.camera == "0" and devices.microphone == "3"
-    assert client_id == app_settings.client_id
+    assert client_id == app_settings.client_id and scheduled_for is None
     assert app_settings.recent[0].title == "Launch day: the new headphones"
     assert app_settings.recent[0].hosted
     engine.push(busy_room(HOST_ID, reactions=()))

@@ -23,7 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from spaces_desktop.bench.audience_gui import HOST, Events, join_snapshot
 from spaces_desktop.domain import Role
-from spaces_desktop.domain.state import SessionState
+from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.protocol import Event, EventType, ParticipantView
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.reducer import apply, from_snapshot
@@ -486,3 +486,20 @@ def test_model_rows_are_not_editable(panel: PeoplePanel) -> None:
     assert not person.flags() & Qt.ItemFlag.ItemIsEditable
     assert panel.model.index(0, 0, person).isValid() is False
     assert panel.model.data(QModelIndex()) is None
+
+
+def test_actions_are_unusable_while_the_connection_is_down(panel: PeoplePanel) -> None:
+    room = busy_room(HOST_ID)
+    show(panel, replace(room, connection=Connection.RECONNECTING))
+    requested: list[tuple[str, str]] = []
+    panel.action_requested.connect(lambda a, pid: requested.append((a, pid)))
+    row = panel.row("requests", "p_req")
+    assert row is not None and row.buttons == (Action.ACCEPT, Action.DECLINE)
+    assert not row.enabled(Action.ACCEPT) and not row.enabled(Action.REMOVE)
+    row.click(Action.ACCEPT)
+    assert not any(a.isEnabled() for a in row.menu_actions.values())
+    assert requested == []
+    show(panel, room)
+    assert row.enabled(Action.ACCEPT)
+    row.click(Action.ACCEPT)
+    assert requested == [("accept", "p_req")]

@@ -15,6 +15,8 @@ PUBLIC = {
     ("get", "/spaces/{space_id}/preview"),
     ("post", "/spaces/{space_id}/join"),
     ("get", "/healthz"),
+    # No bearer: the host tokens it asks after are in the body (tests/integration/test_scheduling.py).
+    ("post", "/scheduled-spaces"),
 }
 
 

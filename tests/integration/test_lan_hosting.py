@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -112,5 +113,32 @@ def test_only_this_computer_listens_on_loopback(tmp_path: Path) -> None:
         url = start(server, lan=False)
         assert url.startswith("http://127.0.0.1:")
         assert server.network_address is None and server.firewall_note is None
+    finally:
+        server.stop()
+
+
+def test_a_space_scheduled_on_this_computer_keeps_its_link_after_a_restart(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path / "server", local_port=18472)
+    try:
+        url = start(server, lan=False)
+        assert url == "http://127.0.0.1:18472"
+        created = httpx.post(
+            f"{url}/spaces",
+            json={
+                "title": "Friday show",
+                "host_name": "Ava",
+                "video_enabled": True,
+                "scheduled_for": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+            },
+            timeout=20,
+        )
+        assert created.status_code == 201, created.text
+        link = created.json()["snapshot"]["space"]["share_link"]
+        server.stop()
+
+        server = EmbeddedServer(tmp_path / "server", local_port=18472)
+        assert start(server, lan=False) == url, "the same port after a restart"
+        preview = httpx.get(link, headers={"Accept": "application/json"}, timeout=20).json()
+        assert preview["title"] == "Friday show" and preview["status"] == "scheduled"
     finally:
         server.stop()

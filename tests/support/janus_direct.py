@@ -31,16 +31,14 @@ def janus_url(janus_folder: Path) -> str:
 
 
 class DirectJanus:
-    """One session and one VideoRoom handle, synchronous and bounded in time."""
+    """One session and one plugin handle (VideoRoom unless told), synchronous and bounded in time."""
 
-    def __init__(self, url: str, api_secret: str) -> None:
+    def __init__(self, url: str, api_secret: str, plugin: str = "janus.plugin.videoroom") -> None:
         self.url = url
         self.secret = api_secret
         self.http = httpx.Client(trust_env=False, timeout=10)
         self.session = self._post(url, {"janus": "create"})["data"]["id"]
-        attached = self._post(
-            f"{url}/{self.session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}
-        )
+        attached = self._post(f"{url}/{self.session}", {"janus": "attach", "plugin": plugin})
         self.handle_url = f"{url}/{self.session}/{attached['data']['id']}"
 
     def close(self) -> None:

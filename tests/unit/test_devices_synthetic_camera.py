@@ -38,6 +38,17 @@ def test_pattern_clock_is_drawn() -> None:
     assert not np.array_equal(pattern.render(3, 1000.0), pattern.render(3, 1001.0))
 
 
+@pytest.mark.parametrize(("width", "height"), [(320, 180), (640, 360), (1280, 720)])
+def test_clock_and_counter_sit_bottom_right_clear_of_the_name_chip(width: int, height: int) -> None:
+    # The stage tile draws the name chip bottom left: the caption must stay in the right half.
+    pattern = SyntheticPattern(width, height, frame_id=False)
+    changed = np.argwhere(np.any(pattern.render(3, 1000.0) != pattern.render(3, 1001.0), axis=2))
+    assert changed.size and changed[:, 1].min() > width // 2
+    frames = np.argwhere(np.any(pattern.render(10, 1000.0) != pattern.render(10_000, 1000.0), axis=2))
+    lower = frames[frames[:, 0] > height * 2 // 3]  # the ball moves in the upper two thirds
+    assert lower.size and lower[:, 1].min() > width // 2
+
+
 @pytest.mark.parametrize(("width", "height", "budget_ms"), [(1280, 720, 6.0), (640, 360, 3.0)])
 def test_rendering_is_cheap(width: int, height: int, budget_ms: float) -> None:
     pattern = SyntheticPattern(width, height, label="Bot 7")

@@ -91,6 +91,7 @@ def test_the_janus_config_holds_the_secrets_privately(tmp_path: Path) -> None:
         "janus.jcfg": 0o600,
         "janus.transport.http.jcfg": 0o600,
         "janus.plugin.videoroom.jcfg": 0o600,
+        "janus.plugin.streaming.jcfg": 0o600,
     }
     text = config.read_text()
     assert f'api_secret = "{keys.api_secret}"' in text
@@ -98,6 +99,12 @@ def test_the_janus_config_holds_the_secrets_privately(tmp_path: Path) -> None:
     http = (folder / "janus.transport.http.jcfg").read_text()
     assert "admin_http = false" in http and "admin_https = false" in http and 'ip = "127.0.0.1"' in http
     assert f'admin_key = "{keys.room_admin_key}"' in (folder / "janus.plugin.videoroom.jcfg").read_text()
+    # Mountpoints only through this backend, with the key: no sample ones, none from anyone else.
+    streaming = (folder / "janus.plugin.streaming.jcfg").read_text()
+    assert f'admin_key = "{keys.room_admin_key}"' in streaming and "type" not in streaming
+    plugins = text.split("plugins: {")[1].split("}")[0]
+    assert "libjanus_streaming.so" not in plugins and "libjanus_videoroom.so" not in plugins
+    assert "libjanus_echotest.so" in plugins
     disabled = text.split("transports: {")[1].split("}")[0]
     assert "libjanus_http.so" not in disabled and "libjanus_websockets.so" in disabled
 

@@ -1,9 +1,11 @@
-"""The home screen: your name, start a Space, join by link, recent Spaces, which server.
+"""The home screen: your name, start a Space, join by link, upcoming and recent Spaces, which server.
 
 GUI thread only; it only collects input and reports it through signals.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,9 +27,12 @@ from spaces_desktop.signaling.errors import InvalidLink
 from spaces_desktop.signaling.links import check_base_url, parse_link
 from spaces_desktop.ui.qt.settings import RecentSpace, ServerMode
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.upcoming import UpcomingRow, utc_now
+from spaces_desktop.ui.viewmodels.when import ago
 from spaces_desktop.ui.widgets.elided_label import ElidedLabel
 from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip, tooltip_markup
 from spaces_desktop.ui.widgets.plain import plain_label as _label
+from spaces_desktop.ui.widgets.upcoming_list import UpcomingList
 
 REOPENABLE = Qt.ItemDataRole.UserRole + 1
 
@@ -49,6 +54,9 @@ class HomeScreen(QWidget):
     server_changed = Signal(str, str)
     """(ServerMode value, URL)."""
     name_changed = Signal(str)
+    start_scheduled_requested = Signal(str)
+    cancel_scheduled_requested = Signal(str)
+    """The link of a Space scheduled for later."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,6 +100,10 @@ class HomeScreen(QWidget):
         self.error = _label("", "error")
         self.error.setWordWrap(True)
         self.error.hide()
+        self.reminder = _label("", "note")
+        self.reminder.setWordWrap(True)
+        self.reminder.setAccessibleName("Reminder")
+        self.reminder.hide()
         self.host_problem = _label("", "note")
         self.host_problem.setWordWrap(True)
         self.host_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -115,9 +127,21 @@ class HomeScreen(QWidget):
         left_layout.addWidget(self.status)
         left_layout.addWidget(self.error)
 
-        # Right: recent Spaces and the server.
+        # Right: upcoming and recent Spaces, and the server.
+        self.upcoming = UpcomingList()
+        self.upcoming_card, upcoming_layout = _card()
+        upcoming_layout.addWidget(_label("UPCOMING", "section"))
+        upcoming_layout.addWidget(self.upcoming)
+        self.upcoming_card.hide()
+        self.upcoming.start_requested.connect(self.start_scheduled_requested)
+        self.upcoming.cancel_requested.connect(self.cancel_scheduled_requested)
+
         self.recent = QListWidget()
         self.recent.setAccessibleName("Recent Spaces")
+        # One line each for title and details, cut with "…" (the tooltip has it all).
+        self.recent.setWordWrap(False)
+        self.recent.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.recent.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.recent.setMinimumHeight(150)
         self.recent_empty = _label("Spaces you host or join show up here.", "muted")
         recent_card, recent_layout = _card()
@@ -163,6 +187,7 @@ class HomeScreen(QWidget):
 
         right = QVBoxLayout()
         right.setSpacing(16)
+        right.addWidget(self.upcoming_card)
         right.addWidget(recent_card, 1)
         right.addWidget(server_card)
 
@@ -176,6 +201,7 @@ class HomeScreen(QWidget):
         page = QVBoxLayout()
         page.setSpacing(24)
         page.addLayout(heading)
+        page.addWidget(self.reminder)
         page.addLayout(columns, 1)
         frame = QWidget()
         frame.setLayout(page)
@@ -241,16 +267,26 @@ class HomeScreen(QWidget):
         item = self.recent.currentItem()
         self.reopen_button.setEnabled(bool(item is not None and item.data(REOPENABLE)) and not self._busy)
 
-    def set_recent(self, spaces: list[RecentSpace], reopenable: frozenset[str] = frozenset()) -> None:
+    def set_recent(
+        self,
+        spaces: list[RecentSpace],
+        reopenable: frozenset[str] = frozenset(),
+        now: datetime | None = None,
+    ) -> None:
         """Recent Spaces; those in `reopenable` (hosted, token kept) can be reopened as host."""
+        now = now or datetime.now()
         self.recent.clear()
         for space in spaces:
-            when = space.last_seen.replace("T", " ")
+            try:
+                when = ago(datetime.fromisoformat(space.last_seen), now)
+            except ValueError:
+                when = space.last_seen
             role = "hosted" if space.hosted else "joined"
             can_reopen = space.hosted and space.link in reopenable
+            details = f"{role} · {when}" + (" · you can reopen it" if can_reopen else "")
             item = QListWidgetItem(self._theme.icon("history", self._theme.palette.muted, 18), "")
-            item.setText(f"{space.title}\n{role} · {when}" + (" · you can reopen it" if can_reopen else ""))
-            item.setToolTip(tooltip_markup(space.link))
+            item.setText(f"{space.title}\n{details}")
+            item.setToolTip(tooltip_markup(f"{space.title}\n{details}\n{space.link}"))
             item.setData(Qt.ItemDataRole.UserRole, space.link)
             item.setData(REOPENABLE, can_reopen)
             self.recent.addItem(item)
@@ -258,6 +294,11 @@ class HomeScreen(QWidget):
         self.recent_empty.setVisible(not spaces)
         self.reopen_button.setVisible(any(s.hosted and s.link in reopenable for s in spaces))
         self._update_reopen()
+
+    def set_upcoming(self, rows: list[UpcomingRow], now: datetime | None = None) -> None:
+        """Spaces scheduled for later, soonest first; the card hides when there are none."""
+        self.upcoming.set_rows(rows, now or utc_now())
+        self.upcoming_card.setVisible(bool(rows))
 
     # --- server ---
 
@@ -327,11 +368,17 @@ class HomeScreen(QWidget):
 
     def set_busy(self, text: str | None) -> None:
         self._busy = text is not None
+        self.upcoming.set_busy(self._busy)
         self.status.setText(text or "")
         self.status.setVisible(text is not None)
         if text:
             self.error.hide()
         self._update_buttons()
+
+    def show_reminder(self, text: str | None) -> None:
+        """The in-window stand-in for a desktop notification (no system tray)."""
+        self.reminder.setText(text or "")
+        self.reminder.setVisible(bool(text))
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)

@@ -34,6 +34,7 @@ from spaces_desktop.ui.viewmodels.space_model import (
     controls_for,
     device_banner_for,
     listener_count_text,
+    status_badge_for,
 )
 from spaces_desktop.ui.widgets.banner import ConnectionBanner
 from spaces_desktop.ui.widgets.control_bar import ControlBar
@@ -89,13 +90,14 @@ class SpaceScreen(QWidget):
         self.header.setObjectName("header")
         logo = PlainLabel()
         logo.setPixmap(theme.icon("spaces", theme.palette.accent, 22).pixmap(22, 22))
+        logo.setAccessibleName(self.tr("Spaces"))
         self.title = ElidedLabel("")
         self.title.setProperty("role", "title")
         # As wide as the title when there is room; a long one (up to 140 characters) ends in "…".
         self.title.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.live_badge = PlainLabel("LIVE")
+        self.live_badge = PlainLabel(self.tr("LIVE"))
         self.live_badge.setProperty("role", "badge")
-        self.video_chip = PlainLabel("Video")
+        self.video_chip = PlainLabel(self.tr("Video"))
         self.video_chip.setProperty("role", "chip")
         self.listeners_button = QToolButton()
         self.listeners_button.setObjectName("flat")
@@ -103,13 +105,16 @@ class SpaceScreen(QWidget):
         self.listeners_button.setIcon(theme.icon("users", theme.palette.muted, 18))
         self.listeners_button.setCheckable(True)
         self.listeners_button.setChecked(True)
-        self.listeners_button.setToolTip("Show or hide the people in this Space")
+        self.listeners_button.setToolTip(self.tr("Show or hide the people in this Space"))
+        self.listeners_button.setAccessibleDescription(self.tr("Show or hide the people in this Space"))
         self.share_button = QToolButton()
         self.share_button.setObjectName("flat")
         self.share_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.share_button.setIcon(theme.icon("link", theme.palette.muted, 18))
-        self.share_button.setText("Copy link")
-        self.share_button.setToolTip("Copy the Space's share link")
+        self.share_button.setText(self.tr("Copy link"))
+        self.share_button.setToolTip(self.tr("Copy the Space's share link"))
+        self.share_button.setAccessibleName(self.tr("Copy link"))
+        self.share_button.setAccessibleDescription(self.tr("Copy the Space's share link"))
         header = QHBoxLayout(self.header)
         header.setContentsMargins(16, 10, 12, 10)
         header.setSpacing(10)
@@ -204,8 +209,9 @@ class SpaceScreen(QWidget):
         self.title.setText(space.title if space else "")
         set_plain_tooltip(self.title, space.title if space else "")
         self.video_chip.setVisible(bool(space and space.video_enabled))
-        self.live_badge.setVisible(bool(space and space.status == "live"))
+        self._show_badge(state)
         self.listeners_button.setText(listener_count_text(state))
+        self.listeners_button.setAccessibleName(listener_count_text(state))
         self.share_button.setEnabled(bool(space and space.share_link))
         self.banner.set_view(banner_for(state))
         if state.device_problems != self._device_problems and self.directory is not None:
@@ -216,6 +222,15 @@ class SpaceScreen(QWidget):
         self.people.set_state(state)
         self._stage().set_state(state)
         self._float_reactions(state)
+
+    def _show_badge(self, state: SessionState) -> None:
+        badge = status_badge_for(state)
+        self.live_badge.setVisible(badge.visible)
+        self.live_badge.setText(badge.text)
+        if self.live_badge.property("role") != badge.role:
+            self.live_badge.setProperty("role", badge.role)
+            self.live_badge.style().unpolish(self.live_badge)
+            self.live_badge.style().polish(self.live_badge)
 
     def _controls(self, state: SessionState) -> Controls:
         return controls_for(state, has_second_camera=bool(self.controller.devices.second_camera))
@@ -275,7 +290,7 @@ class SpaceScreen(QWidget):
         clipboard = QGuiApplication.clipboard()
         if clipboard is not None:
             clipboard.setText(space.share_link)
-        self.show_message(f"Link copied: {space.share_link}")
+        self.show_message(self.tr("Link copied: %1").replace("%1", space.share_link))
 
     def _layout_chosen(self, mode: str) -> None:
         self._stage().set_layout_mode(mode)

@@ -6,9 +6,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.widgets.plain import PlainLabel
 
-WAITING_TITLE = "Waiting for the host to let you in"
+WAITING_TITLE = QT_TRANSLATE_NOOP("WaitingScreen", "Waiting for the host to let you in")
 
 
 class WaitingScreen(QWidget):
@@ -19,9 +20,10 @@ class WaitingScreen(QWidget):
         icon = PlainLabel()
         icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
         icon.setPixmap(theme.icon("users", theme.palette.muted, 56).pixmap(56, 56))
-        self.title = PlainLabel(WAITING_TITLE)
+        self.title = PlainLabel(self.tr(WAITING_TITLE))
         self.title.setProperty("role", "hero")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)  # a long translation wraps rather than clips
         self.detail = PlainLabel()  # holds the Space's title, set by its host
         self.detail.setProperty("role", "muted")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -30,7 +32,8 @@ class WaitingScreen(QWidget):
         busy.setRange(0, 0)
         busy.setTextVisible(False)
         busy.setMaximumHeight(4)
-        self.cancel_button = QPushButton("Stop waiting")
+        busy.setAccessibleName(self.tr("Waiting"))
+        self.cancel_button = QPushButton(self.tr("Stop waiting"))
         self.cancel_button.setMinimumWidth(180)
         card = QFrame()
         card.setObjectName("card")

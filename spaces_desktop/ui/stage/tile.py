@@ -14,14 +14,16 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
+    QFocusEvent,
     QFont,
     QFontMetricsF,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -36,14 +38,37 @@ from spaces_desktop.session.frames import TileKey
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
 from spaces_desktop.ui.stage.glyphs import draw_muted_mic, draw_pin, draw_signal_bars
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.widgets.plain import set_plain_tooltip
 
 MARGIN = 6
 """Room around the card for its shadow; the layout's gap is twice this."""
 FPS_WINDOW_S = 2.0
 
-BADGES = {Role.HOST: "Host", Role.COHOST: "Co-host"}
-PAUSED_TEXT = "Video paused — reconnecting…"
+BADGES = {
+    Role.HOST: QT_TRANSLATE_NOOP("TileWidget", "Host"),
+    Role.COHOST: QT_TRANSLATE_NOOP("TileWidget", "Co-host"),
+}
+PAUSED_TEXT = QT_TRANSLATE_NOOP("TileWidget", "Video paused — reconnecting…")
+NETWORK_TEXT = {
+    "good": QT_TRANSLATE_NOOP("TileWidget", "Network: good — under 2% of their packets lost"),
+    "fair": QT_TRANSLATE_NOOP(
+        "TileWidget", "Network: fair — 2–8% of their packets lost; the picture may break up"
+    ),
+    "poor": QT_TRANSLATE_NOOP(
+        "TileWidget", "Network: poor — over 8% of their packets lost, or none arriving; expect freezes"
+    ),
+}
+QUALITY_WORDS = {
+    "good": QT_TRANSLATE_NOOP("TileWidget", "good connection"),
+    "fair": QT_TRANSLATE_NOOP("TileWidget", "fair connection"),
+    "poor": QT_TRANSLATE_NOOP("TileWidget", "poor connection"),
+}
+PIN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("TileWidget", text)
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,8 @@ class TileWidget(QWidget):
         self._chrome = (QPainterPath(), QPainterPath())
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setMouseTracking(False)
+        # Tab reaches every tile; Enter pins (see keyPressEvent), the menu key opens its menu.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._describe()
 
     # --- fed by the view ---
@@ -155,8 +182,29 @@ class TileWidget(QWidget):
             super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        self.menu_requested.emit(self.info.participant_id, event.globalPos())
+        where = event.globalPos()
+        if event.reason() is QContextMenuEvent.Reason.Keyboard:
+            where = self.mapToGlobal(self.card_rect().center().toPoint())
+        self.menu_requested.emit(self.info.participant_id, where)
         event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter pins or unpins, like a double click; every other key (Space for the mic, the
+        # app's shortcuts) goes on to the window.
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if event.key() in PIN_KEYS and plain:
+            self.double_clicked.emit(self.info.participant_id)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
 
     # --- painting ---
 
@@ -177,6 +225,8 @@ class TileWidget(QWidget):
             self._paint_avatar(painter, card, radius)
         self._paint_border(painter, card, radius)
         self._paint_labels(painter, card, over_video=picture is not None)
+        if self.hasFocus():
+            self._paint_focus(painter, card, radius)
         painter.end()
         self._paint_costs.append(time.perf_counter() - started)
 
@@ -278,7 +328,7 @@ class TileWidget(QWidget):
             font.setPixelSize(max(10, min(13, round(card.height() * 0.05))))
             font.setWeight(QFont.Weight.Medium)
             metrics = QFontMetricsF(font)
-            text = metrics.elidedText(PAUSED_TEXT, Qt.TextElideMode.ElideRight, card.width() - 28)
+            text = metrics.elidedText(tr(PAUSED_TEXT), Qt.TextElideMode.ElideRight, card.width() - 28)
             w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 6
             pill = QRectF(center.x() - w / 2, box.bottom() - h / 2, w, h)
             painter.setPen(Qt.PenStyle.NoPen)
@@ -301,6 +351,13 @@ class TileWidget(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colors.card_border)
         painter.drawPath(self._chrome_paths(card, radius)[1])
+
+    def _paint_focus(self, painter: QPainter, card: QRectF, radius: float) -> None:
+        """A keyboard-focus ring outside the speaking ring, in the text colour so it shows on any accent."""
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        pen = QPen(self.colors.text, 2.0, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawRoundedRect(card.adjusted(3, 3, -3, -3), radius - 3, radius - 3)
 
     def _paint_labels(self, painter: QPainter, card: QRectF, over_video: bool) -> None:
         colors = self.colors
@@ -341,7 +398,7 @@ class TileWidget(QWidget):
             painter.drawRoundedRect(bars, 6, 6)
             draw_signal_bars(painter, bars.adjusted(4, 4, -4, -4), self.info.quality, ink)
 
-        badge = BADGES.get(self.info.role) if not self.info.product else None
+        badge = tr(BADGES[self.info.role]) if self.info.role in BADGES and not self.info.product else None
         if badge:
             bfont = QFont(font)
             bfont.setPixelSize(10 if small else 11)
@@ -370,16 +427,29 @@ class TileWidget(QWidget):
             draw_pin(painter, circle.adjusted(d * 0.2, d * 0.2, -d * 0.2, -d * 0.2), colors.overlay_text)
 
     def _describe(self) -> None:
-        parts = [self.info.label]
-        if badge := BADGES.get(self.info.role):
-            parts.append(badge)
-        if self.info.muted:
-            parts.append("muted")
-        if self.info.quality is not None:
-            parts.append(f"{self.info.quality} connection")
-        if self.info.paused:
-            parts.append(PAUSED_TEXT)
-        if self.info.pinned:
-            parts.append("pinned")
+        """Accessible name (who, role, state) and a tooltip with the full name and the network's story."""
+        info = self.info
+        parts = [info.label]
+        if info.role in BADGES and not info.product:
+            parts.append(tr(BADGES[info.role]))
+        if info.muted:
+            parts.append(tr("muted"))
+        if info.quality in QUALITY_WORDS:
+            parts.append(tr(QUALITY_WORDS[str(info.quality)]))
+        if info.paused:
+            parts.append(tr(PAUSED_TEXT))
+        if info.pinned:
+            parts.append(tr("pinned"))
+        network = tr(NETWORK_TEXT[info.quality]) if info.quality in NETWORK_TEXT else ""
         self.setAccessibleName(", ".join(parts))
-        set_plain_tooltip(self, self.info.label)
+        self.setAccessibleDescription(
+            " ".join(
+                bit
+                for bit in (
+                    network,
+                    tr("Press Enter to unpin.") if info.pinned else tr("Press Enter to pin to the big tile."),
+                )
+                if bit
+            )
+        )
+        set_plain_tooltip(self, "\n".join(bit for bit in (", ".join(parts), network) if bit))

@@ -19,6 +19,7 @@ Threads:
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping
 
@@ -88,7 +89,7 @@ class StageView(QWidget):
 
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(320, 180)
-        self.setAccessibleName("Stage")
+        self.setAccessibleName(self.tr("Stage"))
 
     # --- the interface the main window uses ---
 
@@ -140,10 +141,10 @@ class StageView(QWidget):
         """The menu of a tile: Pin, or Unpin when that participant is pinned."""
         menu = QMenu(self)
         if self._state.pinned == participant_id:
-            action = menu.addAction("Unpin")
+            action = menu.addAction(self.tr("Unpin"))
             action.triggered.connect(lambda: self.pin_requested.emit(None))
         else:
-            action = menu.addAction("Pin")
+            action = menu.addAction(self.tr("Pin"))
             action.triggered.connect(lambda: self.pin_requested.emit(participant_id))
         return menu
 
@@ -161,7 +162,7 @@ class StageView(QWidget):
             font.setPixelSize(15)
             painter.setFont(font)
             painter.setPen(self._colors.subtle_text)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Nobody is on stage yet")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("Nobody is on stage yet"))
         painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -227,7 +228,7 @@ class StageView(QWidget):
                 infos.append(
                     TileInfo(
                         key=second,
-                        label=f"{m.display_name} · product camera",
+                        label=self.tr("%1 · product camera").replace("%1", m.display_name),
                         initials=m.initials,
                         role=m.role,
                         video=True,
@@ -264,6 +265,9 @@ class StageView(QWidget):
             tile.set_ring(0.0 if info.product else self._rings.value(info.participant_id))
             tiles[info.key] = tile
         self._tiles = tiles
+        ordered = list(tiles.values())
+        for before, after in itertools.pairwise(ordered):
+            QWidget.setTabOrder(before, after)  # Tab walks the tiles in stage order
 
         stage_pid = next((i.participant_id for i in infos if i.featured), None)
         stage_key = (stage_pid, CameraSource.MAIN) if stage_pid else None

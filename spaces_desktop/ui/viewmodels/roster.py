@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from spaces_desktop.domain import Role, is_moderator
 from spaces_desktop.domain.state import Member, SessionState
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
+from spaces_desktop.ui.viewmodels.space_model import Translated, tr
 
 
 class SectionId(StrEnum):
@@ -30,19 +32,21 @@ SECTION_ORDER = (SectionId.WAITING, SectionId.REQUESTS, SectionId.STAGE, Section
 ALWAYS_SHOWN = frozenset({SectionId.STAGE, SectionId.LISTENERS})
 """Sections with a line even when empty; the others vanish when nobody is in them."""
 
-TITLES = {
-    SectionId.WAITING: "Waiting to join",
-    SectionId.REQUESTS: "Requests to speak",
-    SectionId.STAGE: "On stage",
-    SectionId.LISTENERS: "Listeners",
+TITLES = {  # "%n" is the number of people: the plural form follows it
+    SectionId.WAITING: QT_TRANSLATE_NOOP("SpaceModel", "Waiting to join · %n"),
+    SectionId.REQUESTS: QT_TRANSLATE_NOOP("SpaceModel", "Requests to speak · %n"),
+    SectionId.STAGE: QT_TRANSLATE_NOOP("SpaceModel", "On stage · %n"),
+    SectionId.LISTENERS: QT_TRANSLATE_NOOP("SpaceModel", "Listeners · %n"),
 }
 
-EMPTY_TEXT = {
-    SectionId.WAITING: "Nobody waiting",
-    SectionId.REQUESTS: "No requests",
-    SectionId.STAGE: "Nobody on stage yet",
-    SectionId.LISTENERS: "No listeners yet",
-}
+EMPTY_TEXT = Translated(
+    {
+        SectionId.WAITING: QT_TRANSLATE_NOOP("SpaceModel", "Nobody waiting"),
+        SectionId.REQUESTS: QT_TRANSLATE_NOOP("SpaceModel", "No requests"),
+        SectionId.STAGE: QT_TRANSLATE_NOOP("SpaceModel", "Nobody on stage yet"),
+        SectionId.LISTENERS: QT_TRANSLATE_NOOP("SpaceModel", "No listeners yet"),
+    }
+)
 
 STAGE_ORDER = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2}
 
@@ -62,22 +66,26 @@ class Audience:
         return me is not None and is_moderator(me.role)
 
 
-def count_text(n: int) -> str:
-    return f"{n:,}"
+def counted(text: str, n: int) -> str:
+    """``text`` translated for ``n`` people, the number written with grouped digits ("10,000").
+
+    Qt's ``%Ln`` would group by the system locale, and the C locale (tests, servers) does not.
+    """
+    return tr(text, n).replace(str(n), f"{n:,}")
 
 
 def header_text(section: SectionId, rows: int, total: int, searching: bool) -> str:
     """The one line at the top of a section; its number is the number of rows below it."""
     if section is SectionId.LISTENERS and total > rows and not searching:
-        return f"{count_text(total)} listening" if rows == 0 else f"{TITLES[section]} · {count_text(total)}"
+        return counted("%n listening", total) if rows == 0 else counted(TITLES[section], total)
     if rows == 0:
-        return "No matches" if searching else EMPTY_TEXT[section]
-    return f"{TITLES[section]} · {count_text(rows)}"
+        return tr("No matches") if searching else EMPTY_TEXT[section]
+    return counted(TITLES[section], rows)
 
 
 def more_text(shown: int, total: int) -> str:
     """The last line of a listeners' section the app knows only part of."""
-    return f"and {count_text(total - shown)} more listening"
+    return counted("and %n more listening", total - shown)
 
 
 def fold(text: str) -> str:

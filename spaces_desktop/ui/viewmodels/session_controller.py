@@ -5,6 +5,11 @@ comes back through the GUI dispatcher. An action stays *pending* (its button
 disabled) until the engine answers; what changed shows up through the state
 the backend confirms, never optimistically. A refusal is reported with the
 error's own message through ``action_failed``.
+
+Threads: the controller lives on the GUI thread. It wires ``engine.on_state``
+once, in its constructor, before any session exists: the engine calls it on its
+own thread, and the bridge re-posts each state to the GUI thread (``_on_state``).
+Futures' outcomes come back through the GUI dispatcher, also on the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus, SessionState, slot_camera
-from spaces_desktop.session.local_media import DeviceChoice
+from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.port import EnginePort, Future
 from spaces_desktop.ui.qt.bridge import GuiDispatcher, StateBridge
 from spaces_desktop.ui.viewmodels.errors import describe
-from spaces_desktop.ui.viewmodels.space_model import Action, action_key
+from spaces_desktop.ui.viewmodels.space_model import Action, action_key, online
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ class SessionController(QObject):
     """Creating or joining a Space succeeded."""
     enter_failed = Signal(str)
     left = Signal()
+    scheduled = Signal(object)
+    """A Space was made for later (a ScheduledSpace with its host token); nothing was entered."""
     notice = Signal(str)
     """Something worth knowing that is not an error, e.g. "no sound output"."""
 
@@ -68,6 +76,8 @@ class SessionController(QObject):
         self._notices_seen = 0
         self.last_error: BaseException | None = None
         """Why the last create, join or reopen failed."""
+        self._cameras_at_start: tuple[CameraSource, ...] = ()
+        """Cameras the host previewed in setup: turned on as soon as the Space is live."""
 
     # --- state ---
 
@@ -129,25 +139,32 @@ class SessionController(QObject):
         scheduled_for: datetime | None = None,
     ) -> None:
         self.devices, self.name, self.link = devices, name, None
+        create = self.engine.create_space
+        self._cameras_at_start = cameras_chosen(devices) if video and scheduled_for is None else ()
         if scheduled_for is None:
-            self._enter(lambda: self.engine.create_space(server, title, name, video, devices, client_id))
+            self._enter(lambda: create(server, title, name, video, devices, client_id))
             return
-        # Only engines that take a start time are offered scheduling (see engine_supports_schedule).
-        create: Any = self.engine.create_space
         self._enter(
-            lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for)
+            lambda: create(server, title, name, video, devices, client_id, scheduled_for=scheduled_for),
+            self.scheduled.emit,
         )
+
+    def start_scheduled(self, link: str, token: str, devices: DeviceChoice) -> None:
+        """Takes a Space made for later live and enters it as its host."""
+        self.devices, self.link, self._cameras_at_start = devices, link, ()
+        self._enter(lambda: self.engine.start_space(link, token, devices))
 
     def reopen(self, link: str, token: str, devices: DeviceChoice) -> None:
         """Back into a Space this app hosts, with its kept token."""
-        self.devices, self.link = devices, link
+        self.devices, self.link, self._cameras_at_start = devices, link, ()
         self._enter(lambda: self.engine.reopen(link, token, devices))
 
     def join(self, link: str, name: str, devices: DeviceChoice, client_id: str | None) -> None:
-        self.devices, self.name, self.link = devices, name, link
+        self.devices, self.name, self.link, self._cameras_at_start = devices, name, link, ()
         self._enter(lambda: self.engine.join(link, name, devices, client_id))
 
-    def _enter(self, start: Callable[[], Future[None]]) -> None:
+    def _enter(self, start: Callable[[], Future[Any]], on_ok: Callable[[Any], None] | None = None) -> None:
+        """Runs an entering command; ``entered`` follows success unless ``on_ok`` takes its place."""
         if ENTER in self.pending:
             return
         self._notices_seen = len(self.engine.notices)
@@ -159,17 +176,27 @@ class SessionController(QObject):
         self.pending.add(ENTER)
         self.pending_changed.emit()
 
-        def done(_: Any, error: BaseException | None) -> None:
+        def done(result: Any, error: BaseException | None) -> None:
             self.pending.discard(ENTER)
             self.pending_changed.emit()
             self.last_error = error
             if error is not None:
                 self.enter_failed.emit(describe(error))
                 return
+            if on_ok is not None:
+                on_ok(result)
+                return
             self.entered.emit()
             self._check_notices()
+            self._start_cameras()
 
         self.dispatcher.when_done(future, done)
+
+    def _start_cameras(self) -> None:
+        """The engine opens cameras off; the host who previewed one in setup goes live with it on."""
+        cameras, self._cameras_at_start = self._cameras_at_start, ()
+        for source in cameras:
+            self.run(f"camera:{source}", partial(self.engine.set_camera, source, True))
 
     def leave(self) -> None:
         self.run(LEAVE, self.engine.leave, lambda _: self.left.emit())
@@ -218,9 +245,11 @@ class SessionController(QObject):
         self.run(f"device:{slot}", lambda: self.engine.set_device(slot, spec), switched)
 
     def turn_back_on(self, slot: DeviceSlot) -> None:
-        """A lost device is back: cameras turn on again, the microphone opens again."""
+        """A lost device is back: cameras turn on again, the microphone and speaker open again."""
         if slot is DeviceSlot.MICROPHONE:
             self.set_device(slot, self.devices.microphone)
+        elif slot is DeviceSlot.SPEAKER:
+            self.set_device(slot, self.speaker)
         elif slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA):
             source = slot_camera(slot)
             self.run(f"camera:{source}", lambda: self.engine.set_camera(source, True))
@@ -252,18 +281,23 @@ class SessionController(QObject):
             self.pin(self.state.stage)
 
     def end_space(self) -> None:
-        self.run("end", self.engine.end_space)
+        if online(self.state):
+            self.run("end", self.engine.end_space)
 
     # --- moderation ---
 
     def set_access(self, setting: str, on: bool) -> None:
         """One of the host panel's switches: "locked" or "approval_required"."""
+        if not online(self.state):
+            return  # the switch is disabled while the connection is down
         if setting == "locked":
             self.run(f"access:{setting}", lambda: self.engine.set_access(locked=on))
         elif setting == "approval_required":
             self.run(f"access:{setting}", lambda: self.engine.set_access(approval_required=on))
 
     def moderate(self, action: Action, participant_id: str) -> None:
+        if not online(self.state):
+            return  # the panel's buttons are disabled while the connection is down
         engine = self.engine
         calls: dict[Action, Callable[[], Future[Any]]] = {
             Action.ACCEPT: lambda: engine.set_role(participant_id, Role.SPEAKER),
@@ -280,3 +314,13 @@ class SessionController(QObject):
             Action.DENY: lambda: engine.deny(participant_id),
         }
         self.run(action_key(action, participant_id), calls[action])
+
+
+def cameras_chosen(devices: DeviceChoice) -> tuple[CameraSource, ...]:
+    """The cameras a device choice opens (its main camera, and a product camera if one was picked)."""
+    cameras = []
+    if devices.camera != NONE:
+        cameras.append(CameraSource.MAIN)
+    if devices.second_camera and devices.second_camera != NONE:
+        cameras.append(CameraSource.SECOND)
+    return tuple(cameras)

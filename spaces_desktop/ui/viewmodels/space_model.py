@@ -1,13 +1,19 @@
 """What the Space screen shows and allows, computed from a SessionState (no widgets).
 
 Everything here is pure: the same state always gives the same controls and
-rows, so the rules are tested without Qt.
+rows, so the rules are tested without Qt widgets. Words go through Qt's
+translation catalogue (``QCoreApplication.translate``), which needs no
+application object and returns the English text when no translation is loaded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+from PySide6.QtCore import QCoreApplication
 
 from spaces_desktop.domain import Role, is_moderator, outranks
 from spaces_desktop.domain.state import (
@@ -18,8 +24,72 @@ from spaces_desktop.domain.state import (
     Member,
     SessionState,
 )
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 
-ROLE_NAMES = {Role.HOST: "Host", Role.COHOST: "Co-host", Role.SPEAKER: "Speaker", Role.LISTENER: "Listener"}
+K = TypeVar("K")
+CONTEXT = "SpaceModel"
+
+
+def tr(text: str, n: int = -1) -> str:
+    """``text`` in the user's language (``%n`` becomes ``n``, choosing the plural form)."""
+    return QCoreApplication.translate(CONTEXT, text, None, n)
+
+
+class Translated(Mapping[K, str]):
+    """A table of English words, translated when read (the translator loads after import)."""
+
+    def __init__(self, words: Mapping[K, str]) -> None:
+        self._words = dict(words)
+
+    def __getitem__(self, key: K) -> str:
+        return tr(self._words[key])
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
+ROLE_NAMES: Mapping[Role, str] = Translated(
+    {
+        Role.HOST: QT_TRANSLATE_NOOP("SpaceModel", "Host"),
+        Role.COHOST: QT_TRANSLATE_NOOP("SpaceModel", "Co-host"),
+        Role.SPEAKER: QT_TRANSLATE_NOOP("SpaceModel", "Speaker"),
+        Role.LISTENER: QT_TRANSLATE_NOOP("SpaceModel", "Listener"),
+    }
+)
+
+
+def online(state: SessionState) -> bool:
+    """Whether commands can reach the backend now: not while connecting, reconnecting or failed."""
+    return state.connection is Connection.LIVE
+
+
+@dataclass(frozen=True)
+class StatusBadge:
+    """The header's badge: LIVE only while connected, otherwise what is really going on."""
+
+    visible: bool
+    text: str = ""
+    role: str = "badge"
+    """The style role: "badge" (red, live) or "chip" (grey, not live)."""
+
+
+def status_badge_for(state: SessionState) -> StatusBadge:
+    space = state.space
+    if space is None or space.status != "live":
+        return StatusBadge(False)
+    c = state.connection
+    if c is Connection.LIVE:
+        return StatusBadge(True, tr("LIVE"), "badge")
+    if c is Connection.RECONNECTING:
+        return StatusBadge(True, tr("Reconnecting"), "chip")
+    if c is Connection.CONNECTING:
+        return StatusBadge(True, tr("Connecting"), "chip")
+    if c is Connection.FAILED:
+        return StatusBadge(True, tr("Offline"), "chip")
+    return StatusBadge(False)
 
 
 @dataclass(frozen=True)
@@ -39,6 +109,10 @@ class Controls:
     react: bool = False
     end: bool = False
     leave: bool = True
+    product_layouts: bool = False
+    """Someone on stage shows a product camera: the side-by-side and picture-in-picture layouts apply."""
+    online: bool = True
+    """Connected: off while reconnecting or failed, when only Leave (and your own mic) still work."""
 
 
 def controls_for(state: SessionState, has_second_camera: bool) -> Controls:
@@ -59,6 +133,9 @@ def controls_for(state: SessionState, has_second_camera: bool) -> Controls:
         requested=me.speak_requested,
         react=live,
         end=me.role is Role.HOST,
+        product_layouts=bool(state.space and state.space.video_enabled)
+        and any(m.second_camera_on for m in state.speakers),
+        online=online(state),
     )
 
 
@@ -79,20 +156,22 @@ class Action(StrEnum):
     DENY = "deny"
 
 
-ACTION_LABELS = {
-    Action.ACCEPT: "Bring on stage",
-    Action.DECLINE: "Decline request",
-    Action.INVITE: "Invite to speak",
-    Action.PROMOTE: "Make speaker",
-    Action.DEMOTE: "Move to listeners",
-    Action.MAKE_COHOST: "Make co-host",
-    Action.REMOVE_COHOST: "Remove as co-host",
-    Action.MUTE: "Mute",
-    Action.REMOVE: "Remove from Space",
-    Action.REMOVE_AND_BLOCK: "Remove and block their network address",
-    Action.ADMIT: "Let in",
-    Action.DENY: "Don't let in",
-}
+ACTION_LABELS: Mapping[Action, str] = Translated(
+    {
+        Action.ACCEPT: QT_TRANSLATE_NOOP("SpaceModel", "Bring on stage"),
+        Action.DECLINE: QT_TRANSLATE_NOOP("SpaceModel", "Decline request"),
+        Action.INVITE: QT_TRANSLATE_NOOP("SpaceModel", "Invite to speak"),
+        Action.PROMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Make speaker"),
+        Action.DEMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Move to listeners"),
+        Action.MAKE_COHOST: QT_TRANSLATE_NOOP("SpaceModel", "Make co-host"),
+        Action.REMOVE_COHOST: QT_TRANSLATE_NOOP("SpaceModel", "Remove as co-host"),
+        Action.MUTE: QT_TRANSLATE_NOOP("SpaceModel", "Mute"),
+        Action.REMOVE: QT_TRANSLATE_NOOP("SpaceModel", "Remove from Space"),
+        Action.REMOVE_AND_BLOCK: QT_TRANSLATE_NOOP("SpaceModel", "Remove and block their network address"),
+        Action.ADMIT: QT_TRANSLATE_NOOP("SpaceModel", "Let in"),
+        Action.DENY: QT_TRANSLATE_NOOP("SpaceModel", "Don't let in"),
+    }
+)
 
 ACTION_ICONS = {
     Action.ACCEPT: "check",
@@ -123,6 +202,8 @@ class PersonRow:
     actions: tuple[Action, ...] = ()
     """Quick actions shown as buttons (the rest go in the row's menu)."""
     menu: tuple[Action, ...] = ()
+    enabled: bool = True
+    """False while the connection is down: the actions show but can't be used."""
 
 
 def person_detail(member: Member, state: SessionState) -> str:
@@ -131,20 +212,20 @@ def person_detail(member: Member, state: SessionState) -> str:
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
         if member.muted:
-            bits.append("muted")
+            bits.append(tr("muted"))
         if member.camera_on:
-            bits.append("camera on")
+            bits.append(tr("camera on"))
         if member.hand_raised:
-            bits.append("hand raised")
+            bits.append(tr("hand raised"))
     else:
         if member.speak_requested:
-            bits.append("asked to speak")
+            bits.append(tr("asked to speak"))
         if member.invited:
-            bits.append("invited to speak")
+            bits.append(tr("invited to speak"))
         if not bits:
-            bits.append("Listener")
+            bits.append(ROLE_NAMES[Role.LISTENER])
     if member.id == state.me:
-        bits.insert(0, "You")
+        bits.insert(0, tr("You"))
     return " · ".join(bits)
 
 
@@ -171,8 +252,7 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
 
 
 def listener_count_text(state: SessionState) -> str:
-    n = len(state.listeners)
-    return f"{n} listening" if n != 1 else "1 listening"
+    return tr("%n listening", len(state.listeners))
 
 
 @dataclass(frozen=True)
@@ -182,18 +262,20 @@ class AccessView:
     visible: bool
     locked: bool = False
     approval_required: bool = False
+    enabled: bool = True
+    """False while the connection is down."""
 
 
 def access_for(state: SessionState) -> AccessView:
     me, space = state.myself, state.space
     if me is None or space is None or not is_moderator(me.role):
         return AccessView(False)
-    return AccessView(True, space.locked, space.approval_required)
+    return AccessView(True, space.locked, space.approval_required, online(state))
 
 
 def waiting_text(state: SessionState) -> str:
     """What the waiting screen says under its title."""
-    return state.reason or "You'll be let in as soon as the host approves."
+    return state.reason or tr("You'll be let in as soon as the host approves.")
 
 
 @dataclass(frozen=True)
@@ -208,21 +290,48 @@ class BannerView:
 def banner_for(state: SessionState) -> BannerView:
     c = state.connection
     if c is Connection.CONNECTING:
-        return BannerView(True, "info", state.reason or "Connecting to the Space…", busy=True)
+        return BannerView(True, "info", state.reason or tr("Connecting to the Space…"), busy=True)
     if c is Connection.RECONNECTING:
-        return BannerView(True, "warning", state.reason or "Reconnecting…", busy=True)
+        return BannerView(True, "warning", state.reason or tr("Reconnecting…"), busy=True)
     if c is Connection.FAILED:
         return BannerView(
-            True, "error", state.reason or "The connection to the Space was lost.", busy=False, retry=True
+            True, "error", state.reason or tr("The connection to the Space was lost."), busy=False, retry=True
         )
     return BannerView(False)
 
 
-DEVICE_WORDS = {
-    DeviceSlot.CAMERA: ("camera", "camera"),
-    DeviceSlot.SECOND_CAMERA: ("product camera", "camera"),
-    DeviceSlot.MICROPHONE: ("microphone", "microphone"),
-    DeviceSlot.SPEAKER: ("speaker", "speaker"),
+LOST_TEXT = {
+    DeviceSlot.CAMERA: QT_TRANSLATE_NOOP(
+        "SpaceModel",
+        "Your camera stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another camera.",
+    ),
+    DeviceSlot.SECOND_CAMERA: QT_TRANSLATE_NOOP(
+        "SpaceModel",
+        "Your product camera stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another camera.",
+    ),
+    DeviceSlot.MICROPHONE: QT_TRANSLATE_NOOP(
+        "SpaceModel",
+        "Your microphone stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another microphone.",
+    ),
+    DeviceSlot.SPEAKER: QT_TRANSLATE_NOOP(
+        "SpaceModel",
+        "Your speaker stopped (it was unplugged or another app took it). "
+        "Plug it back in or pick another speaker.",
+    ),
+}
+CHOOSE_TEXT = {
+    DeviceSlot.CAMERA: QT_TRANSLATE_NOOP("SpaceModel", "Choose camera"),
+    DeviceSlot.SECOND_CAMERA: QT_TRANSLATE_NOOP("SpaceModel", "Choose camera"),
+    DeviceSlot.MICROPHONE: QT_TRANSLATE_NOOP("SpaceModel", "Choose microphone"),
+    DeviceSlot.SPEAKER: QT_TRANSLATE_NOOP("SpaceModel", "Choose speaker"),
+}
+BACK_TEXT = {
+    DeviceSlot.CAMERA: QT_TRANSLATE_NOOP("SpaceModel", "Your camera is back — turn it on?"),
+    DeviceSlot.SECOND_CAMERA: QT_TRANSLATE_NOOP("SpaceModel", "Your product camera is back — turn it on?"),
+    DeviceSlot.SPEAKER: QT_TRANSLATE_NOOP("SpaceModel", "Your speaker is back — turn it on?"),
 }
 
 
@@ -248,17 +357,14 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
     if not problems:
         return DeviceBannerView(False)
     first = problems[0]
-    thing, kind = DEVICE_WORDS[first.slot]
     if first.status is DeviceStatus.LOST:
-        text = (
-            f"Your {thing} stopped (it was unplugged or another app took it). "
-            f"Plug it back in or pick another {kind}."
-        )
-        action = f"Choose {kind}"
+        text, action = tr(LOST_TEXT[first.slot]), tr(CHOOSE_TEXT[first.slot])
     elif first.slot is DeviceSlot.MICROPHONE:
-        text, action = "Your microphone is back — use it again?", "Use it"
+        text, action = tr("Your microphone is back — use it again?"), tr("Use it")
+    elif first.slot is DeviceSlot.SPEAKER:
+        text, action = tr("Your speaker is back — use it again?"), tr("Use it")
     else:
-        text, action = f"Your {thing} is back — turn it on?", "Turn it on"
+        text, action = tr(BACK_TEXT[first.slot]), tr("Turn it on")
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
 
 
@@ -278,12 +384,14 @@ def end_view(state: SessionState) -> EndView | None:
     me = state.myself
     if state.connection is Connection.ENDED:
         if me is not None and me.role is Role.HOST:
-            return EndView("You ended the Space", "Thanks for hosting. Everyone has been let go.", "end")
-        return EndView("This Space has ended", state.reason or "The host ended the Space.", "end")
+            return EndView(
+                tr("You ended the Space"), tr("Thanks for hosting. Everyone has been let go."), "end"
+            )
+        return EndView(tr("This Space has ended"), state.reason or tr("The host ended the Space."), "end")
     if state.connection is Connection.REMOVED:
         return EndView(
-            "You were removed from this Space",
-            state.reason or "The host removed you; you can't rejoin this Space.",
+            tr("You were removed from this Space"),
+            state.reason or tr("The host removed you; you can't rejoin this Space."),
             "remove-user",
         )
     return None

@@ -21,17 +21,20 @@ from PySide6.QtWidgets import (
 from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 from spaces_desktop.ui.viewmodels.space_model import Controls
 from spaces_desktop.ui.widgets.device_menu import DeviceMenu, DeviceProvider
 from spaces_desktop.ui.widgets.plain import PlainLabel
 from spaces_desktop.ui.widgets.reactions import ReactionPicker
 
 LAYOUTS = (
-    ("speaker", "Speaker: the person talking, large"),
-    ("grid", "Grid: everyone the same size"),
-    ("side_by_side", "Side by side: camera and product camera"),
-    ("pip", "Picture in picture"),
+    ("speaker", QT_TRANSLATE_NOOP("ControlBar", "Speaker: the person talking, large")),
+    ("grid", QT_TRANSLATE_NOOP("ControlBar", "Grid: everyone the same size")),
+    ("side_by_side", QT_TRANSLATE_NOOP("ControlBar", "Side by side: camera and product camera")),
+    ("pip", QT_TRANSLATE_NOOP("ControlBar", "Picture in picture: product camera large, camera small")),
 )
+PRODUCT_LAYOUTS = frozenset({"side_by_side", "pip"})
+"""Layouts that need someone on stage with a product camera on: offered only then."""
 
 
 class ControlButton(QWidget):
@@ -71,6 +74,7 @@ class ControlButton(QWidget):
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setToolTip(tooltip)
         button.setAccessibleName(tooltip)
+        button.setAccessibleDescription(tooltip)
         self._row.addWidget(button, 0, Qt.AlignmentFlag.AlignBottom)
         self.menu_button = button
         return button
@@ -85,6 +89,7 @@ class ControlButton(QWidget):
         self.button.setAccessibleName(caption)
         if tooltip:
             self.button.setToolTip(tooltip)
+            self.button.setAccessibleDescription(tooltip)
 
 
 class ControlBar(QFrame):
@@ -104,46 +109,50 @@ class ControlBar(QFrame):
         super().__init__(parent)
         self.setObjectName("controlBar")
         self._theme = theme
-        self.mic = ControlButton(theme, "mic", "Mute")
-        self.camera = ControlButton(theme, "camera", "Camera")
-        self.second_camera = ControlButton(theme, "product", "Product cam")
+        self.mic = ControlButton(theme, "mic", self.tr("Mute"))
+        self.camera = ControlButton(theme, "camera", self.tr("Camera"))
+        self.second_camera = ControlButton(theme, "product", self.tr("Product cam"))
         self.mic_menu = DeviceMenu((DeviceSlot.MICROPHONE, DeviceSlot.SPEAKER), parent=self)
         self.camera_menu = DeviceMenu((DeviceSlot.CAMERA,), parent=self)
         self.second_camera_menu = DeviceMenu((DeviceSlot.SECOND_CAMERA,), parent=self)
-        self.mic.add_menu(self.mic_menu, "Choose your microphone and speaker")
-        self.camera.add_menu(self.camera_menu, "Choose your camera")
-        self.second_camera.add_menu(self.second_camera_menu, "Choose your product camera")
+        self.mic.add_menu(self.mic_menu, self.tr("Choose your microphone and speaker"))
+        self.camera.add_menu(self.camera_menu, self.tr("Choose your camera"))
+        self.second_camera.add_menu(self.second_camera_menu, self.tr("Choose your product camera"))
         for menu in self.device_menus:
             menu.chosen.connect(self.device_chosen)
-        self.hand = ControlButton(theme, "hand", "Raise hand")
+        self.hand = ControlButton(theme, "hand", self.tr("Raise hand"))
         self.hand.button.setCheckable(True)
-        self.react = ControlButton(theme, "smile", "React")
+        self.react = ControlButton(theme, "smile", self.tr("React"))
         self.picker = ReactionPicker(self)
         self.react.button.setMenu(self.picker)
         self.react.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.react.button.setToolTip("Send a reaction")
-        self.layout_button = ControlButton(theme, "grid", "Layout")
+        self.react.button.setToolTip(self.tr("Send a reaction"))
+        self.react.button.setAccessibleDescription(self.tr("Send a reaction"))
+        self.layout_button = ControlButton(theme, "grid", self.tr("Layout"))
         self.layout_menu = QMenu(self)
         self.layout_actions = QActionGroup(self)
         for mode, label in LAYOUTS:
-            action = QAction(label, self.layout_menu, checkable=True)
+            action = QAction(self.tr(label), self.layout_menu, checkable=True)
             action.setData(mode)
             self.layout_actions.addAction(action)
             self.layout_menu.addAction(action)
         self.layout_button.button.setMenu(self.layout_menu)
         self.layout_button.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.layout_button.button.setToolTip("Choose how the stage is laid out")
+        self.layout_button.button.setToolTip(self.tr("Choose how the stage is laid out"))
+        self.layout_button.button.setAccessibleDescription(self.tr("Choose how the stage is laid out"))
 
-        self.request = QPushButton("Request to speak")
+        self.request = QPushButton(self.tr("Request to speak"))
         self.request.setProperty("kind", "primary")
         self.request.setIcon(theme.icon("hand", "#ffffff", 18))
-        self.leave = QPushButton("Leave")
+        self.leave = QPushButton(self.tr("Leave"))
         self.leave.setIcon(theme.icon("leave", theme.palette.text, 18))
-        self.leave.setToolTip(shortcuts.with_keys("Leave the Space", shortcuts.LEAVE))
-        self.end = QPushButton("End Space")
+        self.leave.setToolTip(shortcuts.with_keys(self.tr("Leave the Space"), shortcuts.LEAVE))
+        self.leave.setAccessibleName(self.tr("Leave the Space"))
+        self.end = QPushButton(self.tr("End Space"))
         self.end.setProperty("kind", "danger")
         self.end.setIcon(theme.icon("end", "#ffffff", 18))
-        self.end.setToolTip("End the Space for everyone")
+        self.end.setToolTip(self.tr("End the Space for everyone"))
+        self.end.setAccessibleName(self.tr("End the Space for everyone"))
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 10)
@@ -188,58 +197,69 @@ class ControlBar(QFrame):
         for action in self.layout_actions.actions():
             action.setChecked(action.data() == mode)
 
+    def offered_layouts(self) -> list[str]:
+        """The layouts the Layout menu offers now."""
+        return [str(a.data()) for a in self.layout_actions.actions() if a.isVisible()]
+
     def set_controls(self, c: Controls, pending: set[str]) -> None:
+        """Show what ``c`` allows; while offline only Leave and Layout work (the rest need the server)."""
+        up = c.online
         self.mic.setVisible(c.mic)
+        mic_word = self.tr("Unmute") if c.muted else self.tr("Mute")
         self.mic.set_look(
             "mic-off" if c.muted else "mic",
-            "Unmute" if c.muted else "Mute",
+            mic_word,
             off=c.muted,
-            tooltip=shortcuts.with_keys("Unmute" if c.muted else "Mute", shortcuts.MIC),
+            tooltip=shortcuts.with_keys(mic_word, shortcuts.MIC),
         )
-        self.mic.button.setEnabled("mic" not in pending)
+        self.mic.button.setEnabled(up and "mic" not in pending)
         self.camera.setVisible(c.camera)
         self.camera.set_look(
             "camera" if c.camera_on else "camera-off",
-            "Stop camera" if c.camera_on else "Start camera",
+            self.tr("Stop camera") if c.camera_on else self.tr("Start camera"),
             off=not c.camera_on,
             tooltip=shortcuts.with_keys(
-                "Turn your camera off" if c.camera_on else "Turn your camera on", shortcuts.CAMERA
+                self.tr("Turn your camera off") if c.camera_on else self.tr("Turn your camera on"),
+                shortcuts.CAMERA,
             ),
         )
-        self.camera.button.setEnabled("camera:main" not in pending)
+        self.camera.button.setEnabled(up and "camera:main" not in pending)
         self.second_camera.setVisible(c.second_camera)
         self.second_camera.set_look(
             "product",
-            "Product cam on" if c.second_camera_on else "Product cam",
+            self.tr("Product cam on") if c.second_camera_on else self.tr("Product cam"),
             off=False,
-            tooltip="Turn your second (product) camera off"
+            tooltip=self.tr("Turn your second (product) camera off")
             if c.second_camera_on
-            else "Show your second camera",
+            else self.tr("Show your second camera"),
         )
         self.second_camera.button.setCheckable(True)
         self.second_camera.button.setChecked(c.second_camera_on)
-        self.second_camera.button.setEnabled("camera:second" not in pending)
+        self.second_camera.button.setEnabled(up and "camera:second" not in pending)
         self.hand.setVisible(c.hand)
         self.hand.button.setChecked(c.hand_raised)
         self.hand.set_look(
             "hand",
-            "Lower hand" if c.hand_raised else "Raise hand",
+            self.tr("Lower hand") if c.hand_raised else self.tr("Raise hand"),
             tooltip=shortcuts.with_keys(
-                "Lower your hand" if c.hand_raised else "Raise your hand", shortcuts.HAND
+                self.tr("Lower your hand") if c.hand_raised else self.tr("Raise your hand"), shortcuts.HAND
             ),
         )
-        self.hand.button.setEnabled("hand" not in pending)
+        self.hand.button.setEnabled(up and "hand" not in pending)
         self.request.setVisible(c.request)
-        self.request.setText("Cancel request" if c.requested else "Request to speak")
+        self.request.setText(self.tr("Cancel request") if c.requested else self.tr("Request to speak"))
         self.request.setProperty("kind", "" if c.requested else "primary")
         self.request.setIcon(
             self._theme.icon("close" if c.requested else "hand", None if c.requested else "#ffffff", 18)
         )
         self.request.style().unpolish(self.request)
         self.request.style().polish(self.request)
-        self.request.setEnabled("request" not in pending)
+        self.request.setEnabled(up and "request" not in pending)
         self.react.setVisible(c.react)
+        self.react.button.setEnabled(up)
         self.leave.setVisible(c.leave)
         self.leave.setEnabled("leave" not in pending)
         self.end.setVisible(c.end)
-        self.end.setEnabled("end" not in pending)
+        self.end.setEnabled(up and "end" not in pending)
+        for action in self.layout_actions.actions():
+            action.setVisible(c.product_layouts or action.data() not in PRODUCT_LAYOUTS)

@@ -38,7 +38,9 @@ from spaces_desktop.ui.viewmodels.space_model import (
     PersonRow,
     action_key,
     actions_for,
+    online,
     person_detail,
+    tr,
 )
 from spaces_desktop.ui.widgets.plain import tooltip_markup
 
@@ -89,7 +91,7 @@ class PeopleModel(QAbstractListModel):
         self._folded: dict[str, tuple[str, str]] = {}
         self._rows: dict[tuple[SectionId, str], PersonRow] = {}
         self._pending: frozenset[str] = frozenset()
-        self._viewer: tuple[str | None, Role | None] = (None, None)
+        self._viewer: tuple[str | None, Role | None, bool] = (None, None, False)
         self._count: int | None = 0
 
     # --- Qt's side ---
@@ -140,6 +142,8 @@ class PeopleModel(QAbstractListModel):
         if role == PeopleRole.ROW:
             return row
         if role == PeopleRole.PENDING:
+            if not row.enabled:  # offline: every action shows, none can be used
+                return frozenset((*row.actions, *row.menu))
             if not self._pending:
                 return frozenset()
             return frozenset(a for a in (*row.actions, *row.menu) if action_key(a, pid) in self._pending)
@@ -206,7 +210,7 @@ class PeopleModel(QAbstractListModel):
     def _apply(self, audience: Audience, *, force: bool, signals: bool = False) -> None:
         old, new = self._state, audience.state
         me = new.myself
-        viewer = (new.me, me.role if me is not None else None)
+        viewer = (new.me, me.role if me is not None else None, online(new))
         everyone = viewer != self._viewer
         if everyone:
             self._rows.clear()  # every row's actions and "You" depend on who is looking
@@ -489,12 +493,14 @@ class PeopleModel(QAbstractListModel):
             waiting = state.waiting.get(pid)
             if waiting is None:
                 return None
-            return PersonRow(waiting, "Waiting to be let in", False, (Action.ADMIT, Action.DENY))
+            admit = (Action.ADMIT, Action.DENY)
+            return PersonRow(waiting, tr("Waiting to be let in"), False, admit, (), online(state))
         member = state.members.get(pid)
         if member is None:
             return None
         buttons, menu = actions_for(state, member)
-        return PersonRow(member, person_detail(member, state), member.id == state.me, buttons, menu)
+        detail = person_detail(member, state)
+        return PersonRow(member, detail, member.id == state.me, buttons, menu, online(state))
 
 
 def _changed(before: Mapping[str, Member], after: Mapping[str, Member]) -> list[str]:

@@ -67,6 +67,7 @@ class AccessBox(QFrame):
         super().__init__(parent)
         self.setObjectName("accessBox")
         self.view = AccessView(False)
+        self._pending: set[str] = set()
         self.switches: dict[str, ToggleSwitch] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
@@ -94,6 +95,7 @@ class AccessBox(QFrame):
         """Shows what the backend confirmed (also undoes a flip it refused)."""
         self.view = view
         self.setVisible(view.visible)
+        self.set_pending(self._pending)
         for setting, on in (("locked", view.locked), ("approval_required", view.approval_required)):
             switch = self.switches[setting]
             if switch.isChecked() != on:
@@ -102,8 +104,9 @@ class AccessBox(QFrame):
                 switch.blockSignals(False)
 
     def set_pending(self, pending: set[str]) -> None:
+        self._pending = set(pending)
         for setting, switch in self.switches.items():
-            switch.setEnabled(access_key(setting) not in pending)
+            switch.setEnabled(self.view.enabled and access_key(setting) not in pending)
 
 
 class PeopleView(QTableView):
@@ -241,6 +244,7 @@ class PeoplePanel(QFrame):
         self.error_close.setObjectName("flat")
         self.error_close.setIcon(theme.icon("close", theme.palette.muted, 14))
         self.error_close.setToolTip("Dismiss")
+        self.error_close.setAccessibleName("Dismiss the message")
         self.error_close.hide()
         self.error_close.clicked.connect(self.clear_error)
 

@@ -1,0 +1,326 @@
+"""Redis persistence for Spaces, participants, bans and the event log, shared by several backends.
+
+Keys (all under one prefix, default `sd:`):
+  space:{id}                 a Space row as JSON          spaces:open   ids of Spaces not ended
+  participant:{id}           a participant row as JSON    pseq:{seq}    participant id by seq
+  token:{sha256}             participant id by token digest (tokens are never stored)
+  space:{id}:members         sorted set of participant ids, scored by seq (join order)
+  space:{id}:version         counter, bumped with every participant write of the Space
+  space:{id}:bans / :addrbans   client-id set / address -> 1 blocked, 0 key-less only
+  space:{id}:events          the event log, a Redis Stream whose entry ids are `0-N`:
+                             N is the event id clients see and send back as Last-Event-ID,
+                             the same on every backend (XADD `0-*` numbers them atomically)
+  seq:space, seq:participant counters for row seqs (a participant's seq is its Janus feed id)
+
+Every write is one MULTI/EXEC, so another backend never sees half of it. A
+Space's participants are cached in this process together with the version they
+were read at; every read asks Redis for the version (one GET) and reloads when
+another backend wrote since, so the cache is never served stale.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any, cast
+
+import redis
+
+from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.server.store import EventRow, ParticipantRow, SpaceRow, now, token_digest
+
+CONTROL_FIELD = "close"
+"""A stream entry with this field is no event: it ends live feeds (a viewer id, or `*` for all)."""
+ALL_VIEWERS = "*"
+
+
+@dataclass
+class _Members:
+    version: int
+    rows: dict[str, ParticipantRow]
+
+
+def _encode(row: SpaceRow | ParticipantRow) -> str:
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, (Role, ParticipantStatus, SpaceStatus)):
+            return value.value
+        return value
+
+    return json.dumps({key: plain(value) for key, value in asdict(row).items()})
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _space(text: str) -> SpaceRow:
+    d = json.loads(text)
+    return SpaceRow(
+        seq=d["seq"],
+        id=d["id"],
+        title=d["title"],
+        video_enabled=d["video_enabled"],
+        status=SpaceStatus(d["status"]),
+        host_id=d["host_id"],
+        created_at=datetime.fromisoformat(d["created_at"]),
+        scheduled_for=_time(d["scheduled_for"]),
+        started_at=_time(d["started_at"]),
+        ended_at=_time(d["ended_at"]),
+        locked=d["locked"],
+        approval_required=d["approval_required"],
+    )
+
+
+def _participant(text: str) -> ParticipantRow:
+    d = json.loads(text)
+    d["role"] = Role(d["role"])
+    d["status"] = ParticipantStatus(d["status"])
+    d["joined_at"] = datetime.fromisoformat(d["joined_at"])
+    return ParticipantRow(**d)
+
+
+def event_id(stream_id: str) -> int:
+    """The client-visible id of a stream entry `0-N`."""
+    return int(stream_id.partition("-")[2])
+
+
+def event_from_entry(space_id: str, stream_id: str, fields: dict[str, str]) -> EventRow:
+    return EventRow(
+        event_id(stream_id),
+        space_id,
+        fields.get("target") or None,
+        fields["type"],
+        json.loads(fields["data"]),
+        datetime.fromisoformat(fields["at"]),
+    )
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis, prefix: str = "sd:") -> None:
+        """`client` must decode responses (`decode_responses=True`)."""
+        self._r = client
+        self._p = prefix
+        self._members: dict[str, _Members] = {}
+
+    def close(self) -> None:
+        self._r.close()
+
+    def key(self, *parts: str) -> str:
+        return self._p + ":".join(parts)
+
+    def events_key(self, space_id: str) -> str:
+        return self.key("space", space_id, "events")
+
+    # --- spaces ---
+
+    def add_space(self, space: SpaceRow) -> SpaceRow:
+        added = replace(space, seq=int(self._r.incr(self.key("seq", "space"))))
+        pipe = self._r.pipeline()
+        pipe.set(self.key("space", added.id), _encode(added), nx=True)
+        pipe.sadd(self.key("spaces", "open"), added.id)
+        created, _ = pipe.execute()
+        if not created:
+            raise ValueError(f"Space {added.id} exists already")
+        return added
+
+    def space(self, space_id: str) -> SpaceRow | None:
+        text = self._r.get(self.key("space", space_id))
+        return _space(cast(str, text)) if text else None
+
+    def _open_spaces(self) -> list[SpaceRow]:
+        ids = sorted(cast(set[str], self._r.smembers(self.key("spaces", "open"))))
+        texts = cast(list[str | None], self._r.mget([self.key("space", i) for i in ids])) if ids else []
+        return sorted((_space(t) for t in texts if t), key=lambda s: s.seq)
+
+    def live_spaces(self) -> list[SpaceRow]:
+        return [s for s in self._open_spaces() if s.status is SpaceStatus.LIVE]
+
+    def _change_space(self, space_id: str, **changes: Any) -> SpaceRow | None:
+        """Read-modify-write of one Space row, retried if another backend wrote it meanwhile."""
+        key = self.key("space", space_id)
+        for _ in range(50):
+            with self._r.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    text = pipe.get(key)
+                    if not text:
+                        return None
+                    changed = replace(_space(cast(str, text)), **changes)
+                    pipe.multi()
+                    pipe.set(key, _encode(changed))
+                    if changed.status is SpaceStatus.ENDED:
+                        pipe.srem(self.key("spaces", "open"), space_id)
+                    pipe.execute()
+                    return changed
+                except redis.WatchError:
+                    continue
+        raise RuntimeError(f"Space {space_id} kept changing under a write")
+
+    def set_space_status(self, space_id: str, status: SpaceStatus) -> None:
+        stamp = {SpaceStatus.LIVE: "started_at", SpaceStatus.ENDED: "ended_at"}.get(status)
+        self._change_space(space_id, status=status, **({stamp: now()} if stamp else {}))
+        if status is SpaceStatus.ENDED:
+            self._members.pop(space_id, None)
+
+    def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
+        self._change_space(space_id, locked=locked, approval_required=approval_required)
+
+    # --- participants ---
+
+    def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow:
+        added = replace(participant, seq=int(self._r.incr(self.key("seq", "participant"))))
+        space_id = added.space_id
+        pipe = self._r.pipeline()
+        pipe.set(self.key("token", token_digest(token)), added.id, nx=True)
+        pipe.set(self.key("participant", added.id), _encode(added))
+        pipe.set(self.key("pseq", str(added.seq)), added.id)
+        pipe.zadd(self.key("space", space_id, "members"), {added.id: added.seq})
+        pipe.incr(self.key("space", space_id, "version"))
+        token_new, *_, version = pipe.execute()
+        if not token_new:
+            raise ValueError("token in use")
+        self._cached_write(space_id, int(version), added)
+        return added
+
+    def update_participant(self, participant: ParticipantRow) -> None:
+        pipe = self._r.pipeline()
+        pipe.set(self.key("participant", participant.id), _encode(participant), xx=True)
+        pipe.incr(self.key("space", participant.space_id, "version"))
+        _, version = pipe.execute()
+        self._cached_write(participant.space_id, int(version), participant)
+
+    def _cached_write(self, space_id: str, version: int, row: ParticipantRow) -> None:
+        cached = self._members.get(space_id)
+        if cached is None:
+            return
+        if cached.version == version - 1:  # nobody else wrote in between: the cache stays whole
+            cached.rows[row.id] = row
+            cached.version = version
+        else:
+            del self._members[space_id]
+
+    def participant_by_token(self, token: str) -> ParticipantRow | None:
+        participant_id = self._r.get(self.key("token", token_digest(token)))
+        return self.participant(cast(str, participant_id)) if participant_id else None
+
+    def participant(self, participant_id: str) -> ParticipantRow | None:
+        text = self._r.get(self.key("participant", participant_id))
+        return _participant(cast(str, text)) if text else None
+
+    def participant_by_seq(self, seq: int) -> ParticipantRow | None:
+        participant_id = self._r.get(self.key("pseq", str(seq)))
+        return self.participant(cast(str, participant_id)) if participant_id else None
+
+    def active_participants(self, space_id: str) -> list[ParticipantRow]:
+        return self.participants_with_status(space_id, ParticipantStatus.ACTIVE)
+
+    def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
+        return [p for p in self._participants_of(space_id).values() if p.status is status]
+
+    def participants_version(self, space_id: str) -> int:
+        return int(cast(str | None, self._r.get(self.key("space", space_id, "version"))) or 0)
+
+    def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
+        version = self.participants_version(space_id)
+        cached = self._members.get(space_id)
+        if cached is not None and cached.version == version:
+            return cached.rows
+        for _ in range(20):
+            pipe = self._r.pipeline()
+            pipe.get(self.key("space", space_id, "version"))
+            pipe.zrange(self.key("space", space_id, "members"), 0, -1)
+            read_version, ids = pipe.execute()
+            texts = (
+                cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids])) if ids else []
+            )
+            if int(read_version or 0) == self.participants_version(space_id):
+                rows = {p.id: p for p in (_participant(t) for t in texts if t)}
+                self._members[space_id] = _Members(int(read_version or 0), rows)
+                return rows
+        # A Space written to without pause: serve what was read, uncached.
+        return {p.id: p for p in (_participant(t) for t in texts if t)}
+
+    def present_participants(self) -> list[ParticipantRow]:
+        present = (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
+        rows = [
+            p
+            for s in self._open_spaces()
+            for p in self._participants_of(s.id).values()
+            if p.status in present
+        ]
+        return sorted(rows, key=lambda p: p.seq)
+
+    def count_roles(self, space_id: str) -> dict[Role, int]:
+        counts = dict.fromkeys(Role, 0)
+        for p in self.active_participants(space_id):
+            counts[p.role] += 1
+        return counts
+
+    # --- bans ---
+
+    def ban(self, space_id: str, client_id: str) -> None:
+        self._r.sadd(self.key("space", space_id, "bans"), client_id)
+
+    def is_banned(self, space_id: str, client_id: str) -> bool:
+        return bool(self._r.sismember(self.key("space", space_id, "bans"), client_id))
+
+    def ban_address(self, space_id: str, address: str, blocked: bool) -> None:
+        key = self.key("space", space_id, "addrbans")
+        if blocked:
+            self._r.hset(key, address, "1")  # blocking only ever widens a ban
+        else:
+            self._r.hsetnx(key, address, "0")
+
+    def address_ban(self, space_id: str, address: str) -> bool | None:
+        value = self._r.hget(self.key("space", space_id, "addrbans"), address)
+        return None if value is None else value == "1"
+
+    # --- events ---
+
+    def append_event(
+        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
+    ) -> EventRow:
+        at = now()
+        fields = {
+            "type": type_,
+            "target": target_id or "",
+            "data": json.dumps(data, default=str),
+            "at": at.isoformat(),
+        }
+        stream_id = cast(str, self._r.xadd(self.events_key(space_id), fields, id="0-*"))  # type: ignore[arg-type]
+        return EventRow(event_id(stream_id), space_id, target_id, type_, data, at)
+
+    def append_close(self, space_id: str, viewer_id: str) -> None:
+        """Ends a viewer's live feeds (or all: `ALL_VIEWERS`) on every backend, after what is logged."""
+        self._r.xadd(self.events_key(space_id), {CONTROL_FIELD: viewer_id}, id="0-*")
+
+    def events_after(
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
+    ) -> list[EventRow]:
+        found: list[EventRow] = []
+        start = f"(0-{after_id}"
+        page = max(limit, 100)
+        while len(found) < limit:
+            entries = cast(
+                list[tuple[str, dict[str, str]]],
+                self._r.xrange(self.events_key(space_id), min=start, max="+", count=page),
+            )
+            for stream_id, fields in entries:
+                start = f"({stream_id}"
+                if CONTROL_FIELD in fields:
+                    continue
+                target = fields.get("target") or None
+                if target is None or target == viewer_id:
+                    found.append(event_from_entry(space_id, stream_id, fields))
+                    if len(found) == limit:
+                        break
+            if len(entries) < page:
+                break
+        return found
+
+    def last_event_id(self, space_id: str) -> int:
+        entries = cast(list[tuple[str, Any]], self._r.xrevrange(self.events_key(space_id), count=1))
+        return event_id(entries[0][0]) if entries else 0
