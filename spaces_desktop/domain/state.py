@@ -157,6 +157,8 @@ class SessionState:
     """The program the host directs for everyone (a viewer's pin overrides it for them only)."""
     director_log: tuple[DirectorNote, ...] = ()
     """Why the stage director switched or held, newest last (the last `DIRECTOR_LOG` of them)."""
+    requests: tuple[str, ...] = ()
+    """Who asks to speak, in the order they asked (a snapshot's in its own order)."""
 
     @property
     def myself(self) -> Member | None:
@@ -166,7 +168,9 @@ class SessionState:
     def speakers(self) -> list[Member]:
         """Host, co-hosts, then speakers, each group in join order."""
         order = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2}
-        on_stage = [m for m in self.members.values() if m.on_stage and not m.backstage]
+        on_stage = [
+            m for m in self.members.values() if m.role is not Role.LISTENER and not m.backstage
+        ]  # on_stage, inlined: 10,000 listeners
         return sorted(on_stage, key=lambda m: order[m.role])
 
     @property

@@ -99,6 +99,7 @@ def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) 
         last_event_id=snapshot.last_event_id,
         waiting=MappingProxyType({p.id: _member(p) for p in snapshot.waiting}),
         scene=_scene(snapshot.scene),
+        requests=tuple(p.id for p in snapshot.participants if p.speak_requested),
     )
 
 
@@ -139,7 +140,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         previous = state.members.get(view.id)
         if previous is not None:
             member = replace(member, talking=previous.talking and member.on_stage)
-        return replace(state, members=MappingProxyType({**state.members, view.id: member}))
+        everyone = MappingProxyType({**state.members, view.id: member})
+        return replace(state, members=everyone, requests=_requests(state.requests, member))
     if type_ == EventType.PARTICIPANT_LEFT:
         view = ParticipantView.model_validate(data["participant"])
         if view.id == state.me:
@@ -194,9 +196,18 @@ def _floating(batch: Reactions, at: datetime) -> list[Reaction]:
 def _without(state: SessionState, participant_id: str) -> SessionState:
     members = {pid: m for pid, m in state.members.items() if pid != participant_id}
     streams = tuple(s for s in state.streams if s.participant_id != participant_id)
+    if participant_id in state.requests:
+        state = replace(state, requests=tuple(pid for pid in state.requests if pid != participant_id))
     stage = None if state.stage == participant_id else state.stage
     pinned = None if state.pinned == participant_id else state.pinned
     return replace(state, members=MappingProxyType(members), streams=streams, stage=stage, pinned=pinned)
+
+
+def _requests(order: tuple[str, ...], member: Member) -> tuple[str, ...]:
+    """The requests to speak after ``member`` changed: a new request goes last, a closed one goes."""
+    if member.speak_requested:
+        return order if member.id in order else (*order, member.id)
+    return tuple(pid for pid in order if pid != member.id) if member.id in order else order
 
 
 def _space(view: SpaceView) -> SpaceInfo:
