@@ -167,3 +167,34 @@ def test_quality_measured_keeps_the_verdicts_and_their_numbers() -> None:
     # The next measurement replaces the last: whoever is no longer measured has no numbers.
     state = apply(state, QualityMeasured({"b": "good"}))
     assert dict(state.network) == {} and dict(state.quality) == {"b": "good"}
+
+
+def test_requests_to_speak_keep_the_order_they_were_made_in() -> None:
+    state = initial()
+    for n, pid in enumerate(("a", "b", "c"), start=11):
+        state = apply(state, event(n, "participant_joined", participant=dump(person(pid))))
+    assert state.requests == ()
+    for n, pid in enumerate(("c", "a", "b"), start=20):
+        state = apply(
+            state, event(n, "participant_updated", participant=dump(person(pid, speak_requested=True)))
+        )
+    assert state.requests == ("c", "a", "b")  # not join order
+    state = apply(
+        state, event(30, "participant_updated", participant=dump(person("a", speak_requested=True)))
+    )
+    assert state.requests == ("c", "a", "b")  # an update of a standing request keeps its place
+    state = apply(state, event(31, "participant_updated", participant=dump(person("c", Role.SPEAKER))))
+    state = apply(state, event(32, "participant_left", participant=dump(person("b"))))
+    assert state.requests == ("a",)  # accepted and gone: no longer asking
+    state = apply(
+        state, event(33, "participant_updated", participant=dump(person("c", speak_requested=True)))
+    )
+    assert state.requests == ("a", "c")  # asking again goes to the back
+    snapshot = Snapshot(
+        space=space(),
+        participants=[person("h", Role.HOST), person("x", speak_requested=True), person("me")],
+        streams=[],
+        you="me",
+        last_event_id=1,
+    )
+    assert from_snapshot(snapshot).requests == ("x",)

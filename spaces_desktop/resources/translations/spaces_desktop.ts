@@ -243,6 +243,61 @@
     </message>
 </context>
 <context>
+    <name>DirectorPanel</name>
+    <message>
+        <source>Someone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 spoke %2 after %3 was silent %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 spoke %2 over a free floor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 took over from %2: kept talking over them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Held: %1&apos;s backchannel was %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Held: %1 talked %2 but did not out-talk %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the speaker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ignored: %1&apos;s sound was %2, under %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pinned %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unpinned: back to who holds the floor</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 left the stage</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The speaker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 s  %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>EndedScreen</name>
     <message>
         <source>Back to home</source>
@@ -1140,6 +1195,26 @@
         <source>Listeners · %n</source>
         <translation type="unfinished"><numerusform></numerusform></translation>
     </message>
+    <message>
+        <source>Nobody waiting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No requests</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nobody on stage yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No listeners yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No matches</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>%n listening</source>
         <translation type="unfinished"><numerusform></numerusform></translation>
@@ -1288,6 +1363,10 @@
     </message>
     <message>
         <source>Nobody is on stage yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backstage · %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -206,14 +206,8 @@ class PersonRow:
     """False while the connection is down: the actions show but can't be used."""
 
 
-@dataclass(frozen=True)
-class Section:
-    id: str
-    title: str
-    rows: tuple[PersonRow, ...]
-
-
-def _detail(member: Member, state: SessionState) -> str:
+def person_detail(member: Member, state: SessionState) -> str:
+    """The line under a name in the People panel: role, muted, camera, hand, request."""
     bits = []
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
@@ -255,65 +249,6 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
     menu += [Action.REMOVE, Action.REMOVE_AND_BLOCK]
     buttons = () if member.muted else (Action.MUTE,)
     return buttons, tuple(menu)
-
-
-def people_sections(state: SessionState) -> list[Section]:
-    """Who waits to join and requests to speak (moderators only), who is on stage, and the listeners."""
-    me = state.myself
-    moderator = me is not None and is_moderator(me.role)
-
-    enabled = online(state)
-
-    def row(member: Member) -> PersonRow:
-        buttons, menu = actions_for(state, member)
-        return PersonRow(member, _detail(member, state), member.id == state.me, buttons, menu, enabled)
-
-    sections = []
-    if moderator:
-        waiting = tuple(
-            PersonRow(
-                m,
-                QCoreApplication.translate("SpaceModel", "Waiting to be let in"),
-                False,
-                (Action.ADMIT, Action.DENY),
-                (),
-                enabled,
-            )
-            for m in state.waiting.values()
-        )
-        # Plural counts are plain names: lupdate drops a plural whose count is an expression.
-        count = len(waiting)
-        sections.append(
-            Section(
-                "waiting",
-                QCoreApplication.translate("SpaceModel", "Waiting to join · %n", None, count),
-                waiting,
-            )
-        )
-        requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
-        count = len(requests)
-        sections.append(
-            Section(
-                "requests",
-                QCoreApplication.translate("SpaceModel", "Requests to speak · %n", None, count),
-                requests,
-            )
-        )
-    stage = tuple(row(m) for m in state.speakers)
-    count = len(stage)
-    sections.append(
-        Section("stage", QCoreApplication.translate("SpaceModel", "On stage · %n", None, count), stage)
-    )
-    listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    count = len(state.listeners)
-    sections.append(
-        Section(
-            "listeners",
-            QCoreApplication.translate("SpaceModel", "Listeners · %n", None, count),
-            listeners,
-        )
-    )
-    return sections
 
 
 def listener_count_text(state: SessionState) -> str:
