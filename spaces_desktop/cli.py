@@ -266,7 +266,14 @@ def _default_to_gui(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quit_requested = _quit_requests()  # loading the parser and Qt takes seconds on a busy machine
     args = build_parser().parse_args(_default_to_gui(sys.argv[1:] if argv is None else argv))
+    if args.command not in (None, "gui"):
+        # The other commands set their own handlers; until then Ctrl+C stops them as usual.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if quit_requested.is_set():
+            return 130
     logging.basicConfig(
         level=logging.DEBUG
         if getattr(args, "verbose", False)
@@ -279,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command in (None, "gui"):
-            return _gui(args)
+            return _gui(args, quit_requested)
         if args.command == "serve":
             return _serve(args)
         if args.command == "bot":
@@ -329,8 +336,7 @@ def _quit_requests() -> threading.Event:
     return requested
 
 
-def _gui(args: argparse.Namespace) -> int:
-    quit_requested = _quit_requests()  # before Qt loads: that takes seconds on a busy machine
+def _gui(args: argparse.Namespace, quit_requested: threading.Event) -> int:
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
