@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -264,7 +266,14 @@ def _default_to_gui(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quit_requested = _quit_requests()  # loading the parser and Qt takes seconds on a busy machine
     args = build_parser().parse_args(_default_to_gui(sys.argv[1:] if argv is None else argv))
+    if args.command not in (None, "gui"):
+        # The other commands set their own handlers; until then Ctrl+C stops them as usual.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if quit_requested.is_set():
+            return 130
     logging.basicConfig(
         level=logging.DEBUG
         if getattr(args, "verbose", False)
@@ -277,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command in (None, "gui"):
-            return _gui(args)
+            return _gui(args, quit_requested)
         if args.command == "serve":
             return _serve(args)
         if args.command == "bot":
@@ -319,7 +328,15 @@ def _built_in_server() -> ServerFactory | None:
     return EmbeddedServer
 
 
-def _gui(args: argparse.Namespace) -> int:
+def _quit_requests() -> threading.Event:
+    """Ctrl+C or SIGTERM while the app is still loading: remembered, and acted on once it runs."""
+    requested = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: requested.set())
+    return requested
+
+
+def _gui(args: argparse.Namespace, quit_requested: threading.Event) -> int:
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
@@ -337,6 +354,7 @@ def _gui(args: argparse.Namespace) -> int:
         server_url=getattr(args, "server", None),
         self_check=self_check,
         server_factory=_built_in_server(),
+        quit_requested=quit_requested,
     )
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)
