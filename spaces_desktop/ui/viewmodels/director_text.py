@@ -9,18 +9,18 @@ from PySide6.QtCore import QCoreApplication
 
 from spaces_desktop.domain.director import DirectorNote, ReasonKind
 from spaces_desktop.domain.scenes import SceneKind
-from spaces_desktop.ui.viewmodels.i18n import translate
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP, translate
 
 BACKCHANNEL_S = 1.0
 """A remark over the floor shorter than this reads as a backchannel ("mm-hm")."""
 
 SCENE_NAMES: Mapping[SceneKind, str] = {
-    SceneKind.AUTO: "Auto",
-    SceneKind.PERSON: "Person",
-    SceneKind.PRODUCT: "Product",
-    SceneKind.PRODUCT_PIP: "Product + speaker",
-    SceneKind.SIDE_BY_SIDE: "Side by side",
-    SceneKind.GRID: "Grid",
+    SceneKind.AUTO: QT_TRANSLATE_NOOP("SceneBar", "Auto"),
+    SceneKind.PERSON: QT_TRANSLATE_NOOP("SceneBar", "Person"),
+    SceneKind.PRODUCT: QT_TRANSLATE_NOOP("SceneBar", "Product"),
+    SceneKind.PRODUCT_PIP: QT_TRANSLATE_NOOP("SceneBar", "Product + speaker"),
+    SceneKind.SIDE_BY_SIDE: QT_TRANSLATE_NOOP("SceneBar", "Side by side"),
+    SceneKind.GRID: QT_TRANSLATE_NOOP("SceneBar", "Grid"),
 }
 
 
