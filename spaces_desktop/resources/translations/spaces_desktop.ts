@@ -1173,6 +1173,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Invite backstage (green room)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Make speaker</source>
         <translation type="unfinished"></translation>
     </message>

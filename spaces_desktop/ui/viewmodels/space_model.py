@@ -145,6 +145,8 @@ class Action(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     INVITE = "invite"
+    INVITE_BACKSTAGE = "invite_backstage"
+    """Invite to the green room: they check their camera and microphone before going live."""
     PROMOTE = "promote"
     DEMOTE = "demote"
     MAKE_COHOST = "make_cohost"
@@ -161,6 +163,7 @@ ACTION_LABELS: Mapping[Action, str] = Translated(
         Action.ACCEPT: QT_TRANSLATE_NOOP("SpaceModel", "Bring on stage"),
         Action.DECLINE: QT_TRANSLATE_NOOP("SpaceModel", "Decline request"),
         Action.INVITE: QT_TRANSLATE_NOOP("SpaceModel", "Invite to speak"),
+        Action.INVITE_BACKSTAGE: QT_TRANSLATE_NOOP("SpaceModel", "Invite backstage (green room)"),
         Action.PROMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Make speaker"),
         Action.DEMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Move to listeners"),
         Action.MAKE_COHOST: QT_TRANSLATE_NOOP("SpaceModel", "Make co-host"),
@@ -177,6 +180,7 @@ ACTION_ICONS = {
     Action.ACCEPT: "check",
     Action.DECLINE: "close",
     Action.INVITE: "invite",
+    Action.INVITE_BACKSTAGE: "invite",
     Action.PROMOTE: "promote",
     Action.DEMOTE: "demote",
     Action.MAKE_COHOST: "star",
@@ -236,9 +240,19 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
         return (), ()
     if member.role is Role.LISTENER:
         if member.speak_requested:
-            return (Action.ACCEPT, Action.DECLINE), (Action.REMOVE, Action.REMOVE_AND_BLOCK)
-        buttons = () if member.invited else (Action.INVITE,)
-        return buttons, (Action.PROMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
+            return (Action.ACCEPT, Action.DECLINE), (
+                Action.INVITE_BACKSTAGE,
+                Action.REMOVE,
+                Action.REMOVE_AND_BLOCK,
+            )
+        if member.invited:
+            return (), (Action.PROMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
+        return (Action.INVITE,), (
+            Action.INVITE_BACKSTAGE,
+            Action.PROMOTE,
+            Action.REMOVE,
+            Action.REMOVE_AND_BLOCK,
+        )
     menu: list[Action] = []
     if member.role is Role.SPEAKER:
         if me.role is Role.HOST:
