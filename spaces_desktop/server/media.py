@@ -151,6 +151,8 @@ class MediaService:
         self._detaching: set[asyncio.Task[None]] = set()
         self.resets = 0
         self.audience: AudienceRoute | None = None
+        self.on_lost: Callable[[], None] | None = None
+        """Told at once when the Janus session is lost (server/cascade.py moves rooms to another node)."""
 
     # --- lifecycle ---
 
@@ -175,6 +177,8 @@ class MediaService:
         self._session = await self._client.create_session(on_lost=self._session_lost)
 
     def _session_lost(self) -> None:
+        if self.on_lost is not None and not self._closed:
+            self.on_lost()
         if self._closed or (self._recovering is not None and not self._recovering.done()):
             return
         self._recovering = asyncio.get_running_loop().create_task(self._recover(), name="janus-recover")

@@ -17,12 +17,15 @@ from fastapi import FastAPI
 
 from spaces_desktop.protocol import EventType
 from spaces_desktop.server.app import create_app
+from spaces_desktop.server.cascade import EDGE_GONE, MediaRouter
 from spaces_desktop.server.cluster import Cluster, RedisSettings
 from spaces_desktop.server.connection_guard import DEFAULT_REQUEST_TIMEOUT_S, guarded_protocol
 from spaces_desktop.server.event_bus import EventBus
+from spaces_desktop.server.forwarding import MediaForwarding
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.nodes import JanusNode, NodeLoads
 from spaces_desktop.server.ratelimit import ClientAddress, Limits
 from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
@@ -77,11 +80,15 @@ class ServerSettings:
     """Share state with other backends through this Redis instead of keeping it in SQLite."""
     janus_admin_key: str | None = None
     """An external Janus's VideoRoom admin_key, if it has one (from the environment)."""
+    janus_nodes: tuple[JanusNode, ...] = ()
+    """Several external Janus nodes: rooms placed on origins by load, listeners on edges (cascade.py)."""
+    cluster_secret: str | None = None
+    """Shared by the backends of one cluster: marks media calls one forwards to another (forwarding.py)."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
     """The backend as an ASGI app; Janus starts and stops with the app's lifespan."""
-    if settings.janus_url is None:
+    if settings.janus_url is None and not settings.janus_nodes:
         find_janus(settings.janus.binary)  # fail now, with the install hint, rather than at first request
     cluster = Cluster.connect(settings.redis) if settings.redis is not None else None
     store: SpaceStore
@@ -104,22 +111,50 @@ def build_app(settings: ServerSettings) -> FastAPI:
     if cluster is not None:
         service.media_leases = cluster.leases
     managed: ManagedJanus | None = None
-    if settings.janus_url is None:
+    if settings.janus_url is None and not settings.janus_nodes:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
-    media = MediaService(
-        janus_url=lambda: managed.url if managed else str(settings.janus_url),
-        janus_secret=lambda: managed.secret if managed else settings.janus_secret,
-        listener=service,
-        # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
-        live_rooms=service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster),
-        room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
-    )
-    media.audience = AudienceMedia(
-        media,
-        service.feed_id_to_participant,
-        threshold=settings.audience_threshold,
-        admin_key=lambda: managed.keys.room_admin_key if managed else None,
-    )
+    # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
+    owned_rooms = service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster)
+    media: MediaService | MediaRouter
+    if settings.janus_nodes:
+        nodes = list(settings.janus_nodes)
+        backend_id = cluster.leases.me.backend if cluster is not None else "local"
+        loads = NodeLoads(
+            [n.name for n in nodes],
+            cluster.client if cluster is not None else None,
+            backend_id,
+            cluster.prefix if cluster is not None else "sd:",
+        )
+
+        def reset_one(space_id: str, feed: int) -> None:
+            participant = service.feed_id_to_participant(feed)
+            if participant is not None:
+                bus.publish(space_id, EventType.MEDIA_RESET, {"reason": EDGE_GONE}, target_id=participant)
+
+        media = MediaRouter(
+            nodes,
+            loads,
+            service,
+            owned_rooms,
+            reset_one,
+            leases=cluster.leases if cluster is not None else None,
+            threshold=settings.audience_threshold,
+        )
+    else:
+        single = MediaService(
+            janus_url=lambda: managed.url if managed else str(settings.janus_url),
+            janus_secret=lambda: managed.secret if managed else settings.janus_secret,
+            listener=service,
+            live_rooms=owned_rooms,
+            room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
+        )
+        single.audience = AudienceMedia(
+            single,
+            service.feed_id_to_participant,
+            threshold=settings.audience_threshold,
+            admin_key=lambda: managed.keys.room_admin_key if managed else None,
+        )
+        media = single
 
     async def take_over(space_id: str, room_id: int) -> None:
         await media.open_room(space_id, room_id)
@@ -170,6 +205,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
         ClientAddress.trusting(settings.trusted_proxies),
         cors_origins=settings.cors_origins,
     )
+    if cluster is not None and settings.cluster_secret:
+        # Outermost: a forwarded call meets the owner's own limits and checks.
+        app.add_middleware(
+            MediaForwarding,
+            leases=cluster.leases,
+            secret=settings.cluster_secret,
+            addresses=ClientAddress.trusting(settings.trusted_proxies),
+        )
     app.state.bus = bus
     app.state.service = service
     app.state.media = media
