@@ -403,12 +403,11 @@ def _positive_seconds(text: str) -> float:
 
 def _serve(args: argparse.Namespace) -> int:
     from spaces_desktop.server.cluster import RedisSettings, check_redis_url, redis_password
+    from spaces_desktop.server.forwarding import CLUSTER_SECRET_ENV
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
-    from spaces_desktop.server.runner import ServerSettings, serve
-
-    from spaces_desktop.server.forwarding import CLUSTER_SECRET_ENV
     from spaces_desktop.server.nodes import parse_node, read_nodes_file, with_shared_secrets
+    from spaces_desktop.server.runner import ServerSettings, serve
 
     internal_url = args.internal_url or f"http://{args.host}:{args.port}"
     redis_settings = (
