@@ -251,7 +251,9 @@ class Viewer:
 
 
 async def _create(http: httpx.AsyncClient, base: str) -> Caller:
-    r = await http.post(f"{base}/spaces", json={"title": "Cascade bench", "host_name": "Host"})
+    r = await http.post(
+        f"{base}/spaces", json={"title": "Cascade bench", "host_name": "Host", "video_enabled": True}
+    )
     r.raise_for_status()
     body = r.json()
     return Caller(base, body["snapshot"]["space"]["id"], body["participant"]["id"], body["token"], http)

@@ -15,8 +15,10 @@ publishers: Debian's Janus 1.1.2 accepts `add_remote_publisher` but has no
 `list_remotes`, so a dead remote could not be cleaned up or checked, while the
 Streaming path is already measured on one node and keeps edge threads cheap.
 
-Failures, noticed by the node's Janus session (its long-poll fails at once when
-Janus dies; the session keepalive catches a silent one within its timeout):
+Failures, noticed by the node's Janus session: its long-poll fails at once when
+Janus dies and the machine answers with a reset; a node gone off the network
+sends nothing, so a keepalive every HEARTBEAT_S that goes unanswered twice
+abandons the session (within about 2.4 s):
 - an edge dies → its listeners are forgotten there and each gets a `media_reset`
   of their own; their next subscribe lands on another live edge;
 - an origin dies → its rooms are opened on another live node, the lease records
@@ -44,6 +46,10 @@ log = logging.getLogger(__name__)
 REVIVE_EVERY_S = 1.0
 """How often a node that was down at start is tried again."""
 LOAD_EVERY_S = 2.0
+HEARTBEAT_S = 0.4
+HEARTBEAT_TIMEOUT_S = 0.8
+HEARTBEAT_MISSES = 2
+"""A node whose session misses this many keepalives in a row is gone (≈2.4 s at worst)."""
 ORIGIN_MOVED = "The media server of this Space moved to another machine; publish and subscribe again."
 EDGE_GONE = "Your media server went away; subscribe again."
 
@@ -259,6 +265,8 @@ class MediaRouter:
                 self.loads.set_down(name, True)
                 self._spawn(self._revive(name))
         self._spawn(self._publish_loads())
+        for name in self._services:
+            self._spawn(self._heartbeat(name))
         for space_id, room_id in self._owned_rooms():
             await self.open_room(space_id, room_id)
 
@@ -274,6 +282,24 @@ class MediaRouter:
             await asyncio.sleep(REVIVE_EVERY_S)
             with contextlib.suppress(MediaServerError):
                 await self._services[name].start()
+
+    async def _heartbeat(self, name: str) -> None:
+        misses = 0
+        while not self._closed:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                session = self._services[name].session
+            except MediaServerError:
+                misses = 0
+                continue  # not connected: its MediaService is reconnecting
+            try:
+                await asyncio.wait_for(session.post({"janus": "keepalive"}), HEARTBEAT_TIMEOUT_S)
+                misses = 0
+            except (MediaServerError, TimeoutError):
+                misses += 1
+                if misses >= HEARTBEAT_MISSES and session.alive:
+                    session.abandon(f"{misses} keepalives unanswered")
+                    misses = 0
 
     async def _publish_loads(self) -> None:
         while not self._closed:

@@ -237,7 +237,11 @@ class AudienceMedia:
             await viewer.handle.detach()
 
     def forget(self) -> None:
-        """This node's Janus died, and its mountpoints and viewers with it: nothing to tear down."""
+        """This node's Janus died, and its mountpoints and viewers with it: only the origin's
+        forwards into them are left to stop (destroying the mountpoint itself fails quietly)."""
+        for audience in self._spaces.values():
+            if audience.mountpoint is not None:
+                self._later(0.0, self._destroy(audience.mountpoint))
         self._spaces.clear()
         self._control = None
 
