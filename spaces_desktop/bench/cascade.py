@@ -260,9 +260,12 @@ async def _create(http: httpx.AsyncClient, base: str) -> Caller:
 
 
 async def _join(http: httpx.AsyncClient, host: Caller, name: str) -> Caller:
-    r = await http.post(
-        f"{host.base}/spaces/{host.space_id}/join", json={"display_name": name, "client_id": f"bench-{name}"}
-    )
+    url = f"{host.base}/spaces/{host.space_id}/join"
+    for _ in range(20):  # the balancer answers 503 while health checks lag on a loaded machine
+        r = await http.post(url, json={"display_name": name, "client_id": f"bench-{name}"})
+        if r.status_code != 503:
+            break
+        await asyncio.sleep(0.2)
     r.raise_for_status()
     body = r.json()
     return Caller(host.base, host.space_id, body["participant"]["id"], body["token"], http)
@@ -328,6 +331,9 @@ async def measure_cascade(c: Cluster) -> dict[str, Any]:
             ]
             owner, origin = _owner(c, host.space_id)
             edge = _node_of(c, on_edge.node_address)
+            placed = {  # before the failovers move them
+                **placed,
+            }
             await asyncio.sleep(WARMUP_S)
 
             # Window 1: one listener on the origin, one on an edge.
@@ -386,8 +392,7 @@ async def measure_cascade(c: Cluster) -> dict[str, Any]:
                 "media_owner": owner,
                 "origin_node": origin,
                 "edge_node": edge,
-                "origin_listener_plugin": on_origin.plugin,
-                "edge_listener_plugin": on_edge.plugin,
+                **placed,
                 "extra_viewers_on": extra_nodes,
                 "edge_failover_s": round(edge_failover_s, 3),
                 "edge_after_failover": edge_after,
