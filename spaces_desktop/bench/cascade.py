@@ -332,7 +332,9 @@ async def measure_cascade(c: Cluster) -> dict[str, Any]:
             owner, origin = _owner(c, host.space_id)
             edge = _node_of(c, on_edge.node_address)
             placed = {  # before the failovers move them
-                **placed,
+                "origin_listener_node": _node_of(c, on_origin.node_address),
+                "origin_listener_plugin": on_origin.plugin,
+                "edge_listener_plugin": on_edge.plugin,
             }
             await asyncio.sleep(WARMUP_S)
 
