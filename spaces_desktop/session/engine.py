@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,9 +28,10 @@ from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
-from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
 from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
 from spaces_desktop.session.schedule import ask_servers
 from spaces_desktop.session.space_session import SpaceSession
@@ -56,6 +57,7 @@ class Engine:
         play_audio: bool = True,
         speaker_device: int | str | None = None,
         speaker_factory: SpeakerFactory = SpeakerSink,
+        camera_openers: Mapping[str, CameraOpener] | None = None,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
@@ -63,6 +65,10 @@ class Engine:
         self.play_audio = play_audio
         self.speaker_device = speaker_device
         self._speaker_factory = speaker_factory
+        self.camera_openers = dict(camera_openers or {})
+        """Camera schemes only the GUI can open (e.g. "screen:0", "window:ID"), by scheme."""
+        self.overlays = {source: Compositor() for source in CameraSource}
+        """Per camera, the overlays blended into its pictures; they outlive a Space."""
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -197,7 +203,7 @@ class Engine:
         self._client = SpacesClient(server)
         self.session = SpaceSession(
             self._client,
-            LocalMedia(devices),
+            LocalMedia(devices, overlays=self.overlays, openers=self.camera_openers),
             director=self.director,
             frames=self.frames,
             on_state=self.on_state,
@@ -224,6 +230,8 @@ class Engine:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+        else:
+            session.speaker_changed(self._speaker)  # a speaker that fails later shows on the banner
 
     def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
         try:
@@ -275,6 +283,7 @@ class Engine:
         if session is None or not self.play_audio:
             return  # used from the next Space on
         old = self._speaker
+        old_worked = old is not None and old.error is None
         # Break before make: two streams pulling the one mix would each get half of it.
         if old is not None:
             old.stop()
@@ -282,10 +291,12 @@ class Engine:
             new = self._speaker_factory(session.mixer.pull, device)
             new.start()
         except DeviceError:
-            if old is not None:
-                old.start()  # back to what played before; the caller shows why
+            if old is not None and old_worked:
+                with contextlib.suppress(DeviceError):
+                    old.start()  # back to what played before; the caller shows why
             raise
         self._speaker = new
+        session.speaker_changed(new)
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))
@@ -338,6 +349,22 @@ class Engine:
                 self.session.director.settings = settings or StageDirectorSettings()
 
         return self.submit(apply)
+
+    def set_overlays(
+        self, source: CameraSource, layers: Sequence[OverlayLayer]
+    ) -> concurrent.futures.Future[None]:
+        wanted = tuple(layers)
+
+        async def apply() -> None:
+            self.overlays[source].set_layers(wanted)
+
+        return self.submit(apply)
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> concurrent.futures.Future[bool]:
+        async def show() -> bool:
+            return self.overlays[source].set_visible(key, visible)
+
+        return self.submit(show)
 
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:

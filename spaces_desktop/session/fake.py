@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
+from spaces_desktop.media.overlays import OverlayLayer
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -41,6 +42,8 @@ class FakeEngine:
         self.upcoming_answer = Upcoming()
         """What ``upcoming`` answers."""
         self.shut_down = False
+        self.overlays: dict[CameraSource, tuple[OverlayLayer, ...]] = {}
+        """The layers last set per camera."""
 
     def _record(self, name: str, *args: Any, result: Any = None) -> Future[Any]:
         self.calls.append((name, args))
@@ -156,6 +159,14 @@ class FakeEngine:
 
     def pin(self, participant_id: str | None) -> Future[Any]:
         return self._record("pin", participant_id)
+
+    def set_overlays(self, source: CameraSource, layers: Sequence[OverlayLayer]) -> Future[None]:
+        self.overlays[source] = tuple(layers)
+        return self._record("set_overlays", source, tuple(layers))
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> Future[bool]:
+        known = any(layer.key == key for layer in self.overlays.get(source, ()))
+        return self._record("show_overlay", source, key, visible, result=known)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         self.shut_down = True

@@ -14,13 +14,14 @@ called on the engine's thread, never the GUI's.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
+from spaces_desktop.media.overlays import OverlayLayer
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -149,6 +150,15 @@ class EnginePort(Protocol):
 
     def set_director(self, settings: StageDirectorSettings | None) -> Future[None]:
         """Stage sensitivity, applied on the engine's loop (never set ``director`` from the GUI)."""
+        ...
+
+    def set_overlays(self, source: CameraSource, layers: Sequence[OverlayLayer]) -> Future[None]:
+        """What is blended into this camera's published pictures, in and outside a Space (kept for the
+        next one). A key already shown keeps its place; visibility changes animate."""
+        ...
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> Future[bool]:
+        """Slide or fade one overlay in or out; the result is False when there is no such layer."""
         ...
 
     def shutdown(self, timeout: float = 5.0) -> None: ...

@@ -26,6 +26,7 @@ from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
@@ -314,14 +315,15 @@ class SpaceSession:
     # --- our own devices ---
 
     async def _watch_device_health(self) -> None:
-        """Notices a camera or microphone that stopped by itself, and tells the server and the person."""
+        """Notices a device that stopped by itself, and tells the person (and the server, for a camera)."""
         untold: set[DeviceSlot] = set()  # cameras the server still has to hear are off
         while not self._closed.is_set():
             await asyncio.sleep(DEVICE_HEALTH_S)
             lost = self.media.check_health()
             if lost:
                 self._show_device_problems()
-                untold.update(slot for slot in lost if slot is not DeviceSlot.MICROPHONE)
+                # Only cameras have a state others see; a lost microphone or speaker is ours alone.
+                untold.update(slot for slot in lost if slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA))
             for slot in sorted(untold):
                 if slot not in self.media.lost:
                     untold.discard(slot)  # turned on again or replaced meanwhile
@@ -330,10 +332,16 @@ class SpaceSession:
                 try:
                     await self.api.set_camera(False, slot_camera(slot))
                     untold.discard(slot)
+                    self.media.camera_told_off(slot)  # viewers show the avatar: no keep-alive needed
                 except SpacesError as exc:
                     log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
             if lost:
                 await self.media.release_lost(lost)
+
+    def speaker_changed(self, speaker: SpeakerSink | None) -> None:
+        """The engine plays on another output now (or on none): watch it, and drop a lost one's banner."""
+        self.media.use_speaker(speaker)
+        self._show_device_problems()
 
     def _devices_changed(self, change: DeviceChange) -> None:
         for device in change.added:

@@ -245,9 +245,11 @@ class SessionController(QObject):
         self.run(f"device:{slot}", lambda: self.engine.set_device(slot, spec), switched)
 
     def turn_back_on(self, slot: DeviceSlot) -> None:
-        """A lost device is back: cameras turn on again, the microphone opens again."""
+        """A lost device is back: cameras turn on again, the microphone and speaker open again."""
         if slot is DeviceSlot.MICROPHONE:
             self.set_device(slot, self.devices.microphone)
+        elif slot is DeviceSlot.SPEAKER:
+            self.set_device(slot, self.speaker)
         elif slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA):
             source = slot_camera(slot)
             self.run(f"camera:{source}", lambda: self.engine.set_camera(source, True))

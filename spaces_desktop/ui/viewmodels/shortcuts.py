@@ -20,7 +20,12 @@ LEAVE = Shortcut("leave", "Leave the Space", "Ctrl+Shift+L")
 PIN = Shortcut("pin", "Pin or unpin who is on the big tile", "P")
 SETTINGS = Shortcut("settings", "Open Settings", "Ctrl+,")
 
-ALL = (MIC, CAMERA, HAND, LEAVE, PIN, SETTINGS)
+LOWER_THIRD = Shortcut("lower_third", "Show or hide your lower third (name and title)", "Ctrl+Shift+T")
+LOGO = Shortcut("logo", "Show or hide your logo", "Ctrl+Shift+O")
+PRODUCT_CARD = Shortcut("product_card", "Show or hide the product card", "Ctrl+Shift+K")
+OVERLAYS = Shortcut("overlays", "Set up overlays", "Ctrl+Shift+U")
+
+ALL = (MIC, CAMERA, HAND, LEAVE, PIN, SETTINGS, LOWER_THIRD, LOGO, PRODUCT_CARD, OVERLAYS)
 
 
 def with_keys(text: str, shortcut: Shortcut) -> str:

@@ -394,6 +394,8 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
         text, action = tr(LOST_TEXT[first.slot]), tr(CHOOSE_TEXT[first.slot])
     elif first.slot is DeviceSlot.MICROPHONE:
         text, action = tr("Your microphone is back — use it again?"), tr("Use it")
+    elif first.slot is DeviceSlot.SPEAKER:
+        text, action = tr("Your speaker is back — use it again?"), tr("Use it")
     else:
         text, action = tr(BACK_TEXT[first.slot]), tr("Turn it on")
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
