@@ -194,6 +194,7 @@ class MediaRouter:
         reset_one: ResetOne,
         leases: MediaLeases | None = None,
         threshold: int = DEFAULT_THRESHOLD,
+        room_secret: Callable[[int], str] | None = None,
     ) -> None:
         self.nodes = {n.name: n for n in nodes}
         self.loads = loads
@@ -214,6 +215,7 @@ class MediaRouter:
                 listener=listener,
                 live_rooms=lambda name=node.name: self._rooms_on(name),  # type: ignore[misc]
                 room_admin_key=lambda n=node: n.admin_key,  # type: ignore[misc]
+                room_secret=room_secret,
             )
             service.on_lost = lambda name=node.name: self._lost(name)
             service.audience = self.route

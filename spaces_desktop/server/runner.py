@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +117,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
     # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
     owned_rooms = service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster)
+    room_secret = _shared_room_secret(settings) if cluster is not None else None
     media: MediaService | MediaRouter
     if settings.janus_nodes:
         nodes = list(settings.janus_nodes)
@@ -139,6 +142,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
             reset_one,
             leases=cluster.leases if cluster is not None else None,
             threshold=settings.audience_threshold,
+            room_secret=room_secret,
         )
     else:
         single = MediaService(
@@ -147,6 +151,7 @@ def build_app(settings: ServerSettings) -> FastAPI:
             listener=service,
             live_rooms=owned_rooms,
             room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
+            room_secret=room_secret,
         )
         single.audience = AudienceMedia(
             single,
@@ -253,6 +258,17 @@ def serve(settings: ServerSettings) -> None:
     os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     BackendServer(uvicorn_config(app, settings), app.state.bus).run()
+
+
+def _shared_room_secret(settings: ServerSettings) -> Callable[[int], str] | None:
+    """Room secrets every backend of a cluster derives alike (from a secret only they hold)."""
+    key = settings.cluster_secret or settings.janus_admin_key or settings.janus_secret
+    if not key:
+        key = next((n.admin_key or n.secret for n in settings.janus_nodes if n.admin_key or n.secret), None)
+    if not key:
+        return None
+    secret = key.encode()
+    return lambda room_id: hmac.new(secret, f"room:{room_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _owned_rooms(service: SpacesService, cluster: Cluster) -> list[tuple[str, int]]:

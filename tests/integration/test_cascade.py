@@ -137,3 +137,22 @@ async def test_a_dead_origins_room_is_recreated_elsewhere_and_the_stage_republis
         owner, node = _owner(s.c, s.host.space_id)
         assert owner == s.owner and node not in (s.origin, None)
         await _frames_after(s.on_origin, killed, 10, 15)  # the other listener plays the new publish too
+
+
+async def test_a_dead_owners_spaces_media_is_taken_over_on_the_nodes_and_plays_again() -> None:
+    async with scene() as s:
+        await _frames_after(s.on_edge, 0, 10, 20)
+        killed = time.monotonic()
+        s.c.backend(s.owner).kill()
+        # Janus keeps forwarding meanwhile; when the lease runs out (6 s) the other backend re-creates
+        # the room (destroying the dead owner's, which the shared room secret allows), resets the
+        # Space's media and the stage republishes.
+        deadline = killed + 15
+        while _owner(s.c, s.host.space_id)[0] in (s.owner, None):
+            assert time.monotonic() < deadline, "nobody took the Space's media over"
+            await asyncio.sleep(0.05)
+        taken = time.monotonic()
+        assert _owner(s.c, s.host.space_id)[1] is not None
+        back = await _frames_after(s.on_edge, taken, 10, 20)
+        assert s.stage.published_at > taken and s.streams[s.host.id].resets >= 1
+        assert back - taken <= FAILOVER_LIMIT_S
