@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -347,7 +349,16 @@ def _built_in_server() -> ServerFactory | None:
     return EmbeddedServer
 
 
+def _quit_requests() -> threading.Event:
+    """Ctrl+C or SIGTERM while the app is still loading: remembered, and acted on once it runs."""
+    requested = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: requested.set())
+    return requested
+
+
 def _gui(args: argparse.Namespace) -> int:
+    quit_requested = _quit_requests()  # before Qt loads: that takes seconds on a busy machine
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
@@ -365,6 +376,7 @@ def _gui(args: argparse.Namespace) -> int:
         server_url=getattr(args, "server", None),
         self_check=self_check,
         server_factory=_built_in_server(),
+        quit_requested=quit_requested,
     )
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)

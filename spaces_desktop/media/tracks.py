@@ -50,6 +50,7 @@ from spaces_desktop.devices.camera import CameraDevice, CameraFrame
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.media.overlays import Compositor
+from spaces_desktop.protocol import SMALL_LAYER_TRACK_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,16 @@ class CameraVideoTrack(VideoStreamTrack):
     camera has stopped), so late subscribers still get a keyframe.
 
     ``size`` (width, height) scales every picture, e.g. for a small thumbnail
-    track next to the full-size one. The track does not start or stop the
-    camera: whoever owns the camera does (turning it off also frees the device).
+    track next to the full-size one; ``small`` marks it as the camera's small
+    layer (its track id, and so the SDP's msid, says so). Both tracks read the
+    same capture: a second track costs a conversion and an encode, never a
+    second capture. The track does not start or stop the camera: whoever owns
+    the camera does (turning it off also frees the device).
+
+    ``wanted`` False (nobody subscribes to this layer) sends nothing at all: no
+    conversion, no encode. When it is wanted again the next picture goes out
+    at once; the SFU's keyframe request for the new subscriber makes it a
+    keyframe.
 
     ``overlays``, if given, blends its lower third, logo or product card into
     every camera picture before it is scaled and encoded (never into black).
@@ -101,8 +110,11 @@ class CameraVideoTrack(VideoStreamTrack):
         off_interval: float = 1.0,
         stall_resend: float = 1.0,
         overlays: Compositor | None = None,
+        small: bool = False,
     ) -> None:
         super().__init__()
+        if small:
+            self._id = SMALL_LAYER_TRACK_PREFIX + self._id
         self.source = source
         self.overlays = overlays
         self.max_fps = max_fps
@@ -126,6 +138,19 @@ class CameraVideoTrack(VideoStreamTrack):
         self._converted_lock = threading.Lock()
         self.frames_sent = 0
         self.black_frames_sent = 0
+        self._wanted = True
+        self._wanted_event: asyncio.Event | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, wanted: bool) -> None:
+        """Whether any subscriber takes this layer (loop thread); False stops sending and encoding."""
+        self._wanted = wanted
+        if wanted and self._wanted_event is not None:
+            self._wanted_event.set()
 
     @property
     def camera_on(self) -> bool:
@@ -152,6 +177,7 @@ class CameraVideoTrack(VideoStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         self._attach()
+        await self._wait_until_wanted()
         if self.max_fps and self._last_sent_at is not None and self._camera_on:
             # Only when asked: the camera itself already paces the track at its own rate.
             due = self._last_sent_at + 1.0 / self.max_fps
@@ -182,6 +208,8 @@ class CameraVideoTrack(VideoStreamTrack):
             self._unsubscribe()
             self._unsubscribe = None
         self._wake()
+        if self._wanted_event is not None and self._loop is not None:
+            _call_soon(self._loop, self._wanted_event.set)
         super().stop()
 
     def _wake(self) -> None:
@@ -196,14 +224,24 @@ class CameraVideoTrack(VideoStreamTrack):
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._wanted_event = asyncio.Event()
         self._subscribe()
+
+    async def _wait_until_wanted(self) -> None:
+        assert self._wanted_event is not None
+        while not self._wanted and self.readyState == "live":
+            self._wanted_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted_event.wait(), 1.0)
+        if self.readyState != "live":
+            raise MediaStreamError
 
     def _subscribe(self) -> None:
         wakeup, loop, source = self._wakeup, self._loop, self.source
         assert wakeup is not None and loop is not None
 
         def on_frame(frame: CameraFrame) -> None:  # capture thread
-            if self._camera_on:
+            if self._camera_on and self._wanted:
                 try:
                     video = self._convert(frame.image)
                 except Exception:  # recv converts it in the executor instead, and says why there

@@ -26,9 +26,11 @@ from spaces_desktop.aio import describe
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.overlays import Compositor, OverlayLayer
+from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
@@ -316,6 +318,15 @@ class Engine:
     def invite(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.invite(participant_id))
 
+    def invite_backstage(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.invite(participant_id, backstage=True))
+
+    def bring_on_stage(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.bring_on_stage(participant_id))
+
+    def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.set_scene(kind, participant_id))
+
     def decline_request(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.decline_request(participant_id))
 
@@ -366,11 +377,21 @@ class Engine:
 
         return self.submit(show)
 
+    def readiness(self) -> concurrent.futures.Future[list[Finding]]:
+        """The green room's checks (camera, microphone, echo, network), in plain words."""
+        return self._call(lambda s: s.readiness())
+
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:
             session.pin(participant_id)
 
         return self._call(pin)
+
+    def set_big_tiles(self, participant_ids: list[str] | None) -> concurrent.futures.Future[Any]:
+        async def set_big(session: SpaceSession) -> None:
+            session.set_big(participant_ids)
+
+        return self._call(set_big)
 
     # --- shutdown ---
 

@@ -40,6 +40,7 @@ from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, camera_slot, slot_camera
 from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
 from spaces_desktop.media.overlays import Compositor
+from spaces_desktop.media.readiness import MicMeter
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
 
@@ -47,6 +48,15 @@ log = logging.getLogger(__name__)
 
 SYNTHETIC = "synthetic"
 NONE = "none"
+SMALL_LAYER_WIDTH = 320
+SMALL_LAYER_FPS = 15.0
+
+
+def small_layer_size(width: int, height: int) -> tuple[int, int] | None:
+    """The small layer's size for a ``width``×``height`` camera (same aspect, even); None if it is small."""
+    if width <= SMALL_LAYER_WIDTH:
+        return None
+    return SMALL_LAYER_WIDTH, max(2, round(height * SMALL_LAYER_WIDTH / width / 2) * 2)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class DeviceChoice:
     fps: float = 30.0
     label: str = ""
     """Name drawn into the synthetic camera's picture."""
+    small_layer: bool = True
+    """Also publish a small layer of the main camera (thumbnails take it instead of the full picture)."""
 
 
 CameraOpener = Callable[[str, DeviceChoice, str], CameraDevice]
@@ -175,7 +187,10 @@ class LocalMedia:
         self.muted = False
         self._mic_started = False
         self._video_tracks: dict[CameraSource, CameraVideoTrack] = {}
+        self._small_track: CameraVideoTrack | None = None
         self._audio_track: MicrophoneAudioTrack | None = None
+        self.mic_meter = MicMeter()
+        """Levels of what the microphone sent lately, for the green room's checks."""
         self.errors: list[str] = []
         self.lost: dict[DeviceSlot, LostDevice] = {}
         self.speaker: SpeakerSink | None = None
@@ -210,8 +225,7 @@ class LocalMedia:
                 continue
             self.lost[slot] = LostDevice(slot, device, error, was_on=True)
             self.camera_on[source] = False
-            track = self._video_tracks.get(source)
-            if track is not None:
+            for track in self._tracks_of(source):
                 track.camera_on = False
             newly.append(slot)
         mic = self.microphone
@@ -334,7 +348,7 @@ class LocalMedia:
                 self.errors.append(exc.message)
                 log.warning("Microphone unavailable: %s", exc.message)
         audio = (
-            MicrophoneAudioTrack(self.microphone, muted=self.muted)
+            MicrophoneAudioTrack(self.microphone, muted=self.muted, tap=self.mic_meter.observe)
             if self._mic_started and self.microphone
             else None
         )
@@ -349,7 +363,34 @@ class LocalMedia:
                     lost = self.lost.get(camera_slot(source))
                     track.keep_alive = not (lost is not None and lost.told)
         self._video_tracks = videos
-        return PublishTracks(audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND))
+        self._small_track = None
+        main = self.cameras.get(CameraSource.MAIN)
+        size = small_layer_size(main.width, main.height) if main is not None else None
+        if video_enabled and main is not None and self.choice.small_layer and size is not None:
+            self._small_track = CameraVideoTrack(
+                main,
+                size=size,
+                max_fps=SMALL_LAYER_FPS,
+                camera_on=self.camera_on[CameraSource.MAIN],
+                overlays=self.overlays.get(CameraSource.MAIN),
+                small=True,
+            )
+        return PublishTracks(
+            audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND), self._small_track
+        )
+
+    def set_layers(self, large: bool, small: bool) -> None:
+        """Encode only the main camera's layers someone takes (the backend's `layers_wanted`)."""
+        track = self._video_tracks.get(CameraSource.MAIN)
+        if track is not None and self._small_track is not None:
+            track.wanted = large
+            self._small_track.wanted = small
+
+    def _tracks_of(self, source: CameraSource) -> list[CameraVideoTrack]:
+        tracks = [self._video_tracks[source]] if source in self._video_tracks else []
+        if source is CameraSource.MAIN and self._small_track is not None:
+            tracks.append(self._small_track)
+        return tracks
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
@@ -368,8 +409,7 @@ class LocalMedia:
         # Turned on again (it is back), or off on purpose: either way it is no longer a problem.
         self.lost.pop(camera_slot(source), None)
         self.camera_on[source] = on
-        track = self._video_tracks.get(source)
-        if track is not None:
+        for track in self._tracks_of(source):
             track.camera_on = on
             track.keep_alive = True
 
@@ -398,8 +438,7 @@ class LocalMedia:
         self.cameras[source] = new
         self.lost.pop(slot, None)
         self.camera_on[source] = want_on
-        track = self._video_tracks.get(source)
-        if track is not None:
+        for track in self._tracks_of(source):
             track.replace_source(new)
             track.camera_on = want_on
             track.keep_alive = True
@@ -432,6 +471,8 @@ class LocalMedia:
     def _stop_tracks(self) -> None:
         for track in self._video_tracks.values():
             track.stop()
+        if self._small_track is not None:
+            self._small_track.stop()
         if self._audio_track is not None:
             self._audio_track.stop()
 

@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.media.overlays import OverlayLayer
+from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -130,6 +132,18 @@ class EnginePort(Protocol):
 
     def invite(self, participant_id: str) -> Future[Any]: ...
 
+    def invite_backstage(self, participant_id: str) -> Future[Any]:
+        """Invites a listener to speak from the green room first (host and co-hosts)."""
+        ...
+
+    def bring_on_stage(self, participant_id: str) -> Future[Any]:
+        """A backstage speaker goes live, already publishing."""
+        ...
+
+    def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> Future[Any]:
+        """The program everyone shows (host and co-hosts)."""
+        ...
+
     def decline_request(self, participant_id: str) -> Future[Any]: ...
 
     def mute(self, participant_id: str) -> Future[Any]: ...
@@ -146,7 +160,15 @@ class EnginePort(Protocol):
 
     def end_space(self) -> Future[Any]: ...
 
+    def readiness(self) -> Future[list[Finding]]:
+        """The green room's checks (camera, microphone, echo, network), in plain words."""
+        ...
+
     def pin(self, participant_id: str | None) -> Future[Any]: ...
+
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        """Whose camera tiles the stage shows big (they get the large layer); None: the stage and the pin."""
+        ...
 
     def set_director(self, settings: StageDirectorSettings | None) -> Future[None]:
         """Stage sensitivity, applied on the engine's loop (never set ``director`` from the GUI)."""

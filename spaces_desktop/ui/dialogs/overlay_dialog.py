@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -41,6 +40,7 @@ from spaces_desktop.ui.viewmodels.overlay_config import (
     OverlayConfig,
     OverlayKind,
 )
+from spaces_desktop.ui.widgets.plain import PlainLabel
 
 PREVIEW_W = 384
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.svg *.webp *.bmp *.gif)"
@@ -124,18 +124,18 @@ class OverlayDialog(QDialog):
         form.addRow("Image", self._with_button(self.product_image, self.product_pick))
         form.addRow("", self.product_on)
 
-        self.preview_main = QLabel()
+        self.preview_main = PlainLabel()
         self.preview_main.setAccessibleName("Preview of your camera")
-        self.preview_second = QLabel()
+        self.preview_second = PlainLabel()
         self.preview_second.setAccessibleName("Preview of the product camera")
         previews = QVBoxLayout()
         for heading, picture in (("Your camera", self.preview_main), ("Product camera", self.preview_second)):
-            caption = QLabel(heading)
+            caption = PlainLabel(heading)
             caption.setObjectName("note")
             previews.addWidget(caption)
             previews.addWidget(picture)
         previews.addStretch(1)
-        note = QLabel("Everyone sees these in your video, the web player too. Changes apply as you type.")
+        note = PlainLabel("Everyone sees these in your video, the web player too. Changes apply as you type.")
         note.setObjectName("note")
         note.setWordWrap(True)
 
