@@ -96,6 +96,10 @@ class EdgeRoute:
         node = self._at.get((space_id, feed))
         return node is not None and self.edges[node].watching(space_id, feed)
 
+    def forwards(self, space_id: str) -> bool:
+        """Whether a mountpoint on some node is fed from this Space now (it carries every layer)."""
+        return any(edge.forwards(space_id) for edge in self.edges.values())
+
     def node_of(self, space_id: str, feed: int) -> str | None:
         return self._at.get((space_id, feed))
 
@@ -414,6 +418,16 @@ class MediaRouter:
 
     async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None:
         await self.origin(space_id).start_subscription(space_id, feed, answer_sdp)
+
+    async def switch(self, space_id: str, feed: int, changes: list[tuple[str, int, str]]) -> list[StreamView]:
+        return await self.origin(space_id).switch(space_id, feed, changes)
+
+    async def unsubscribe(self, space_id: str, feed: int) -> None:
+        node = self._placed.get(space_id)
+        if node is not None:
+            await self._services[node].unsubscribe(space_id, feed)
+        else:
+            await self.route.unsubscribe(space_id, feed)
 
     async def trickle(
         self, space_id: str, feed: int, target: str, candidates: list[dict[str, Any]], completed: bool

@@ -39,6 +39,9 @@ class FakeEdge:
         self.serving.discard(feed)
         self.left.append(feed)
 
+    def forwards(self, space_id: str) -> bool:
+        return bool(self.serving)
+
     def forget(self) -> None:
         self.forgotten = True
         self.serving.clear()
