@@ -421,6 +421,8 @@ def _serve(args: argparse.Namespace) -> int:
     from spaces_desktop.server.nodes import parse_node, read_nodes_file, with_shared_secrets
     from spaces_desktop.server.runner import ServerSettings, serve
 
+    if args.redis and args.internal_url is None and args.host in ("0.0.0.0", "::", ""):
+        raise ConfigError("With --host listening on every address, name this backend's --internal-url.")
     internal_url = args.internal_url or f"http://{args.host}:{args.port}"
     redis_settings = (
         RedisSettings(

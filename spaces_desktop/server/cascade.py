@@ -274,7 +274,10 @@ class MediaRouter:
         for name in self._services:
             self._spawn(self._heartbeat(name))
         for space_id, room_id in self._owned_rooms():
-            await self.open_room(space_id, room_id)
+            try:
+                await self.open_room(space_id, room_id)
+            except MediaServerError:  # no node up yet: opened when a client's next call finds none
+                log.warning("Could not open the room of Space %s at start", space_id)
 
     async def close(self) -> None:
         self._closed = True
