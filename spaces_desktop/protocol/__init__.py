@@ -3,6 +3,7 @@
 from spaces_desktop.protocol.events import EventType, Reactions, ReactionSender
 from spaces_desktop.protocol.models import (
     Admission,
+    AudienceCounts,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -13,6 +14,7 @@ from spaces_desktop.protocol.models import (
     Joined,
     JoinRequest,
     MuteRequest,
+    ParticipantPage,
     ParticipantView,
     ReactionRequest,
     RemoveRequest,
@@ -33,6 +35,7 @@ from spaces_desktop.protocol.models import (
 
 __all__ = [
     "Admission",
+    "AudienceCounts",
     "CameraRequest",
     "CreateSpaceRequest",
     "ErrorBody",
@@ -44,6 +47,7 @@ __all__ = [
     "JoinRequest",
     "Joined",
     "MuteRequest",
+    "ParticipantPage",
     "ParticipantView",
     "ReactionRequest",
     "ReactionSender",

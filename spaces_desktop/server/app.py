@@ -33,6 +33,7 @@ from spaces_desktop.protocol import (
     Joined,
     JoinRequest,
     MuteRequest,
+    ParticipantPage,
     ParticipantView,
     ReactionRequest,
     RemoveRequest,
@@ -50,7 +51,7 @@ from spaces_desktop.protocol import (
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
-from spaces_desktop.server.service import SpacesService
+from spaces_desktop.server.service import DEFAULT_PAGE, MAX_PAGE, SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
 from spaces_desktop.server.web import web_router
 
@@ -258,6 +259,18 @@ def create_app(
     async def deny(participant_id: str, me: Caller) -> None:
         await service.deny(me, participant_id)
 
+    @app.get("/spaces/{space_id}/participants", response_model=ParticipantPage)
+    async def participants(
+        me: Caller,
+        cursor: Annotated[str | None, Query(max_length=32)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    ) -> Response:
+        """Active participants in join order, a page at a time; `q` keeps those whose name contains it
+        (compared as names are: case and width folded, NFC)."""
+        page = service.participants_page(me, cursor, q, limit)
+        return Response(service.views.page_json(page, me.space_id), media_type=JSON)
+
     @app.get("/spaces/{space_id}", response_model=Snapshot)
     async def snapshot(me: Caller) -> Response:
         return Response(service.views.snapshot_json(service.snapshot(me)), media_type=JSON)
@@ -414,7 +427,8 @@ async def _event_stream(
         last = service.store.last_event_id(me.space_id) if after is None else after
         while True:
             # Page by page, so a long replay holds one page in memory and waits on the reader.
-            page = service.store.events_after(me.space_id, last, me.id, limit=REPLAY_PAGE)
+            moderator = service.sees_moderator_events(me.id)  # read per page: roles change meanwhile
+            page = service.store.events_after(me.space_id, last, me.id, REPLAY_PAGE, moderator)
             for event in page:
                 yield event.sse
                 last = event.id
@@ -432,7 +446,8 @@ async def _event_stream(
                 continue
             if live is None:
                 # Closed (removed, left, ended): flush what is left in the log for this viewer.
-                for late in service.store.events_after(me.space_id, last, me.id):
+                moderator = service.sees_moderator_events(me.id)
+                for late in service.store.events_after(me.space_id, last, me.id, moderator=moderator):
                     yield late.sse
                 return
             if live.id <= last:
