@@ -197,12 +197,12 @@ def people_sections(state: SessionState) -> list[Section]:
     stage = tuple(row(m) for m in state.speakers)
     sections.append(Section("stage", f"On stage · {len(stage)}", stage))
     listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    sections.append(Section("listeners", f"Listeners · {len(state.listeners)}", listeners))
+    sections.append(Section("listeners", f"Listeners · {state.listener_count}", listeners))
     return sections
 
 
 def listener_count_text(state: SessionState) -> str:
-    n = len(state.listeners)
+    n = state.listener_count
     return f"{n} listening" if n != 1 else "1 listening"
 
 
