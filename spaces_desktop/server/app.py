@@ -264,7 +264,7 @@ def create_app(
         me: Caller,
         cursor: Annotated[str | None, Query(max_length=32)] = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        limit: Annotated[int, Query(description=f"1 to {MAX_PAGE}")] = DEFAULT_PAGE,
     ) -> Response:
         """Active participants in join order, a page at a time; `q` keeps those whose name contains it
         (compared as names are: case and width folded, NFC)."""
