@@ -95,7 +95,7 @@ ADMISSION_WAIT_S = 8.0
 """How long an admission poll waits for a decision: under the client's 10 s read timeout."""
 WAITING_MESSAGE = "Waiting for the host to let you in."
 DENIED_MESSAGE = "The host did not let you in to this Space."
-FIRST_PAGE = 50
+FIRST_PAGE = 20
 """Participants a join or snapshot lists beyond the stage and the caller."""
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -377,7 +377,7 @@ class SpacesService:
         if space.status is SpaceStatus.ENDED:
             raise Conflict("This Space has ended.", code="space_ended")
         self._refuse_banned(space_id, request.client_id, address)
-        host = self.store.participant(space.host_id)
+        host = self.store.space_participant(space_id, space.host_id)
         if host is not None and name_key(host.display_name) == name_key(request.display_name):
             raise Conflict("That is the host's name; choose another one.", code="name_taken")
         if space.locked:

@@ -88,6 +88,7 @@ ADDED_COLUMNS = (
     ("events", "audience", "TEXT"),
 )
 
+SPACE_CACHE = 10_000
 MODERATORS = "moderators"
 """An event's audience: the Space's host and co-hosts (and its target, if it has one)."""
 
@@ -264,6 +265,11 @@ class Store:
         self._add_missing_columns()
         self._rosters: dict[str, _Roster] = {}
         """Space id -> its participants in memory, for the Spaces read since they began."""
+        self._spaces: dict[str, SpaceRow] = {}
+        """Space rows as last read or written: every request of a Space reads its row."""
+        self._bans: dict[str, tuple[set[str], dict[str, bool]]] = {}
+        self._last_event: dict[str, int] = {}
+        """Space id -> the id of its newest event, once known."""
         self._writes = itertools.count(1)
         self._versions: dict[str, int] = {}
         """Space id -> a number that changes with every write of one of its participants."""
@@ -299,14 +305,24 @@ class Store:
         return replace(space, seq=cur.lastrowid)
 
     def space(self, space_id: str) -> SpaceRow | None:
+        cached = self._spaces.get(space_id)
+        if cached is not None:
+            return cached
         row = self._db.execute("SELECT * FROM spaces WHERE id = ?", (space_id,)).fetchone()
-        return self._space(row) if row else None
+        if row is None:
+            return None
+        space = self._space(row)
+        if len(self._spaces) >= SPACE_CACHE:
+            self._spaces.clear()  # a bound, not a policy: they are read again as asked
+        self._spaces[space_id] = space
+        return space
 
     def live_spaces(self) -> list[SpaceRow]:
         rows = self._db.execute("SELECT * FROM spaces WHERE status = ?", (SpaceStatus.LIVE.value,)).fetchall()
         return [self._space(r) for r in rows]
 
     def set_space_status(self, space_id: str, status: SpaceStatus) -> None:
+        self._spaces.pop(space_id, None)
         column = {SpaceStatus.LIVE: "started_at", SpaceStatus.ENDED: "ended_at"}.get(status)
         if column:
             self._db.execute(
@@ -319,6 +335,7 @@ class Store:
             self._rosters.pop(space_id, None)  # read again from the table if ever asked
 
     def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
+        self._spaces.pop(space_id, None)
         self._db.execute(
             "UPDATE spaces SET locked = ?, approval_required = ? WHERE id = ?",
             (int(locked), int(approval_required), space_id),
@@ -396,6 +413,10 @@ class Store:
         """The active host, co-hosts and speakers, in join order."""
         return list(self._roster(space_id).stage.values())
 
+    def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
+        """A participant of the Space as stored now (from memory)."""
+        return self._roster(space_id).by_id.get(participant_id)
+
     def moderator_ids(self, space_id: str) -> list[str]:
         """The active host and co-hosts."""
         return [p.id for p in self._roster(space_id).stage.values() if p.role in _MODERATOR_ROLES]
@@ -471,12 +492,29 @@ class Store:
         self._db.execute(
             "INSERT OR IGNORE INTO bans (space_id, client_id) VALUES (?, ?)", (space_id, client_id)
         )
+        self._bans.pop(space_id, None)
 
     def is_banned(self, space_id: str, client_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM bans WHERE space_id = ? AND client_id = ?", (space_id, client_id)
-        ).fetchone()
-        return row is not None
+        return client_id in self._bans_of(space_id)[0]
+
+    def _bans_of(self, space_id: str) -> tuple[set[str], dict[str, bool]]:
+        """The Space's banned installation keys and addresses (address -> blocked), read once:
+        every join asks, and bans are few."""
+        known = self._bans.get(space_id)
+        if known is None:
+            keys = {
+                r[0] for r in self._db.execute("SELECT client_id FROM bans WHERE space_id = ?", (space_id,))
+            }
+            addresses = {
+                r[0]: bool(r[1])
+                for r in self._db.execute(
+                    "SELECT address, blocked FROM address_bans WHERE space_id = ?", (space_id,)
+                )
+            }
+            if len(self._bans) >= SPACE_CACHE:
+                self._bans.clear()
+            known = self._bans[space_id] = (keys, addresses)
+        return known
 
     def ban_address(self, space_id: str, address: str, blocked: bool) -> None:
         """Remembers a removed person's address; `blocked` refuses everyone from it, else key-less joins."""
@@ -485,13 +523,11 @@ class Store:
             " ON CONFLICT (space_id, address) DO UPDATE SET blocked = MAX(blocked, excluded.blocked)",
             (space_id, address, int(blocked)),
         )
+        self._bans.pop(space_id, None)
 
     def address_ban(self, space_id: str, address: str) -> bool | None:
         """None when the address has no ban here; else whether it is blocked for everyone."""
-        row = self._db.execute(
-            "SELECT blocked FROM address_bans WHERE space_id = ? AND address = ?", (space_id, address)
-        ).fetchone()
-        return None if row is None else bool(row["blocked"])
+        return self._bans_of(space_id)[1].get(address)
 
     # --- events ---
 
@@ -509,6 +545,7 @@ class Store:
             (space_id, target_id, type_, json.dumps(data, default=str), at.isoformat(), audience),
         )
         assert cur.lastrowid is not None
+        self._last_event[space_id] = cur.lastrowid
         return EventRow(cur.lastrowid, space_id, target_id, type_, data, at, audience)
 
     def events_after(
@@ -535,5 +572,8 @@ class Store:
         ]
 
     def last_event_id(self, space_id: str) -> int:
+        known = self._last_event.get(space_id)
+        if known is not None:
+            return known
         row = self._db.execute("SELECT MAX(id) AS m FROM events WHERE space_id = ?", (space_id,)).fetchone()
         return int(row["m"] or 0)
