@@ -37,8 +37,8 @@ from spaces_desktop.domain import Role
 from spaces_desktop.signaling.client import SpacesClient
 
 JOIN_WORKERS = 2
-CLIENTS_PER_WORKER = 16
-CONCURRENCY_PER_WORKER = 96
+CLIENTS_PER_WORKER = 8
+CONCURRENCY_PER_WORKER = 32
 TICK_DURING_JOINS_S = 0.25
 QUIET_EVENTS = 40
 QUIET_SPACING_S = 0.05
