@@ -69,6 +69,7 @@ class Stream:
         self.task: asyncio.Task[None] | None = None
         self.own_id = ""
         self.reconnects = 0
+        self.opened_at = float("inf")
 
     def start(self) -> None:
         self.task = asyncio.ensure_future(self._run())
@@ -104,7 +105,8 @@ class Stream:
                     kind = line[7:].strip()
                 elif line.startswith(b"data: "):
                     self._seen(kind, line[6:])
-                elif line.startswith(b"retry:"):
+                elif line.startswith(b"retry:") and not self.ready.is_set():
+                    self.opened_at = time.monotonic()
                     self.ready.set()
         finally:
             writer.close()
@@ -199,10 +201,13 @@ async def _measure(
     joins_done = asyncio.Event()
     hand = [False]
 
+    answered_ms: list[float] = []
+
     async def toggle() -> None:
         hand[0] = not hand[0]
         sent.append(time.monotonic())
         await host.raise_hand(hand[0])
+        answered_ms.append((time.monotonic() - sent[-1]) * 1000)
 
     async def sample_joins() -> None:
         # Spread over the joins: a sampled listener arrives amid the others and listens from then on.
@@ -253,7 +258,8 @@ async def _measure(
             # A sampled listener hears of events from when it joined: its arrivals are the last ones.
             offset = len(sent) - len(stream.stage_arrivals)
             for k, arrival in enumerate(stream.stage_arrivals):
-                if first <= k + offset < last:
+                # Sent before this stream was open: a replay on opening, not a live delivery.
+                if first <= k + offset < last and sent[k + offset] >= stream.opened_at:
                     out.append((arrival - sent[k + offset]) * 1000)
         return sorted(out)
 
@@ -271,6 +277,7 @@ async def _measure(
         "delivery_p99_ms": _pct(all_delays, 0.99),
         "delivery_p99_during_joins_ms": _pct(delays(everyone, 0, during), 0.99),
         "delivery_p99_after_joins_ms": _pct(delays(everyone, during, len(sent)), 0.99),
+        "stage_request_p99_ms": _pct(answered_ms, 0.99),
         "stage_events": len(sent),
         "streams": len(everyone),
         "sample_listener_streams": len(sample_streams),
