@@ -27,7 +27,13 @@ class Subscription:
         self.queue: asyncio.Queue[EventRow | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
-    def offer(self, event: EventRow) -> None:
+    def offer(self, event: EventRow, chosen: bool = False) -> None:
+        """Queues the event; `chosen`: the caller picked this viewer as one it is for. Otherwise
+        only events for everyone or for this viewer pass (a moderators' event needs choosing)."""
+        if not chosen and not (
+            event.target_id == self.viewer_id or (event.target_id is None and event.audience is None)
+        ):
+            return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -70,7 +76,7 @@ class EventBus:
         else:
             chosen = [sub for subs in viewers.values() for sub in subs]
         for subscription in chosen:
-            subscription.offer(event)
+            subscription.offer(event, chosen=True)
         return event
 
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
