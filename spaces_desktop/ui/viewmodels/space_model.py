@@ -280,12 +280,12 @@ def people_sections(state: SessionState) -> list[Section]:
     stage = tuple(row(m) for m in state.speakers)
     sections.append(Section("stage", tr("On stage · %n", len(stage)), stage))
     listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    sections.append(Section("listeners", tr("Listeners · %n", len(state.listeners)), listeners))
+    sections.append(Section("listeners", tr("Listeners · %n", state.listener_count), listeners))
     return sections
 
 
 def listener_count_text(state: SessionState) -> str:
-    return tr("%n listening", len(state.listeners))
+    return tr("%n listening", state.listener_count)
 
 
 @dataclass(frozen=True)
