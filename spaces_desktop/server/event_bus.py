@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from spaces_desktop.server.store import MODERATORS, EventRow, Store
@@ -47,6 +48,24 @@ class Subscription:
             self.overflowed = True
 
 
+def deliver(
+    event: EventRow, viewers: dict[str, set[Subscription]], moderator_ids: Callable[[str], list[str]]
+) -> None:
+    """Hands the event to the feeds (by viewer id) it is for; moderators are asked for only when
+    the event is theirs, so it reaches whoever holds the role as the event goes out."""
+    if event.audience == MODERATORS:
+        recipients = set(moderator_ids(event.space_id))
+        if event.target_id is not None:
+            recipients.add(event.target_id)
+        chosen = [sub for viewer in recipients for sub in viewers.get(viewer, ())]
+    elif event.target_id is not None:
+        chosen = list(viewers.get(event.target_id, ()))
+    else:
+        chosen = [sub for subs in viewers.values() for sub in subs]
+    for subscription in chosen:
+        subscription.offer(event, chosen=True)
+
+
 class EventBus:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -64,19 +83,8 @@ class EventBus:
         """Logs the event and offers it to the streams allowed to see it (see `EventRow.visible_to`)."""
         event = self._store.append_event(space_id, type_, data, target_id, audience)
         viewers = self._subscriptions.get(space_id)
-        if not viewers:
-            return event
-        if audience == MODERATORS:
-            recipients = set(self._store.moderator_ids(space_id))
-            if target_id is not None:
-                recipients.add(target_id)
-            chosen = [sub for viewer in recipients for sub in viewers.get(viewer, ())]
-        elif target_id is not None:
-            chosen = list(viewers.get(target_id, ()))
-        else:
-            chosen = [sub for subs in viewers.values() for sub in subs]
-        for subscription in chosen:
-            subscription.offer(event, chosen=True)
+        if viewers:
+            deliver(event, viewers, self._store.moderator_ids)
         return event
 
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:

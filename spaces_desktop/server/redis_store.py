@@ -10,12 +10,15 @@ Keys (all under one prefix, default `sd:`):
   space:{id}:events          the event log, a Redis Stream whose entry ids are `0-N`:
                              N is the event id clients see and send back as Last-Event-ID,
                              the same on every backend (XADD `0-*` numbers them atomically)
+                             fields: type, target, data, at, and audience (only when set)
   seq:space, seq:participant counters for row seqs (a participant's seq is its Janus feed id)
 
 Every write is one MULTI/EXEC, so another backend never sees half of it. A
 Space's participants are cached in this process together with the version they
 were read at; every read asks Redis for the version (one GET) and reloads when
-another backend wrote since, so the cache is never served stale.
+another backend wrote since, so the cache is never served stale. The cache is a
+`Roster`, as in the SQLite store: pages (a seq cursor, join order, name keys),
+the stage, the moderators and the counts come from it the same way on both.
 """
 
 from __future__ import annotations
@@ -28,7 +31,15 @@ from typing import Any, cast
 import redis
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
-from spaces_desktop.server.store import EventRow, ParticipantRow, SpaceRow, now, token_digest
+from spaces_desktop.server.store import (
+    MODERATORS,
+    EventRow,
+    ParticipantRow,
+    Roster,
+    SpaceRow,
+    now,
+    token_digest,
+)
 
 CONTROL_FIELD = "close"
 """A stream entry with this field is no event: it ends live feeds (a viewer id, or `*` for all)."""
@@ -38,7 +49,7 @@ ALL_VIEWERS = "*"
 @dataclass
 class _Members:
     version: int
-    rows: dict[str, ParticipantRow]
+    roster: Roster
 
 
 def _encode(row: SpaceRow | ParticipantRow) -> str:
@@ -96,7 +107,18 @@ def event_from_entry(space_id: str, stream_id: str, fields: dict[str, str]) -> E
         fields["type"],
         json.loads(fields["data"]),
         datetime.fromisoformat(fields["at"]),
+        fields.get("audience") or None,
     )
+
+
+def visible_entry(fields: dict[str, str], viewer_id: str, moderator: bool) -> bool:
+    """`EventRow.visible_to`, on a stream entry's fields (without decoding its data)."""
+    target = fields.get("target") or None
+    if target == viewer_id:
+        return True
+    if fields.get("audience") == MODERATORS:
+        return moderator
+    return target is None
 
 
 class RedisStore:
@@ -200,8 +222,13 @@ class RedisStore:
         cached = self._members.get(space_id)
         if cached is None:
             return
-        if cached.version == version - 1:  # nobody else wrote in between: the cache stays whole
-            cached.rows[row.id] = row
+        roster = cached.roster
+        # Nobody else wrote in between (and a new row is the newest): the cache stays whole.
+        if cached.version == version - 1 and (row.id in roster.by_id or row.seq > roster.last_seq):
+            if row.id in roster.by_id:
+                roster.update(row)
+            else:
+                roster.add(row)
             cached.version = version
         else:
             del self._members[space_id]
@@ -222,16 +249,33 @@ class RedisStore:
         return self.participants_with_status(space_id, ParticipantStatus.ACTIVE)
 
     def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
-        return [p for p in self._participants_of(space_id).values() if p.status is status]
+        return [p for p in self._roster(space_id).by_id.values() if p.status is status]
 
     def participants_version(self, space_id: str) -> int:
         return int(cast(str | None, self._r.get(self.key("space", space_id, "version"))) or 0)
 
-    def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
+    def stage_participants(self, space_id: str) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers, in join order."""
+        return self._roster(space_id).stage_rows()
+
+    def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
+        """A participant of the Space as stored now (from the cache, checked against the version)."""
+        return self._roster(space_id).by_id.get(participant_id)
+
+    def moderator_ids(self, space_id: str) -> list[str]:
+        return self._roster(space_id).moderator_ids()
+
+    def participants_page(
+        self, space_id: str, after_seq: int, limit: int, name_query: str = ""
+    ) -> tuple[list[ParticipantRow], int | None]:
+        """As `Store.participants_page`: the cursor is a seq, which never moves (rows are kept)."""
+        return self._roster(space_id).page(after_seq, limit, name_query)
+
+    def _roster(self, space_id: str) -> Roster:
         version = self.participants_version(space_id)
         cached = self._members.get(space_id)
         if cached is not None and cached.version == version:
-            return cached.rows
+            return cached.roster
         for _ in range(20):
             pipe = self._r.pipeline()
             pipe.get(self.key("space", space_id, "version"))
@@ -241,27 +285,22 @@ class RedisStore:
                 cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids])) if ids else []
             )
             if int(read_version or 0) == self.participants_version(space_id):
-                rows = {p.id: p for p in (_participant(t) for t in texts if t)}
-                self._members[space_id] = _Members(int(read_version or 0), rows)
-                return rows
+                roster = Roster([_participant(t) for t in texts if t])
+                self._members[space_id] = _Members(int(read_version or 0), roster)
+                return roster
         # A Space written to without pause: serve what was read, uncached.
-        return {p.id: p for p in (_participant(t) for t in texts if t)}
+        return Roster([_participant(t) for t in texts if t])
 
     def present_participants(self) -> list[ParticipantRow]:
         present = (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
         rows = [
-            p
-            for s in self._open_spaces()
-            for p in self._participants_of(s.id).values()
-            if p.status in present
+            p for s in self._open_spaces() for p in self._roster(s.id).by_id.values() if p.status in present
         ]
         return sorted(rows, key=lambda p: p.seq)
 
     def count_roles(self, space_id: str) -> dict[Role, int]:
-        counts = dict.fromkeys(Role, 0)
-        for p in self.active_participants(space_id):
-            counts[p.role] += 1
-        return counts
+        """Active participants by role (kept by the cached roster, read from the shared version)."""
+        return dict(self._roster(space_id).counts)
 
     # --- bans ---
 
@@ -285,7 +324,12 @@ class RedisStore:
     # --- events ---
 
     def append_event(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None,
+        audience: str | None = None,
     ) -> EventRow:
         at = now()
         fields = {
@@ -294,16 +338,19 @@ class RedisStore:
             "data": json.dumps(data, default=str),
             "at": at.isoformat(),
         }
+        if audience is not None:
+            fields["audience"] = audience
         stream_id = cast(str, self._r.xadd(self.events_key(space_id), fields, id="0-*"))  # type: ignore[arg-type]
-        return EventRow(event_id(stream_id), space_id, target_id, type_, data, at)
+        return EventRow(event_id(stream_id), space_id, target_id, type_, data, at, audience)
 
     def append_close(self, space_id: str, viewer_id: str) -> None:
         """Ends a viewer's live feeds (or all: `ALL_VIEWERS`) on every backend, after what is logged."""
         self._r.xadd(self.events_key(space_id), {CONTROL_FIELD: viewer_id}, id="0-*")
 
     def events_after(
-        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000, moderator: bool = False
     ) -> list[EventRow]:
+        """The events `viewer_id` may see after `after_id`; `moderator` adds the moderators' ones."""
         found: list[EventRow] = []
         start = f"(0-{after_id}"
         page = max(limit, 100)
@@ -316,8 +363,7 @@ class RedisStore:
                 start = f"({stream_id}"
                 if CONTROL_FIELD in fields:
                     continue
-                target = fields.get("target") or None
-                if target is None or target == viewer_id:
+                if visible_entry(fields, viewer_id, moderator):
                     found.append(event_from_entry(space_id, stream_id, fields))
                     if len(found) == limit:
                         break

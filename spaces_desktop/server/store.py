@@ -216,8 +216,11 @@ _STAGE_ROLES = (Role.HOST, Role.COHOST, Role.SPEAKER)
 _MODERATOR_ROLES = (Role.HOST, Role.COHOST)
 
 
-class _Roster:
-    """One Space's participants in memory: by id in join order, with what joins and pages ask often."""
+class Roster:
+    """One Space's participants in memory: by id in join order, with what joins and pages ask often.
+
+    Both stores keep one per Space (SQLite: kept equal to the table; Redis: valid for one version
+    of the Space's participants), so paging, counts and the stage behave the same on either."""
 
     def __init__(self, rows: list[ParticipantRow]) -> None:
         self.by_id: dict[str, ParticipantRow] = {}
@@ -262,6 +265,32 @@ class _Roster:
             key = self.name_keys[row.id] = name_key(row.display_name)
         return key
 
+    @property
+    def last_seq(self) -> int:
+        return self.seqs[-1] if self.seqs else 0
+
+    def stage_rows(self) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers in join order (not the order they went on stage)."""
+        return sorted(self.stage.values(), key=lambda row: row.seq)
+
+    def moderator_ids(self) -> list[str]:
+        return [row.id for row in self.stage_rows() if row.role in _MODERATOR_ROLES]
+
+    def page(self, after_seq: int, limit: int, name_query: str) -> tuple[list[ParticipantRow], int | None]:
+        """See `Store.participants_page`."""
+        start = bisect.bisect_right(self.seqs, after_seq)
+        found: list[ParticipantRow] = []
+        for index in range(start, len(self.ids)):
+            row = self.by_id[self.ids[index]]
+            if row.status is not ParticipantStatus.ACTIVE:
+                continue
+            if name_query and name_query not in self.name_key(row):
+                continue
+            if len(found) == limit:
+                return found, found[-1].seq
+            found.append(row)
+        return found, None
+
 
 class Store:
     def __init__(self, path: Path) -> None:
@@ -278,7 +307,7 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._add_missing_columns()
-        self._rosters: dict[str, _Roster] = {}
+        self._rosters: dict[str, Roster] = {}
         """Space id -> its participants in memory, for the Spaces read since they began."""
         self._spaces: dict[str, SpaceRow] = {}
         """Space rows as last read or written: every request of a Space reads its row."""
@@ -357,6 +386,7 @@ class Store:
         )
 
     def set_scene(self, space_id: str, scene: str | None) -> None:
+        self._spaces.pop(space_id, None)
         self._db.execute("UPDATE spaces SET scene = ? WHERE id = ?", (scene, space_id))
 
     @staticmethod
@@ -430,7 +460,7 @@ class Store:
 
     def stage_participants(self, space_id: str) -> list[ParticipantRow]:
         """The active host, co-hosts and speakers, in join order."""
-        return list(self._roster(space_id).stage.values())
+        return self._roster(space_id).stage_rows()
 
     def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
         """A participant of the Space as stored now (from memory)."""
@@ -438,28 +468,16 @@ class Store:
 
     def moderator_ids(self, space_id: str) -> list[str]:
         """The active host and co-hosts."""
-        return [p.id for p in self._roster(space_id).stage.values() if p.role in _MODERATOR_ROLES]
+        return self._roster(space_id).moderator_ids()
 
     def participants_page(
         self, space_id: str, after_seq: int, limit: int, name_query: str = ""
     ) -> tuple[list[ParticipantRow], int | None]:
         """Active participants joined after `after_seq`, in join order, whose name key contains
         `name_query` (already a `name_key`); and the seq to continue after, None at the end."""
-        roster = self._roster(space_id)
-        start = bisect.bisect_right(roster.seqs, after_seq)
-        found: list[ParticipantRow] = []
-        for index in range(start, len(roster.ids)):
-            row = roster.by_id[roster.ids[index]]
-            if row.status is not ParticipantStatus.ACTIVE:
-                continue
-            if name_query and name_query not in roster.name_key(row):
-                continue
-            if len(found) == limit:
-                return found, found[-1].seq
-            found.append(row)
-        return found, None
+        return self._roster(space_id).page(after_seq, limit, name_query)
 
-    def _roster(self, space_id: str) -> _Roster:
+    def _roster(self, space_id: str) -> Roster:
         roster = self._rosters.get(space_id)
         if roster is None:
             cursor = self._db.execute(
@@ -467,7 +485,7 @@ class Store:
                 (space_id,),
             )
             cursor.row_factory = None  # plain tuples, in the dataclass's field order
-            roster = _Roster([_participant_from_tuple(row) for row in cursor.fetchall()])
+            roster = Roster([_participant_from_tuple(row) for row in cursor.fetchall()])
             self._rosters[space_id] = roster
         return roster
 
