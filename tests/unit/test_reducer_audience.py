@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from spaces_desktop.domain.reducer import RosterPage, apply, from_snapshot
-
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.protocol import AudienceCounts, ParticipantPage, Snapshot
+from spaces_desktop.session.reducer import RosterPage, apply, from_snapshot
 from tests.unit.test_reducer import dump, event, person, space
 
 
