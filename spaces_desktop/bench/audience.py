@@ -15,17 +15,19 @@ listener would; the cost of writing to 10,000 sockets rather than a few
 hundred is the one thing it leaves out (see `fanout` for that, at 2,000).
 
 The result is a flat dict under signaling keys; `bench/audience_gui.py` and
-`bench/audience_media.py` add theirs to the same dict (see `merge`).
+`bench/audience_media.py` add theirs to the same dict (see `merge` and `run_all`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import json
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -359,3 +361,39 @@ def run_signaling(listeners: int, streams: int) -> dict[str, Any]:
 
 
 __all__ = ["merge", "rss_mb", "run_audience", "run_signaling", "serve_args"]
+
+
+GUI_PART = "spaces_desktop.bench.audience_gui"
+"""The host's app part (`measure(listeners)` -> the `gui_*` keys), run when the module is installed."""
+
+
+def run_all(
+    listeners: int, streams: int, media: bool = True, gui: bool = True, media_listeners: int | None = None
+) -> dict[str, Any]:
+    """`bench audience`: the signaling part, then the host's app, then Janus; one flat dict.
+
+    A part that fails leaves its `<part>_error` (and the others' keys) rather than no result;
+    a part left out says so under `<part>_skipped`."""
+    parts: list[dict[str, Any]] = [run_signaling(listeners, streams)]
+    if not gui:
+        parts.append({"gui_skipped": "--no-gui"})
+    elif importlib.util.find_spec(GUI_PART) is None:
+        parts.append({"gui_skipped": f"{GUI_PART} is not in this build"})
+    else:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is first imported
+        parts.append(_part("gui", lambda: importlib.import_module(GUI_PART).measure(listeners)))
+    if not media:
+        parts.append({"media_skipped": "--no-media"})
+    else:
+        from spaces_desktop.bench import audience_media
+
+        count = media_listeners or audience_media.LISTENERS
+        parts.append(_part("media", lambda: audience_media.measure(count)))
+    return merge(*parts)
+
+
+def _part(name: str, measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return measure()
+    except Exception as exc:  # one part failing still reports the others
+        return {f"{name}_error": f"{type(exc).__name__}: {exc}"}

@@ -41,7 +41,8 @@ def test_fanout_bench() -> None:
 
 
 def test_audience_bench_signaling() -> None:
-    result = bench("audience", "--listeners", "60", "--streams", "6")
+    result = bench("audience", "--listeners", "60", "--streams", "6", "--no-media", "--no-gui")
+    assert result["media_skipped"] == "--no-media" and result["gui_skipped"] == "--no-gui"
     assert result["listeners"] == 60 and result["sample_listener_streams"] == 6
     assert result["deliveries_missing"] == 0 and result["listener_rows_of_others"] == 0
     assert result["moderator_arrivals_min"] == 60 and result["listener_last_count"] == 60
