@@ -20,6 +20,8 @@ async def test_a_killed_backends_stream_resumes_on_the_other_with_every_event_on
         result = await measure_backend_failover(c)
         assert result["resumed_on"] != result["killed"]
         assert result["lost_events"] == 0 and result["repeated_events"] == 0
+        # The host's stream got the listener's hand too (for moderators), the listener's did not.
+        assert result["moderator_events_logged"] > 5 and result["listener_saw_moderator_events"] == 0
         assert result["events_logged"] > 20
         assert result["backend_failover_s"] <= 5.0
         # The Space's media lease is the survivor's now (at once, or after the dead owner's lease ran out).
