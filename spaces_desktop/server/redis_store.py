@@ -6,6 +6,7 @@ Keys (all under one prefix, default `sd:`):
   token:{sha256}             participant id by token digest (tokens are never stored)
   space:{id}:members         sorted set of participant ids, scored by seq (join order)
   space:{id}:version         counter, bumped with every participant write of the Space
+  space:{id}:changes         stream of the participant ids written, entry `0-V` for version V
   space:{id}:bans / :addrbans   client-id set / address -> 1 blocked, 0 key-less only
   space:{id}:events          the event log, a Redis Stream whose entry ids are `0-N`:
                              N is the event id clients see and send back as Last-Event-ID,
@@ -41,6 +42,10 @@ from spaces_desktop.server.store import (
     token_digest,
 )
 
+CATCH_UP_MAX = 2_000
+"""A roster this many writes behind (or fewer) is brought up to date from the changes stream."""
+CHANGES_KEPT = 10_000
+"""About how many participant writes a Space's changes stream keeps."""
 CONTROL_FIELD = "close"
 """A stream entry with this field is no event: it ends live feeds (a viewer id, or `*` for all)."""
 ALL_VIEWERS = "*"
@@ -204,8 +209,8 @@ class RedisStore:
         pipe.set(self.key("participant", added.id), _encode(added))
         pipe.set(self.key("pseq", str(added.seq)), added.id)
         pipe.zadd(self.key("space", space_id, "members"), {added.id: added.seq})
-        pipe.incr(self.key("space", space_id, "version"))
-        token_new, *_, version = pipe.execute()
+        self._bump(pipe, space_id, added.id)
+        token_new, *_, version, _ = pipe.execute()
         if not token_new:
             raise ValueError("token in use")
         self._cached_write(space_id, int(version), added)
@@ -214,9 +219,17 @@ class RedisStore:
     def update_participant(self, participant: ParticipantRow) -> None:
         pipe = self._r.pipeline()
         pipe.set(self.key("participant", participant.id), _encode(participant), xx=True)
-        pipe.incr(self.key("space", participant.space_id, "version"))
-        _, version = pipe.execute()
+        self._bump(pipe, participant.space_id, participant.id)
+        _, version, _ = pipe.execute()
         self._cached_write(participant.space_id, int(version), participant)
+
+    def _bump(self, pipe: redis.client.Pipeline, space_id: str, participant_id: str) -> None:
+        """In the write's MULTI: a new version, and the changed id as the changes stream's entry
+        `0-<that version>` (both count up by one per write, together), so a backend whose roster
+        is a few versions behind reads only the rows that changed."""
+        pipe.incr(self.key("space", space_id, "version"))
+        changes = self.key("space", space_id, "changes")
+        pipe.xadd(changes, {"id": participant_id}, id="0-*", maxlen=CHANGES_KEPT, approximate=True)
 
     def _cached_write(self, space_id: str, version: int, row: ParticipantRow) -> None:
         cached = self._members.get(space_id)
@@ -230,8 +243,7 @@ class RedisStore:
             else:
                 roster.add(row)
             cached.version = version
-        else:
-            del self._members[space_id]
+        # Else the next read catches up from the changes stream (this write among them).
 
     def participant_by_token(self, token: str) -> ParticipantRow | None:
         participant_id = self._r.get(self.key("token", token_digest(token)))
@@ -276,6 +288,12 @@ class RedisStore:
         cached = self._members.get(space_id)
         if cached is not None and cached.version == version:
             return cached.roster
+        if (
+            cached is not None
+            and 0 < version - cached.version <= CATCH_UP_MAX
+            and self._catch_up(space_id, cached, version)
+        ):
+            return cached.roster
         for _ in range(20):
             pipe = self._r.pipeline()
             pipe.get(self.key("space", space_id, "version"))
@@ -290,6 +308,32 @@ class RedisStore:
                 return roster
         # A Space written to without pause: serve what was read, uncached.
         return Roster([_participant(t) for t in texts if t])
+
+    def _catch_up(self, space_id: str, cached: _Members, version: int) -> bool:
+        """Applies the writes from `cached.version` to `version` (read from the changes stream) to
+        the roster; False when they cannot all be had (trimmed, or written before the stream)."""
+        entries = cast(
+            list[tuple[str, dict[str, str]]],
+            self._r.xrange(
+                self.key("space", space_id, "changes"), min=f"(0-{cached.version}", max=f"0-{version}"
+            ),
+        )
+        if [event_id(stream_id) for stream_id, _ in entries] != list(range(cached.version + 1, version + 1)):
+            return False
+        ids = list(dict.fromkeys(fields["id"] for _, fields in entries))
+        texts = cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids]))
+        rows = sorted((_participant(t) for t in texts if t), key=lambda row: row.seq)
+        roster = cached.roster
+        if len(rows) != len(ids) or any(r.id not in roster.by_id and r.seq < roster.last_seq for r in rows):
+            return False  # a row missing, or one joined before a row already listed: read it all
+        for row in rows:
+            if row.id in roster.by_id:
+                roster.update(row)
+            else:
+                roster.add(row)
+        # A row may be newer than `version` (written since): applied again when that write is read.
+        cached.version = version
+        return True
 
     def present_participants(self) -> list[ParticipantRow]:
         present = (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)

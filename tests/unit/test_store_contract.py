@@ -262,3 +262,30 @@ def test_a_redis_page_sees_the_other_backends_joins_and_roles(redis_server: Redi
     event = b.append_event("s1", "participant_joined", {}, "g3", MODERATORS)
     assert [e.id for e in a.events_after("s1", 0, "h1", moderator=True)] == [event.id]
     assert a.events_after("s1", 0, "g2") == []
+
+
+def test_a_redis_roster_behind_by_a_few_writes_reads_only_those_rows(redis_server: RedisServer) -> None:
+    prefix = f"t{secrets.token_hex(4)}:"
+    a, b = RedisStore(redis_server.client(), prefix), RedisStore(redis_server.client(), prefix)
+    a.add_space(_space())
+    rows = [a.add_participant(_person(f"g{n}"), f"tok-{n}") for n in range(4)]
+    before = {p.id: p for p in b.active_participants("s1")}  # b caches the Space
+    a.update_participant(replace(rows[1], role=Role.SPEAKER))
+    a.add_participant(_person("g4", display_name="Late Comer"), "tok-4")
+    a.update_participant(replace(rows[2], status=ParticipantStatus.LEFT))
+    after = {p.id: p for p in b.active_participants("s1")}
+    assert list(after) == ["g0", "g1", "g3", "g4"]
+    assert after["g0"] is before["g0"] and after["g3"] is before["g3"]  # caught up, not read again
+    assert after["g1"].role is Role.SPEAKER and b.count_roles("s1")[Role.LISTENER] == 3
+    assert [p.id for p in b.participants_page("s1", rows[3].seq, 5, name_key("late"))[0]] == ["g4"]
+    # Its own write while behind: applied when it next reads, with everyone else's.
+    b.update_participant(replace(rows[0], hand_raised=True))
+    a.update_participant(replace(rows[3], muted=True))
+    b.add_participant(_person("g5"), "tok-5")
+    caught = {p.id: p for p in b.active_participants("s1")}
+    assert caught["g0"].hand_raised and caught["g3"].muted and "g5" in caught
+    assert [p.id for p in a.active_participants("s1")] == [p.id for p in b.active_participants("s1")]
+    # Changes it cannot read (trimmed away): the whole Space is read again, still right.
+    a._r.delete(a.key("space", "s1", "changes"))
+    a.update_participant(replace(rows[1], role=Role.LISTENER))
+    assert b.active_participants("s1")[1].role is Role.LISTENER and b.count_roles("s1")[Role.SPEAKER] == 0
