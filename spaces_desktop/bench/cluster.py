@@ -302,18 +302,23 @@ class Listener:
 
 
 async def _produce(
-    client: httpx.AsyncClient, base: str, space_id: str, token: str, stop: asyncio.Event
+    client: httpx.AsyncClient, base: str, space_id: str, tokens: list[str], stop: asyncio.Event
 ) -> int:
-    """Raises and lowers a hand until stopped; returns how many requests failed (during the failover)."""
+    """Raises and lowers hands (each token's in turn) until stopped; returns how many requests
+    failed (during the failover). The host's hand is news for everyone, a listener's for the
+    moderators only."""
     failed = 0
-    raised = False
+    raised = dict.fromkeys(tokens, False)
+    turn = 0
     while not stop.is_set():
-        raised = not raised
+        token = tokens[turn % len(tokens)]
+        turn += 1
+        raised[token] = not raised[token]
         with contextlib.suppress(asyncio.TimeoutError):
             try:
                 r = await client.post(
                     f"{base}/spaces/{space_id}/me/hand",
-                    json={"raised": raised},
+                    json={"raised": raised[token]},
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=2,
                 )
@@ -346,7 +351,8 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
         host = Listener(base, space_id, host_token)
         tasks = [asyncio.create_task(listener.run(client)), asyncio.create_task(host.run(client))]
         stop = asyncio.Event()
-        producer = asyncio.create_task(_produce(client, base, space_id, raiser["token"], stop))
+        tokens = [host_token, raiser["token"]]
+        producer = asyncio.create_task(_produce(client, base, space_id, tokens, stop))
         try:
             await asyncio.wait_for(listener.ready.wait(), 10)
             await asyncio.sleep(BEFORE_KILL_S)
@@ -372,6 +378,8 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
             failed = await producer
             viewer = listener_join["participant"]["id"]
             logged = await _caught_up(c, space_id, viewer, listener)
+            host_id = created.json()["snapshot"]["you"]
+            host_logged = await _caught_up(c, space_id, host_id, host, moderator=True)
         finally:
             stop.set()
             if not producer.done():
@@ -384,9 +392,11 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
     received = listener.received
     return {
         "backend_failover_s": round(resumed - killed_at, 3),
-        "lost_events": len(set(logged) - set(received)),
+        "lost_events": len(set(logged) - set(received)) + len(set(host_logged) - set(host.received)),
         "repeated_events": len(received) - len(set(received)),
         "events_logged": len(logged),
+        "moderator_events_logged": len(host_logged) - len(logged),
+        "listener_saw_moderator_events": len(set(received) - set(logged)),
         "killed": victim.name,
         "resumed_on": listener.served_by,
         "requests_failed_during_failover": failed,
@@ -413,11 +423,13 @@ async def _media_owner_after(c: Cluster, space_id: str, gone: str, deadline: flo
     return None
 
 
-async def _caught_up(c: Cluster, space_id: str, viewer_id: str, listener: Listener) -> list[int]:
+async def _caught_up(
+    c: Cluster, space_id: str, viewer_id: str, listener: Listener, moderator: bool = False
+) -> list[int]:
     """The viewer's events in the log, once the stream has had time to deliver the last of them."""
     deadline = time.monotonic() + 10
     while True:
-        logged = _logged_ids(c, space_id, viewer_id)
+        logged = _logged_ids(c, space_id, viewer_id, moderator)
         if (
             listener.received and logged and listener.received[-1] >= logged[-1]
         ) or time.monotonic() > deadline:
@@ -425,12 +437,12 @@ async def _caught_up(c: Cluster, space_id: str, viewer_id: str, listener: Listen
         await asyncio.sleep(0.05)
 
 
-def _logged_ids(c: Cluster, space_id: str, viewer_id: str) -> list[int]:
+def _logged_ids(c: Cluster, space_id: str, viewer_id: str, moderator: bool = False) -> list[int]:
     from spaces_desktop.server.redis_store import RedisStore
 
     store = RedisStore(c.redis.client())
     try:
-        return [e.id for e in store.events_after(space_id, 0, viewer_id, limit=1_000_000)]
+        return [e.id for e in store.events_after(space_id, 0, viewer_id, 1_000_000, moderator)]
     finally:
         store.close()
 

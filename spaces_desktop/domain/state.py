@@ -173,6 +173,13 @@ class SessionState:
     """Why the stage director switched or held, newest last (the last `DIRECTOR_LOG` of them)."""
     requests: tuple[str, ...] = ()
     """Who asks to speak, in the order they asked (a snapshot's in its own order)."""
+    audience_listeners: int = 0
+    """How many listen, as the backend last counted (its `audience` event, at most once a second)."""
+    roster_complete: bool = True
+    """`members` holds every participant (a moderator's, once all pages are in); else the stage,
+    us and whoever a page brought."""
+    left_while_paging: frozenset[str] = frozenset()
+    """Who left while the pages were still coming in, so a late page cannot bring them back."""
 
     @property
     def myself(self) -> Member | None:
@@ -195,6 +202,11 @@ class SessionState:
     @property
     def listeners(self) -> list[Member]:
         return [m for m in self.members.values() if m.role is Role.LISTENER]
+
+    @property
+    def listener_count(self) -> int:
+        """Listeners in the Space: counted from the rows when they are all here, else the backend's count."""
+        return len(self.listeners) if self.roster_complete else self.audience_listeners
 
     @property
     def pending_requests(self) -> list[Member]:

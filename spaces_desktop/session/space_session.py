@@ -28,7 +28,7 @@ from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
-from spaces_desktop.domain import CameraSource, Role, SpaceStatus
+from spaces_desktop.domain import CameraSource, Role, SpaceStatus, is_moderator
 from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, Stream, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
@@ -48,6 +48,7 @@ from spaces_desktop.session.reducer import (
     LocalEvent,
     Pinned,
     QualityMeasured,
+    RosterPage,
     StageChosen,
     VideoPaused,
     apply,
@@ -63,6 +64,10 @@ from spaces_desktop.transport.uplink import UplinkMeter
 
 log = logging.getLogger(__name__)
 
+ROSTER_PAGE = 500
+ROSTER_MAX_PAGES = 1000
+"""Half a million participants: a bound on one pass, not a limit anyone meets."""
+ROSTER_RETRY_S = 2.0
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
 MEDIA_STALL_MAX_S = 12.0
@@ -161,6 +166,8 @@ class SpaceSession:
         self._retiring: dict[SubscriberLink, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
         self._server_back = asyncio.Event()
+        self._roster_wanted = asyncio.Event()
+        """Set when a moderator's `members` lacks participants: the roster loader pages them in."""
         """Set when the event stream opens: a waiting media retry need not wait any longer."""
         self._media_broken = False
         self._last_packet = time.monotonic()
@@ -240,6 +247,7 @@ class SpaceSession:
         self._tasks = [
             loop.create_task(self._read_events(), name="session-events"),
             loop.create_task(self._reconcile_media(), name="session-media"),
+            loop.create_task(self._load_roster(), name="session-roster"),
             loop.create_task(self._direct_stage(), name="session-stage"),
             loop.create_task(self._show_self(), name="session-self-view"),
             loop.create_task(self._measure_quality(), name="session-quality"),
@@ -424,12 +432,36 @@ class SpaceSession:
             or state.connection != previous.connection
         ):
             self._media_dirty.set()
+        if not state.roster_complete and state.myself is not None and is_moderator(state.myself.role):
+            self._roster_wanted.set()
         for gone in set(previous.members) - set(state.members):
             self.director.remove(gone, self._now())
             self.frames.drop(gone)
             self.mixer.remove_participant(gone)
         if self._on_state is not None and state is not previous:
             self._on_state(state)
+
+    async def _load_roster(self) -> None:
+        """Pages every participant in for a host or co-host, who sees each listener; arrivals and
+        departures meanwhile come from the event stream (the reducer merges both)."""
+        while not self._closed.is_set():
+            await self._roster_wanted.wait()
+            self._roster_wanted.clear()
+            cursor: str | None = None
+            for _ in range(ROSTER_MAX_PAGES):
+                try:
+                    page = await self.api.participants(cursor, limit=ROSTER_PAGE)
+                except SpacesError as exc:
+                    log.warning("Could not load the participant list (will retry): %s", exc.message)
+                    await asyncio.sleep(ROSTER_RETRY_S)
+                    self._roster_wanted.set()
+                    break
+                self._dispatch(RosterPage(page))
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            if self.state.roster_complete:
+                self._roster_wanted.clear()  # set again by the pages of this very pass
 
     async def _read_events(self) -> None:
         def on_stream_state(state: StreamState, reason: str | None) -> None:

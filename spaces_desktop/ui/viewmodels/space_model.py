@@ -266,7 +266,7 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
 
 
 def listener_count_text(state: SessionState) -> str:
-    count = len(state.listeners)
+    count = state.listener_count
     return QCoreApplication.translate("SpaceModel", "%n listening", None, count)
 
 

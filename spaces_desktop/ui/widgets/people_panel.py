@@ -291,9 +291,10 @@ class PeoplePanel(QFrame):
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:
-        """Every listener's row is in the state (today's backend; a moderator's view). When the
-        backend sends listeners a coalesced count instead, pass it: ``set_audience(Audience(state, n))``."""
-        self.set_audience(Audience(state))
+        """A moderator's state holds every listener's row once the pages are in; a listener's holds the
+        stage and the backend's coalesced count (the ``audience`` event)."""
+        complete = state.roster_complete
+        self.set_audience(Audience(state, None if complete else state.audience_listeners))
 
     def set_audience(self, audience: Audience) -> None:
         """The state, plus the backend's listener count when it sends no listener rows.
