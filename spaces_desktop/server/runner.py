@@ -73,7 +73,9 @@ class ServerSettings:
     """Reverse proxies whose X-Forwarded-For names the client."""
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     """A connection's request must arrive in full within this; slow or half-sent ones are closed."""
-    keep_alive_s: int = 5
+    keep_alive_s: int = 9
+    """Idle keep-alive connections close after this: longer than httpx's 5 s pool expiry, so a client never
+    sends its next request down a connection the server is just closing ("Server disconnected")."""
     max_connections: int = 1000
     """Open connections (event streams included) before new requests get 503; 0 for no cap."""
     audience_threshold: int = DEFAULT_THRESHOLD

@@ -170,7 +170,12 @@ def test_quality_measured_keeps_the_verdicts_and_their_numbers() -> None:
 
 
 def test_requests_to_speak_keep_the_order_they_were_made_in() -> None:
-    state = initial()
+    # The host's view: a listener's app does not follow other listeners (they come as a count).
+    state = from_snapshot(
+        Snapshot(
+            space=space(), participants=[person("me", Role.HOST)], streams=[], you="me", last_event_id=10
+        )
+    )
     for n, pid in enumerate(("a", "b", "c"), start=11):
         state = apply(state, event(n, "participant_joined", participant=dump(person(pid))))
     assert state.requests == ()
@@ -192,7 +197,7 @@ def test_requests_to_speak_keep_the_order_they_were_made_in() -> None:
     assert state.requests == ("a", "c")  # asking again goes to the back
     snapshot = Snapshot(
         space=space(),
-        participants=[person("h", Role.HOST), person("x", speak_requested=True), person("me")],
+        participants=[person("me", Role.HOST), person("x", speak_requested=True), person("y")],
         streams=[],
         you="me",
         last_event_id=1,
