@@ -1,8 +1,9 @@
 """`bench resilience`: how video behaves when networks and servers fail.
 
 Every case builds its own room: a fresh backend with its own Janus (media on a
-fixed UDP range) and four participants running the app's engine (SpaceSession):
-a host and a speaker on camera, two listeners. The speaker sits on a network of
+fixed UDP range) and four participants running the app's engine (SpaceSession),
+each in a process of its own as real people each run their own app: a host and
+a speaker on camera, two listeners. The speaker sits on a network of
 its own (a child namespace behind a veth pair), where the case injects faults:
 
 - loss5: 5 % random loss both ways on the speaker's media (nftables) for
@@ -90,17 +91,15 @@ class Room:
             )
             self.backend.start()
             self.host = person("Host", self.backend.url, camera=True)
-            self.host.call(self.host.session.create("Resilience", "Host", True))
-            space = self.host.session.state.space
-            assert space is not None
+            space_id = self.host.create("Resilience")
             own_url = f"http://{self.link.gateway}:{self.backend.port}"
             self.speaker = person("Speaker", own_url, camera=True, namespace=namespace)
-            self.speaker.call(self.speaker.session.join(space.id, "Speaker"))
-            self.speaker.call(bring_on_stage(self.host, self.speaker))
-            _wait(lambda: self.speaker.session.state.can_use_camera, 20, "the speaker was not on stage")
+            self.speaker.join(space_id)
+            bring_on_stage(self.host, self.speaker)
+            _wait(self.speaker.can_use_camera, 20, "the speaker was not on stage")
             self.listeners = [person(f"Listener {i}", self.backend.url, camera=False) for i in (1, 2)]
             for listener in self.listeners:
-                listener.call(listener.session.join(space.id, listener.name))
+                listener.join(space_id)
             self.host.camera_on()
             self.speaker.camera_on()
             if self.wait_flowing(self.pairs(), time.monotonic() - 1) is None:
@@ -211,14 +210,14 @@ def measure_janus_kill(durations: Durations) -> float | None:
 def measure_camera_unplug(durations: Durations) -> float | None:
     with room() as r:
         time.sleep(durations.settle_s)
-        failed: list[float] = []
         camera = r.speaker.camera()
-        camera.subscribe(lambda frame: None, lambda error: failed.append(time.monotonic()))
+        camera.watch()
         camera.fail_now()
         viewers = [v for v, p in r.pairs(involving=r.speaker) if p is r.speaker]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             now = time.monotonic()
+            failed = camera.errors()  # the device error's moment, in the speaker's process
             if failed and all(v.shows_avatar(r.speaker.id, now) for v in viewers):
                 return now - failed[0]
             time.sleep(0.02)
@@ -228,11 +227,11 @@ def measure_camera_unplug(durations: Durations) -> float | None:
 def measure_churn(durations: Durations) -> dict[str, Any]:
     with room() as r:
         time.sleep(durations.settle_s)
-        # What the host's camera itself delivered: a gap there (this process starved of CPU)
+        # What the host's camera itself delivered: a gap there (the host's process starved of CPU)
         # is no fault of the subscriptions, and says how loaded the machine was.
-        rendered: list[float] = []
-        r.host.camera().subscribe(lambda frame: rendered.append(time.monotonic()))
-        subscriptions = {viewer.name: viewer.session.report.subscriptions for viewer in r.people}
+        host_camera = r.host.camera()
+        host_camera.watch()
+        subscriptions = {viewer.name: viewer.subscriptions() for viewer in r.people}
         start = time.monotonic()
         on = True
         while time.monotonic() - start < durations.churn_s:
@@ -247,13 +246,11 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
             if viewer is not r.host
         }
         worst = max(blanks, key=lambda name: blanks[name])
-        resubscribed = sum(
-            viewer.session.report.subscriptions - subscriptions[viewer.name] for viewer in r.people
-        )
+        resubscribed = sum(viewer.subscriptions() - subscriptions[viewer.name] for viewer in r.people)
         return {
             "churn_max_blank_ms": round(blanks[worst] * 1000, 1),
             "churn_worst_viewer": worst,
-            "churn_camera_max_gap_ms": round(max(gaps(list(rendered), start, end)) * 1000, 1),
+            "churn_camera_max_gap_ms": round(max(gaps(host_camera.rendered(), start, end)) * 1000, 1),
             "churn_resubscriptions": resubscribed,
         }
 
