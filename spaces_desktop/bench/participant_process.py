@@ -17,6 +17,7 @@ with its own.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -43,6 +44,9 @@ FLUSH_EVERY_S = 0.05
 """How often decode times go to the parent: late enough to batch, early enough for recovery polls."""
 OUTBOX_LIMIT = 2000
 """Messages waiting for the pipe; beyond it a batch is dropped (and counted) rather than block the loop."""
+LOOP_TICK_S = 0.01
+LOOP_LATE_S = 0.03
+"""A loop tick this late is recorded as a stall of the engine loop."""
 SHUTDOWN_S = 2.5
 """The orderly part of closing; the parent kills a child still there 3 s after asking."""
 
@@ -91,6 +95,8 @@ class Child:
         self._reader: threading.Thread | None = None
         self._camera_unsubscribe: Callable[[], None] | None = None
         self._answering: set[asyncio.Task[None]] = set()
+        self.stalls: collections.deque[tuple[float, float]] = collections.deque(maxlen=2000)
+        """(when, how late) of engine-loop ticks that came late."""
 
     # --- the loop ---
 
@@ -112,11 +118,13 @@ class Child:
         self._reader = threading.Thread(target=self._read_loop, args=(loop,), name="bench-inbox", daemon=True)
         self._reader.start()
         flusher = asyncio.create_task(self._flush_loop())
+        watcher = asyncio.create_task(self._watch_loop())
         self._post(("ready", os.getpid()))
         await self.done.wait()
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
+        for task in (flusher, watcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         self._flush()
 
     def _read_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -164,6 +172,15 @@ class Child:
 
     def _on_camera_error(self, error: object) -> None:  # camera thread
         self._post(("camera_error", time.monotonic()))
+
+    async def _watch_loop(self) -> None:
+        """Notes when the engine loop was held up: nothing decodes or sends while it is."""
+        while True:
+            asked = time.monotonic()
+            await asyncio.sleep(LOOP_TICK_S)
+            late = time.monotonic() - asked - LOOP_TICK_S
+            if late >= LOOP_LATE_S:
+                self.stalls.append((asked, late))
 
     async def _flush_loop(self) -> None:
         while True:
@@ -234,6 +251,12 @@ class Child:
 
     async def do_subscriptions(self) -> int:
         return self.session.report.subscriptions
+
+    async def do_publishes(self) -> int:
+        return self.session.report.publishes
+
+    async def do_loop_stalls(self, since: float, until: float) -> list[tuple[float, float]]:
+        return [(at, late) for at, late in self.stalls if since <= at <= until]
 
     async def do_paused_video(self) -> set[TileKey]:
         return set(getattr(self.session.state, "paused_video", ()))

@@ -162,6 +162,14 @@ class Participant:
         """How many subscriptions the engine negotiated so far (SessionReport.subscriptions)."""
         return int(self.call("subscriptions"))
 
+    def publishes(self) -> int:
+        """How many times the engine published (SessionReport.publishes)."""
+        return int(self.call("publishes"))
+
+    def loop_stalls(self, since: float, until: float) -> list[tuple[float, float]]:
+        """(when, seconds late) of the engine loop's 10 ms ticks that came 30 ms late or more."""
+        return [(float(a), float(b)) for a, b in self.call("loop_stalls", since, until)]
+
     def paused_video(self) -> set[TileKey]:
         """Tiles that say "video paused, reconnecting" right now."""
         return set(self.call("paused_video"))

@@ -232,26 +232,46 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
         host_camera = r.host.camera()
         host_camera.watch()
         subscriptions = {viewer.name: viewer.subscriptions() for viewer in r.people}
+        publishes = {person.name: person.publishes() for person in r.people}
+        toggles: list[float] = []
         start = time.monotonic()
         on = True
         while time.monotonic() - start < durations.churn_s:
             time.sleep(min(TOGGLE_EVERY_S, max(0.0, durations.churn_s - (time.monotonic() - start))))
             on = not on
+            toggles.append(time.monotonic())
             r.speaker.camera_on(on)
         end = time.monotonic()
         # The host's video on everyone else's screen, the speaker's included.
-        blanks = {
-            viewer.name: max(gaps(viewer.times((r.host.id, CameraSource.MAIN)), start, end))
-            for viewer in r.people
-            if viewer is not r.host
-        }
-        worst = max(blanks, key=lambda name: blanks[name])
+        viewers = [viewer for viewer in r.people if viewer is not r.host]
+        worst_gap: dict[str, tuple[float, float]] = {}  # name -> (gap, when it began)
+        for viewer in viewers:
+            times = viewer.times((r.host.id, CameraSource.MAIN))
+            between = gaps(times, start, end)
+            longest = max(range(len(between)), key=between.__getitem__)
+            began = ([start, *(t for t in times if start <= t <= end)])[longest]
+            worst_gap[viewer.name] = (between[longest], began)
+        worst = max(worst_gap, key=lambda name: worst_gap[name][0])
+        gap, began = worst_gap[worst]
+        before = [t for t in toggles if t <= began + gap]
         resubscribed = sum(viewer.subscriptions() - subscriptions[viewer.name] for viewer in r.people)
+        republished = sum(person.publishes() - publishes[person.name] for person in r.people)
+        stalls = {person.name: person.loop_stalls(start, end) for person in r.people}
+
+        def longest_stall(name: str) -> float:
+            return max((late for _, late in stalls[name]), default=0.0) * 1000
+
         return {
-            "churn_max_blank_ms": round(blanks[worst] * 1000, 1),
+            "churn_max_blank_ms": round(gap * 1000, 1),
             "churn_worst_viewer": worst,
+            "churn_blank_ms": {name: round(g * 1000, 1) for name, (g, _) in worst_gap.items()},
+            # Where the worst gap sat: how long after the speaker's last camera toggle it began.
+            "churn_worst_after_toggle_ms": round((began - before[-1]) * 1000, 1) if before else None,
             "churn_camera_max_gap_ms": round(max(gaps(host_camera.rendered(), start, end)) * 1000, 1),
+            # Each engine's event loop held up for this long at worst (nothing decodes meanwhile).
+            "churn_loop_stall_ms": {name: round(longest_stall(name), 1) for name in stalls},
             "churn_resubscriptions": resubscribed,
+            "churn_republishes": republished,
         }
 
 
