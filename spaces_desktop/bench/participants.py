@@ -75,7 +75,7 @@ class Participant:
         self._reader = threading.Thread(target=self._read_loop, name=f"bench-{name}-inbox", daemon=True)
         self._reader.start()
         if not self._ready.wait(START_TIMEOUT_S):
-            self._stop_process()
+            self._stop_process(time.monotonic())
             raise RuntimeError(f"{name}: the engine process did not start within {START_TIMEOUT_S:.0f} s")
 
     # --- the pipe ---
@@ -181,17 +181,19 @@ class Participant:
         return RemoteCamera(self)
 
     def close(self) -> None:
+        """Asks the engine to close; a process still there CLOSE_TIMEOUT_S after asking is killed."""
+        deadline = time.monotonic() + CLOSE_TIMEOUT_S
         try:
             self.dropped_batches = int(self.call("close", timeout=CLOSE_TIMEOUT_S))
         except (TimeoutError, RuntimeError, OSError) as exc:
             log.warning("%s: %s", self.name, exc)
         finally:
-            self._stop_process()
+            self._stop_process(deadline)
         if self.dropped_batches:
             log.warning("%s: %d batches of frame times were dropped", self.name, self.dropped_batches)
 
-    def _stop_process(self) -> None:
-        self._process.join(CLOSE_TIMEOUT_S)
+    def _stop_process(self, deadline: float) -> None:
+        self._process.join(max(0.0, deadline - time.monotonic()))
         if self._process.is_alive():
             self.killed = True
             log.warning("%s: the engine process did not exit; killing it", self.name)
