@@ -7,8 +7,8 @@ gaps that no user would see.
 
 The parent (`participants.Participant`) talks to this process over one duplex
 pipe. Parent → child: ``("call", id, method, args)``. Child → parent:
-``("reply", id, ok, value)``, ``("frames", [(key, t), ...])`` batches of
-decode times, ``("camera", [t, ...])`` render times of a watched camera and
+``("reply", id, ok, value)``, ``("frames", [(key, t, rtp_timestamp), ...])``
+batches of decode times, ``("camera", [t, ...])`` render times of a watched camera and
 ``("camera_error", t)``. Times are ``time.monotonic()`` taken here, in the
 child: CLOCK_MONOTONIC is system-wide on Linux, so the parent compares them
 with its own.
@@ -22,12 +22,16 @@ import contextlib
 import logging
 import os
 import queue
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
+
+import av
 
 from spaces_desktop.bench.netns import enter_thread
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
@@ -47,6 +51,8 @@ OUTBOX_LIMIT = 2000
 LOOP_TICK_S = 0.01
 LOOP_LATE_S = 0.03
 """A loop tick this late is recorded as a stall of the engine loop."""
+STALL_TRACE = "SPACES_BENCH_STALL_TRACE"
+"""Set (to anything) to sample where the engine loop is while it is held up, logged at close."""
 SHUTDOWN_S = 2.5
 """The orderly part of closing; the parent kills a child still there 3 s after asking."""
 
@@ -80,12 +86,24 @@ def main(conn: Connection, spec: Spec) -> None:
         os._exit(0)
 
 
+class TimedBoard(FrameBoard):
+    """A FrameBoard that also notes each decoded frame's RTP timestamp (the sender's capture clock)."""
+
+    def __init__(self, on_frame: Callable[[TileKey, int | None], None]) -> None:
+        super().__init__()
+        self._on_timed = on_frame
+
+    def put(self, key: TileKey, frame: av.VideoFrame) -> None:
+        super().put(key, frame)
+        self._on_timed(key, frame.pts)
+
+
 class Child:
     def __init__(self, conn: Connection, spec: Spec) -> None:
         self.conn = conn
         self.spec = spec
         self._lock = threading.Lock()
-        self._frames: list[tuple[TileKey, float]] = []
+        self._frames: list[tuple[TileKey, float, int | None]] = []
         self._rendered: list[float] = []
         self._latest: dict[TileKey, float] = {}
         self._outbox: queue.Queue[tuple[Any, ...] | None] = queue.Queue(OUTBOX_LIMIT)
@@ -95,6 +113,8 @@ class Child:
         self._reader: threading.Thread | None = None
         self._camera_unsubscribe: Callable[[], None] | None = None
         self._answering: set[asyncio.Task[None]] = set()
+        self._beat = time.monotonic()
+        self._stall_stacks: collections.Counter[str] = collections.Counter()
         self.stalls: collections.deque[tuple[float, float]] = collections.deque(maxlen=2000)
         """(when, how late) of engine-loop ticks that came late."""
 
@@ -110,7 +130,7 @@ class Child:
             fps=self.spec.fps,
         )
         self.session = SpaceSession(
-            SpacesClient(self.spec.base_url), LocalMedia(choice), frames=FrameBoard(on_frame=self._on_frame)
+            SpacesClient(self.spec.base_url), LocalMedia(choice), frames=TimedBoard(self._on_frame)
         )
         self.done = asyncio.Event()
         self._main = asyncio.current_task()
@@ -119,6 +139,10 @@ class Child:
         self._reader.start()
         flusher = asyncio.create_task(self._flush_loop())
         watcher = asyncio.create_task(self._watch_loop())
+        if os.environ.get(STALL_TRACE):
+            threading.Thread(
+                target=self._sample_stalls, args=(threading.get_ident(),), name="bench-stalls", daemon=True
+            ).start()
         self._post(("ready", os.getpid()))
         await self.done.wait()
         for task in (flusher, watcher):
@@ -160,11 +184,11 @@ class Child:
 
     # --- frames out, in batches ---
 
-    def _on_frame(self, key: TileKey) -> None:  # engine loop
+    def _on_frame(self, key: TileKey, pts: int | None) -> None:  # engine loop
         now = time.monotonic()
         self._latest[key] = now
         with self._lock:
-            self._frames.append((key, now))
+            self._frames.append((key, now, pts))
 
     def _on_rendered(self, frame: object) -> None:  # camera thread
         with self._lock:
@@ -178,9 +202,23 @@ class Child:
         while True:
             asked = time.monotonic()
             await asyncio.sleep(LOOP_TICK_S)
-            late = time.monotonic() - asked - LOOP_TICK_S
+            self._beat = time.monotonic()
+            late = self._beat - asked - LOOP_TICK_S
             if late >= LOOP_LATE_S:
                 self.stalls.append((asked, late))
+
+    def _sample_stalls(self, loop_thread: int) -> None:
+        """While the loop is late, notes the loop thread's innermost frames (a diagnostic)."""
+        while not self._closing.is_set():
+            time.sleep(0.02)
+            if time.monotonic() - self._beat < LOOP_TICK_S + LOOP_LATE_S:
+                continue
+            frame = sys._current_frames().get(loop_thread)
+            if frame is None:
+                continue
+            stack = traceback.extract_stack(frame)[-4:]
+            where = (f"{f.name}@{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(stack))
+            self._stall_stacks[" < ".join(where)] += 1
 
     async def _flush_loop(self) -> None:
         while True:
@@ -299,6 +337,8 @@ class Child:
         elif shutdown.exception() is not None:
             log.warning("closing the engine failed", exc_info=shutdown.exception())
         self._flush()
+        for stack, count in self._stall_stacks.most_common(12):
+            log.warning("loop held up (%d samples of 20 ms): %s", count, stack)
         self.done.set()
         return self.dropped_batches
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 60.0
 """Spawning an interpreter and importing aiortc, av and cv2 takes seconds on a loaded machine."""
+RTP_VIDEO_CLOCK = 90_000
 CLOSE_TIMEOUT_S = 3.0
 """A child still running this long after being asked to close is killed."""
 
@@ -52,6 +53,8 @@ class Participant:
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self.frames: dict[TileKey, list[float]] = {}
+        self.stamps: dict[TileKey, list[int | None]] = {}
+        """Per tile, each decoded frame's RTP timestamp (90 kHz, the sender's capture clock), as `frames`."""
         self.rendered: list[float] = []
         """Render times of this participant's own camera, once `camera().watch()` was called."""
         self.camera_errors: list[float] = []
@@ -99,8 +102,9 @@ class Participant:
         kind = message[0]
         if kind == "frames":
             with self._lock:
-                for key, at in message[1]:
+                for key, at, pts in message[1]:
                     self.frames.setdefault(key, []).append(at)
+                    self.stamps.setdefault(key, []).append(pts)
         elif kind == "camera":
             with self._lock:
                 self.rendered.extend(message[1])
@@ -208,6 +212,21 @@ class Participant:
     def times(self, key: TileKey) -> list[float]:
         with self._lock:
             return list(self.frames.get(key, []))
+
+    def capture_gap(self, key: TileKey, decoded_at: float) -> float | None:
+        """Seconds between the sender capturing the frame decoded at `decoded_at` and the one before it.
+
+        Next to the decode gap it tells a sender that captured nothing (both alike) from
+        frames held up on the way or in the receiver (capture gap about one frame interval).
+        """
+        with self._lock:
+            times, stamps = self.frames.get(key, []), self.stamps.get(key, [])
+            i = bisect.bisect_left(times, decoded_at)
+            if not 0 < i < len(stamps) or stamps[i] is None or stamps[i - 1] is None:
+                return None
+            after, before = stamps[i], stamps[i - 1]
+        assert after is not None and before is not None
+        return ((after - before) % 2**32) / RTP_VIDEO_CLOCK
 
     def shows_avatar(self, participant_id: str, now: float | None = None) -> bool:
         """What the stage would draw for someone's main camera: the avatar unless fresh video arrives.

@@ -253,6 +253,8 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
             worst_gap[viewer.name] = (between[longest], began)
         worst = max(worst_gap, key=lambda name: worst_gap[name][0])
         gap, began = worst_gap[worst]
+        by_name = {viewer.name: viewer for viewer in viewers}
+        captured = by_name[worst].capture_gap((r.host.id, CameraSource.MAIN), began + gap)
         before = [t for t in toggles if t <= began + gap]
         resubscribed = sum(viewer.subscriptions() - subscriptions[viewer.name] for viewer in r.people)
         republished = sum(person.publishes() - publishes[person.name] for person in r.people)
@@ -273,6 +275,9 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
             "churn_blank_ms": {name: round(g * 1000, 1) for name, (g, _) in worst_gap.items()},
             # Where the worst gap sat: how long after the speaker's last camera toggle it began.
             "churn_worst_after_toggle_ms": round((began - before[-1]) * 1000, 1) if before else None,
+            # The host's capture clock across that gap: about the gap itself means the host sent
+            # nothing (its side); about one frame interval means frames were held up on the way.
+            "churn_worst_capture_gap_ms": None if captured is None else round(captured * 1000, 1),
             "churn_camera_max_gap_ms": round(max(gaps(host_camera.rendered(), start, end)) * 1000, 1),
             # Each engine's event loop held up for this long at worst (nothing decodes meanwhile).
             "churn_loop_stall_ms": {name: round(longest_stall(name), 1) for name in stalls},
