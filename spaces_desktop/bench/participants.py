@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -206,6 +207,29 @@ class Participant:
         with contextlib.suppress(OSError):
             self._conn.close()
         self._reader.join(2.0)
+
+    def scheduler_times(self) -> tuple[float, float]:
+        """(seconds on a CPU, seconds runnable but waiting for one), summed over the engine's threads.
+
+        From /proc/PID/task/*/schedstat: waiting that grows as fast as the clock means the
+        machine had no core free for this participant, whatever its own code did.
+        """
+        on_cpu = waiting = 0
+        if self.pid is None:
+            return 0.0, 0.0
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+        except OSError:
+            return 0.0, 0.0
+        for task in tasks:
+            try:
+                with open(f"/proc/{self.pid}/task/{task}/schedstat") as stat:
+                    fields = stat.read().split()
+            except OSError:  # a thread that ended meanwhile
+                continue
+            on_cpu += int(fields[0])
+            waiting += int(fields[1])
+        return on_cpu / 1e9, waiting / 1e9
 
     # --- what it saw ---
 

@@ -234,6 +234,7 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
         subscriptions = {viewer.name: viewer.subscriptions() for viewer in r.people}
         publishes = {person.name: person.publishes() for person in r.people}
         toggles: list[float] = []
+        scheduled = {person.name: person.scheduler_times() for person in r.people}
         start = time.monotonic()
         on = True
         while time.monotonic() - start < durations.churn_s:
@@ -242,6 +243,11 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
             toggles.append(time.monotonic())
             r.speaker.camera_on(on)
         end = time.monotonic()
+        # Per engine: CPU cores used, and threads waiting for a core (on average over the run).
+        cpu: dict[str, tuple[float, float]] = {}
+        for person in r.people:
+            (run0, wait0), (run1, wait1) = scheduled[person.name], person.scheduler_times()
+            cpu[person.name] = ((run1 - run0) / (end - start), (wait1 - wait0) / (end - start))
         # The host's video on everyone else's screen, the speaker's included.
         viewers = [viewer for viewer in r.people if viewer is not r.host]
         worst_gap: dict[str, tuple[float, float]] = {}  # name -> (gap, when it began)
@@ -282,6 +288,8 @@ def measure_churn(durations: Durations) -> dict[str, Any]:
             # Each engine's event loop held up for this long at worst (nothing decodes meanwhile).
             "churn_loop_stall_ms": {name: round(longest_stall(name), 1) for name in stalls},
             "churn_speaker_toggle_stall_ms": round(toggle_stall * 1000, 1),
+            "churn_cpu_cores": {name: round(used, 2) for name, (used, _) in cpu.items()},
+            "churn_cpu_waiting": {name: round(waiting, 2) for name, (_, waiting) in cpu.items()},
             "churn_resubscriptions": resubscribed,
             "churn_republishes": republished,
         }
