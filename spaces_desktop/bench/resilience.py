@@ -1,8 +1,9 @@
 """`bench resilience`: how video behaves when networks and servers fail.
 
 Every case builds its own room: a fresh backend with its own Janus (media on a
-fixed UDP range) and four participants running the app's engine (SpaceSession):
-a host and a speaker on camera, two listeners. The speaker sits on a network of
+fixed UDP range) and four participants running the app's engine (SpaceSession),
+each in a process of its own as real people each run their own app: a host and
+a speaker on camera, two listeners. The speaker sits on a network of
 its own (a child namespace behind a veth pair), where the case injects faults:
 
 - loss5: 5 % random loss both ways on the speaker's media (nftables) for
@@ -90,17 +91,15 @@ class Room:
             )
             self.backend.start()
             self.host = person("Host", self.backend.url, camera=True)
-            self.host.call(self.host.session.create("Resilience", "Host", True))
-            space = self.host.session.state.space
-            assert space is not None
+            space_id = self.host.create("Resilience")
             own_url = f"http://{self.link.gateway}:{self.backend.port}"
             self.speaker = person("Speaker", own_url, camera=True, namespace=namespace)
-            self.speaker.call(self.speaker.session.join(space.id, "Speaker"))
-            self.speaker.call(bring_on_stage(self.host, self.speaker))
-            _wait(lambda: self.speaker.session.state.can_use_camera, 20, "the speaker was not on stage")
+            self.speaker.join(space_id)
+            bring_on_stage(self.host, self.speaker)
+            _wait(self.speaker.can_use_camera, 20, "the speaker was not on stage")
             self.listeners = [person(f"Listener {i}", self.backend.url, camera=False) for i in (1, 2)]
             for listener in self.listeners:
-                listener.call(listener.session.join(space.id, listener.name))
+                listener.join(space_id)
             self.host.camera_on()
             self.speaker.camera_on()
             if self.wait_flowing(self.pairs(), time.monotonic() - 1) is None:
@@ -211,14 +210,14 @@ def measure_janus_kill(durations: Durations) -> float | None:
 def measure_camera_unplug(durations: Durations) -> float | None:
     with room() as r:
         time.sleep(durations.settle_s)
-        failed: list[float] = []
         camera = r.speaker.camera()
-        camera.subscribe(lambda frame: None, lambda error: failed.append(time.monotonic()))
+        camera.watch()
         camera.fail_now()
         viewers = [v for v, p in r.pairs(involving=r.speaker) if p is r.speaker]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             now = time.monotonic()
+            failed = camera.errors()  # the device error's moment, in the speaker's process
             if failed and all(v.shows_avatar(r.speaker.id, now) for v in viewers):
                 return now - failed[0]
             time.sleep(0.02)
@@ -228,33 +227,71 @@ def measure_camera_unplug(durations: Durations) -> float | None:
 def measure_churn(durations: Durations) -> dict[str, Any]:
     with room() as r:
         time.sleep(durations.settle_s)
-        # What the host's camera itself delivered: a gap there (this process starved of CPU)
+        # What the host's camera itself delivered: a gap there (the host's process starved of CPU)
         # is no fault of the subscriptions, and says how loaded the machine was.
-        rendered: list[float] = []
-        r.host.camera().subscribe(lambda frame: rendered.append(time.monotonic()))
-        subscriptions = {viewer.name: viewer.session.report.subscriptions for viewer in r.people}
+        host_camera = r.host.camera()
+        host_camera.watch()
+        subscriptions = {viewer.name: viewer.subscriptions() for viewer in r.people}
+        publishes = {person.name: person.publishes() for person in r.people}
+        toggles: list[float] = []
+        scheduled = {person.name: person.scheduler_times() for person in r.people}
         start = time.monotonic()
         on = True
         while time.monotonic() - start < durations.churn_s:
             time.sleep(min(TOGGLE_EVERY_S, max(0.0, durations.churn_s - (time.monotonic() - start))))
             on = not on
+            toggles.append(time.monotonic())
             r.speaker.camera_on(on)
         end = time.monotonic()
+        # Per engine: CPU cores used, and threads waiting for a core (on average over the run).
+        cpu: dict[str, tuple[float, float]] = {}
+        for person in r.people:
+            (run0, wait0), (run1, wait1) = scheduled[person.name], person.scheduler_times()
+            cpu[person.name] = ((run1 - run0) / (end - start), (wait1 - wait0) / (end - start))
         # The host's video on everyone else's screen, the speaker's included.
-        blanks = {
-            viewer.name: max(gaps(viewer.times((r.host.id, CameraSource.MAIN)), start, end))
-            for viewer in r.people
-            if viewer is not r.host
-        }
-        worst = max(blanks, key=lambda name: blanks[name])
-        resubscribed = sum(
-            viewer.session.report.subscriptions - subscriptions[viewer.name] for viewer in r.people
+        viewers = [viewer for viewer in r.people if viewer is not r.host]
+        worst_gap: dict[str, tuple[float, float]] = {}  # name -> (gap, when it began)
+        for viewer in viewers:
+            times = viewer.times((r.host.id, CameraSource.MAIN))
+            between = gaps(times, start, end)
+            longest = max(range(len(between)), key=between.__getitem__)
+            began = ([start, *(t for t in times if start <= t <= end)])[longest]
+            worst_gap[viewer.name] = (between[longest], began)
+        worst = max(worst_gap, key=lambda name: worst_gap[name][0])
+        gap, began = worst_gap[worst]
+        by_name = {viewer.name: viewer for viewer in viewers}
+        captured = by_name[worst].capture_gap((r.host.id, CameraSource.MAIN), began + gap)
+        before = [t for t in toggles if t <= began + gap]
+        resubscribed = sum(viewer.subscriptions() - subscriptions[viewer.name] for viewer in r.people)
+        republished = sum(person.publishes() - publishes[person.name] for person in r.people)
+        stalls = {person.name: person.loop_stalls(start, end) for person in r.people}
+
+        def longest_stall(name: str) -> float:
+            return max((late for _, late in stalls[name]), default=0.0) * 1000
+
+        # The speaker's own loop right after each toggle: turning the camera on or off runs there.
+        toggle_stall = max(
+            (late for at, late in stalls[r.speaker.name] if any(0 <= at - t <= 1.0 for t in toggles)),
+            default=0.0,
         )
+
         return {
-            "churn_max_blank_ms": round(blanks[worst] * 1000, 1),
+            "churn_max_blank_ms": round(gap * 1000, 1),
             "churn_worst_viewer": worst,
-            "churn_camera_max_gap_ms": round(max(gaps(list(rendered), start, end)) * 1000, 1),
+            "churn_blank_ms": {name: round(g * 1000, 1) for name, (g, _) in worst_gap.items()},
+            # Where the worst gap sat: how long after the speaker's last camera toggle it began.
+            "churn_worst_after_toggle_ms": round((began - before[-1]) * 1000, 1) if before else None,
+            # The host's capture clock across that gap: about the gap itself means the host sent
+            # nothing (its side); about one frame interval means frames were held up on the way.
+            "churn_worst_capture_gap_ms": None if captured is None else round(captured * 1000, 1),
+            "churn_camera_max_gap_ms": round(max(gaps(host_camera.rendered(), start, end)) * 1000, 1),
+            # Each engine's event loop held up for this long at worst (nothing decodes meanwhile).
+            "churn_loop_stall_ms": {name: round(longest_stall(name), 1) for name in stalls},
+            "churn_speaker_toggle_stall_ms": round(toggle_stall * 1000, 1),
+            "churn_cpu_cores": {name: round(used, 2) for name, (used, _) in cpu.items()},
+            "churn_cpu_waiting": {name: round(waiting, 2) for name, (_, waiting) in cpu.items()},
             "churn_resubscriptions": resubscribed,
+            "churn_republishes": republished,
         }
 
 
@@ -269,7 +306,13 @@ def run_resilience(quick: bool = False, cases: list[str] | None = None) -> dict[
         raise ValueError(
             f"unknown resilience cases: {', '.join(sorted(unknown))} (known: {', '.join(CASES)})"
         )
-    result: dict[str, Any] = {"quick": quick, "loss_s": durations.loss_s, "churn_s": durations.churn_s}
+    # The machine's load (shared machines): benchmark numbers taken under load are noisy.
+    result: dict[str, Any] = {
+        "quick": quick,
+        "loss_s": durations.loss_s,
+        "churn_s": durations.churn_s,
+        "loadavg_start": round(os.getloadavg()[0], 2),
+    }
     measures: dict[str, Callable[[], dict[str, Any]]] = {
         "loss5": lambda: measure_loss(durations),
         "cut10": lambda: {"cut10_recovery_s": _rounded(measure_cut(10.0, durations))},
@@ -287,6 +330,7 @@ def run_resilience(quick: bool = False, cases: list[str] | None = None) -> dict[
         except Exception as exc:  # one broken case must not hide the others' numbers
             log.warning("resilience case %s failed", case, exc_info=True)
             result[f"{case}_error"] = f"{type(exc).__name__}: {exc}"
+    result["loadavg_end"] = round(os.getloadavg()[0], 2)
     return result
 
 

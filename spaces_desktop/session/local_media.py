@@ -184,6 +184,8 @@ class LocalMedia:
         self.echo: EchoCanceller | None = create_echo_canceller() if real_microphone else None
         self.microphone = open_microphone(choice, self.echo)
         self.camera_on: dict[CameraSource, bool] = dict.fromkeys(CameraSource, False)
+        self._camera_turning = asyncio.Lock()
+        """One camera change at a time: a quick on-off must not leave the device and the flag apart."""
         self.muted = False
         self._mic_started = False
         self._video_tracks: dict[CameraSource, CameraVideoTrack] = {}
@@ -398,14 +400,40 @@ class LocalMedia:
             self._audio_track.muted = muted
 
     def set_camera(self, source: CameraSource, on: bool) -> None:
-        """Starts or stops the device; raises DeviceError when it cannot open."""
-        device = self.cameras.get(source)
-        if device is None:
-            raise DeviceError(f"No {'second ' if source is CameraSource.SECOND else ''}camera is set up.")
+        """Starts or stops the device; raises DeviceError when it cannot open.
+
+        Blocks until the camera's first picture: on an event loop use :meth:`turn_camera`.
+        """
+        device = self._camera_device(source)
         if on and not device.running:
             device.start()
         elif not on and device.running:
             device.stop()
+        self._camera_set(source, on)
+
+    async def turn_camera(self, source: CameraSource, on: bool) -> None:
+        """:meth:`set_camera` without holding up the loop.
+
+        Opening a camera waits for its first picture (a webcam takes up to a
+        second): on the engine loop that wait would stop every remote video and
+        sound, so the device starts and stops on a worker thread.
+        """
+        device = self._camera_device(source)
+        loop = asyncio.get_running_loop()
+        async with self._camera_turning:
+            if on and not device.running:
+                await loop.run_in_executor(None, device.start)
+            elif not on and device.running:
+                await loop.run_in_executor(None, device.stop)
+            self._camera_set(source, on)
+
+    def _camera_device(self, source: CameraSource) -> CameraDevice:
+        device = self.cameras.get(source)
+        if device is None:
+            raise DeviceError(f"No {'second ' if source is CameraSource.SECOND else ''}camera is set up.")
+        return device
+
+    def _camera_set(self, source: CameraSource, on: bool) -> None:
         # Turned on again (it is back), or off on purpose: either way it is no longer a problem.
         self.lost.pop(camera_slot(source), None)
         self.camera_on[source] = on

@@ -278,7 +278,7 @@ class SpaceSession:
         if on and not self.state.can_use_camera:
             raise SpacesError("The camera is for people on stage in a Space with video.")
         try:
-            self.media.set_camera(source, on)
+            await self.media.turn_camera(source, on)
         except DeviceError as exc:
             self.report.errors.append(exc.message)
             raise

@@ -54,7 +54,7 @@ def test_after_a_cut_video_returns_both_ways_and_tiles_said_paused(
         paused_seen: set[str] = set()
 
         def paused() -> set[str]:
-            return {v.name for v in viewers if key in getattr(v.session.state, "paused_video", ())}
+            return {v.name for v in viewers if key in v.paused_video()}
 
         deadline = time.monotonic() + cut_s
         while time.monotonic() < deadline:

@@ -476,3 +476,44 @@ def test_a_speaker_stream_portaudio_ended_by_itself_is_missing() -> None:
     backend.streams[0].finished()
     assert isinstance(speaker.error, SpeakerMissing) and not speaker.running
     speaker.stop()
+
+
+class SlowToOpenCamera(SyntheticCamera):
+    """Opens like a webcam does: a noticeable wait before the first picture."""
+
+    OPEN_S = 0.4
+
+    def _open(self) -> None:
+        time.sleep(self.OPEN_S)
+        super()._open()
+
+
+async def test_turning_a_camera_on_leaves_the_engine_loop_free_meanwhile() -> None:
+    media = LocalMedia(small_choice(microphone=NONE))
+    tracks = media.tracks(video_enabled=True)
+    camera = SlowToOpenCamera(width=128, height=72, fps=30)
+    media.cameras[CameraSource.MAIN] = camera
+    assert isinstance(tracks.camera, CameraVideoTrack)
+    tracks.camera.replace_source(camera)
+    ticks: list[float] = []
+
+    async def tick() -> None:
+        for _ in range(200):  # bounded: 2 s at most
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        started = time.monotonic()
+        await media.turn_camera(CameraSource.MAIN, True)
+        took = time.monotonic() - started
+        assert took >= SlowToOpenCamera.OPEN_S  # it did wait for the first picture...
+        during = [t for t in ticks if started <= t <= started + took]
+        # ...while the loop went on (decoding, sending): it kept ticking (a blocked loop ticks 0 times).
+        assert len(during) >= 5, during
+        assert camera.running and media.camera_on[CameraSource.MAIN] and tracks.camera.camera_on
+        await media.turn_camera(CameraSource.MAIN, False)
+        assert not camera.running and not media.camera_on[CameraSource.MAIN] and not tracks.camera.camera_on
+    finally:
+        ticker.cancel()
+        media.close()
