@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, Signal
@@ -106,6 +107,9 @@ class TileWidget(QWidget):
 
     double_clicked = Signal(str)
     menu_requested = Signal(str, QPoint)
+    painted_hook: Callable[[TileWidget, Picture], None] | None = None
+    """Called right after a tile painted a picture, before anything else paints (benchmarks read the
+    painted pixels back from the backing store here)."""
 
     def __init__(
         self, info: TileInfo, converter: FrameConverter, colors: StageColors, parent: QWidget | None = None
@@ -123,6 +127,8 @@ class TileWidget(QWidget):
         self._painted_at: deque[float] = deque(maxlen=256)
         self._paint_costs: deque[float] = deque(maxlen=120)
         self._decor = DecorCache()
+        self.shown_rect: QRectF | None = None
+        """Where the last picture was drawn, in the tile's coordinates (it may reach past the card)."""
         self.opaque = True
         """Paints every pixel itself (see set_opaque)."""
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
@@ -247,6 +253,9 @@ class TileWidget(QWidget):
             self._paint_focus(painter, card, radius)
         painter.end()
         if picture is not None:
+            hook = TileWidget.painted_hook
+            if hook is not None:
+                hook(self, picture)
             self._converter.consumed(self.info.key, picture.seq)
         self._paint_costs.append(time.perf_counter() - started)
 
@@ -346,6 +355,7 @@ class TileWidget(QWidget):
         """Opaque tiles: a plain copy of the tile-sized picture into the card (the chrome rounds it)."""
         image = self._image_of(picture, dpr)
         shown, exact = self._video_placement(card, picture, dpr)
+        self.shown_rect = shown
         painter.setClipRect(card)
         if picture.target.fit:
             painter.fillRect(card, QColor(0, 0, 0) if self.colors.dark else QColor(15, 20, 25))
@@ -362,6 +372,7 @@ class TileWidget(QWidget):
         dpr = self.devicePixelRatioF()
         image = self._image_of(picture, 1.0)
         shown, exact = self._video_placement(card, picture, dpr)
+        self.shown_rect = shown
         scale = shown.width() / picture.width
         if picture.target.fit:
             painter.setPen(Qt.PenStyle.NoPen)
