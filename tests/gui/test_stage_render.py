@@ -1,4 +1,4 @@
-"""What a tile's paint costs: opaque tiles, decorations rendered once, conversion at tile size, none when unseen."""
+"""What painting costs: opaque tiles, decorations rendered once, conversion at tile size, none unseen."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_decorations_render_once_over_a_hundred_frames(qtbot: QtBot) -> None:
     assert before > 0
     for i in range(100):
         board.put(("p_co", MAIN), frames[i % 4])
-        qtbot.waitUntil(lambda: tile.painted_seq > painted, timeout=2000)
+        qtbot.waitUntil(lambda p=painted: tile.painted_seq > p, timeout=2000)  # type: ignore[misc]
         painted = tile.painted_seq
     assert tile.painted_seq >= 101
     assert tile.decoration_renders == before, "name chip, badge, pin and chrome are cached"
