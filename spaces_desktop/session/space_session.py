@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import av
+import numpy as np
 from aiortc import MediaStreamTrack, RTCIceServer
 from aiortc.mediastreams import MediaStreamError
 
@@ -682,8 +683,13 @@ class SpaceSession:
         return member.second_camera_on if source is CameraSource.SECOND else member.camera_on
 
     async def _show_self(self) -> None:
-        """Our own cameras on our own tiles: the SFU never sends us back what we publish."""
+        """Our own cameras on our own tiles: the SFU never sends us back what we publish.
+
+        The picture comes straight from the capture (never encoded and decoded again); its one
+        colour conversion runs in the executor, so the loop that carries everyone's RTP never waits.
+        """
         shown: dict[CameraSource, int] = {}
+        loop = asyncio.get_running_loop()
         while not self._closed.is_set():
             await asyncio.sleep(SELF_VIEW_INTERVAL_S)
             me = self.state.me
@@ -694,7 +700,7 @@ class SpaceSession:
                 if frame is None or shown.get(source) == frame.index:
                     continue
                 shown[source] = frame.index
-                picture = av.VideoFrame.from_ndarray(bgr_to_yuv420p(frame.image), format="yuv420p")
+                picture = await loop.run_in_executor(None, _self_view_picture, frame.image)
                 self.frames.put((me, source), picture)
 
     # --- the stage ---
@@ -710,3 +716,8 @@ class SpaceSession:
                 log.info("Stage: %s → %s (%s)", switch.from_id, switch.to_id, switch.reason)
                 self.report.switches.append((time.time(), switch))
                 self._dispatch(StageChosen(switch.to_id))
+
+
+def _self_view_picture(image: np.ndarray) -> av.VideoFrame:
+    """A captured BGR picture as the yuv420p frame the stage converts (executor thread)."""
+    return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image), format="yuv420p")
