@@ -23,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from spaces_desktop.bench.memory import resident_by_kind
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
@@ -200,7 +201,12 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
         cpu = _cpu_seconds() - cpu_start
         timer.stop()
         steps["end"] = round(_rss_mb(), 1)
-        memory: dict[str, Any] = {"rss_steps_mb": steps, "threads": threading.active_count()}
+        memory: dict[str, Any] = {
+            "rss_steps_mb": steps,
+            "rss_by_kind_mb": resident_by_kind(),
+            "threads": threading.active_count(),
+            "os_threads": len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None,
+        }
         if tracing:
             memory["python_heap_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
             top = tracemalloc.take_snapshot().statistics("filename")[:12]

@@ -28,8 +28,10 @@ from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.hwcodec import choose_once
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
+from spaces_desktop.session.heap_trim import trim_periodically
 from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
 from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
 from spaces_desktop.session.schedule import ask_servers
@@ -69,11 +71,14 @@ class Engine:
         self._client: SpacesClient | None = None
         self._speaker: SpeakerSink | None = None
         self._loop = asyncio.new_event_loop()
+        self._trimmer: asyncio.Task[None] = self._loop.create_task(trim_periodically(), name="heap-trim")
         self._thread = threading.Thread(target=self._run, name="spaces-engine", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        # Which video encoder this machine has (hardware H.264 or VP8), once, before the first Space.
+        self._loop.run_in_executor(None, choose_once)
         self._loop.run_forever()
 
     def submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
@@ -356,6 +361,7 @@ class Engine:
         if not self._thread.is_alive():
             return
         deadline = time.monotonic() + timeout
+        self._loop.call_soon_threadsafe(self._trimmer.cancel)
         try:
             self.submit(self._drop_session).result(max(0.1, deadline - time.monotonic() - 0.5))
         except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
