@@ -9,8 +9,11 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from spaces_desktop.bench import environment
 
@@ -105,9 +108,14 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
         if not (args.conversation / "truth.json").is_file():
             raise FileNotFoundError(f"no conversation (WAVs + truth.json) at {args.conversation}")
+        sharp: list[float] = []
         with environment.backend() as url:
-            result = asyncio.run(run_conversation(url, args.conversation))
-        return {k: v for k, v in result.summary().items() if k != "latencies_ms"}
+            result = asyncio.run(run_conversation(url, args.conversation, video=True, sharp=sharp))
+        summary = {k: v for k, v in result.summary().items() if k != "latencies_ms"}
+        summary["sharp_p50_ms"] = float(np.percentile(sharp, 50)) if sharp else math.nan
+        summary["sharp_p95_ms"] = float(np.percentile(sharp, 95)) if sharp else math.nan
+        summary["sharp_turns"] = len(sharp)
+        return summary
     if args.name == "join":
         from spaces_desktop.bench.gui import run_join
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,10 @@ class SpeakerSink:
     or take locks held for long. It returns mono int16 (or float in [-1, 1]);
     a short or failing pull plays silence for the rest of that block. With
     ``channels=2`` the mono signal goes to both sides.
+
+    Losing the device shows in ``error`` (read it from any thread), as for the
+    microphone: PortAudio ending the stream by itself, the stream no longer
+    active, or no callback for ``stall_timeout`` seconds.
     """
 
     def __init__(
@@ -42,7 +47,9 @@ class SpeakerSink:
         name: str | None = None,
         channels: int = 1,
         blocksize: int = 480,
+        stall_timeout: float = 0.8,
         backend_loader: BackendLoader = load_sounddevice,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pull = pull
         self.device = device
@@ -50,6 +57,9 @@ class SpeakerSink:
         self.channels = channels
         self.blocksize = blocksize
         self._loader = backend_loader
+        self.stall_timeout = stall_timeout
+        self._clock = clock
+        self._last_callback = 0.0
         self._stream: Any = None
         self._stopping = False
         self._error: DeviceError | None = None
@@ -67,7 +77,16 @@ class SpeakerSink:
 
     @property
     def error(self) -> DeviceError | None:
+        if self._error is None and self._stream is not None and not self._stopping:
+            self._error = self._health_error(self._stream)
         return self._error
+
+    def _health_error(self, stream: Any) -> DeviceError | None:
+        if not getattr(stream, "active", True):
+            return SpeakerMissing(f"The speaker “{self._name}” stopped (unplugged?).")
+        if self._clock() - self._last_callback > self.stall_timeout:
+            return SpeakerMissing(f"The speaker “{self._name}” stopped playing (unplugged?).")
+        return None
 
     def start(self) -> None:
         if self._stream is not None:
@@ -89,6 +108,8 @@ class SpeakerSink:
                     backend, self.device if isinstance(self.device, int) else None, "output"
                 ),
             )
+            # The stall clock starts at opening: the first callback may take a moment.
+            self._last_callback = self._clock()
             stream.start()
         except AudioError:
             raise
@@ -107,6 +128,7 @@ class SpeakerSink:
     # --- PortAudio callback thread ---------------------------------------------------------
 
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        self._last_callback = self._clock()
         if status and getattr(status, "output_underflow", False):
             self.underflows += 1
         fill_output(outdata, frames, self._safe_pull(frames))

@@ -12,7 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.domain.roles import CameraSource, Role, SpaceStatus, may_speak
+from spaces_desktop.domain.scenes import AUTO_SCENE, Scene
 
 
 class Connection(StrEnum):
@@ -55,6 +57,8 @@ class Member:
     second_camera_on: bool = False
     publishing: bool = False
     talking: bool = False  # from the SFU's talking events; the stage uses decoded levels
+    backstage: bool = False
+    """In the green room: publishing, seen and heard by the host and co-hosts only."""
 
     @property
     def on_stage(self) -> bool:
@@ -73,6 +77,8 @@ class Stream:
     mid: str
     kind: str
     source: CameraSource | None
+    layer: str = "large"
+    """Video: "large" (the full picture) or "small" (the main camera's thumbnail layer)."""
 
 
 class DeviceSlot(StrEnum):
@@ -120,6 +126,7 @@ class Reaction:
 
 
 EMPTY: Mapping[str, Member] = MappingProxyType({})
+DIRECTOR_LOG = 20
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,12 @@ class SessionState:
     """Remote videos whose camera is on but whose picture froze: being repaired."""
     device_problems: tuple[DeviceProblem, ...] = ()
     """Our own devices that were lost (or are back), in the order they went."""
+    scene: Scene = AUTO_SCENE
+    """The program the host directs for everyone (a viewer's pin overrides it for them only)."""
+    director_log: tuple[DirectorNote, ...] = ()
+    """Why the stage director switched or held, newest last (the last `DIRECTOR_LOG` of them)."""
+    requests: tuple[str, ...] = ()
+    """Who asks to speak, in the order they asked (a snapshot's in its own order)."""
 
     @property
     def myself(self) -> Member | None:
@@ -155,8 +168,15 @@ class SessionState:
     def speakers(self) -> list[Member]:
         """Host, co-hosts, then speakers, each group in join order."""
         order = {Role.HOST: 0, Role.COHOST: 1, Role.SPEAKER: 2}
-        on_stage = [m for m in self.members.values() if m.on_stage]
+        on_stage = [
+            m for m in self.members.values() if m.role is not Role.LISTENER and not m.backstage
+        ]  # on_stage, inlined: 10,000 listeners
         return sorted(on_stage, key=lambda m: order[m.role])
+
+    @property
+    def backstage(self) -> list[Member]:
+        """Speakers in the green room, in join order (only the host and co-hosts see their media)."""
+        return [m for m in self.members.values() if m.on_stage and m.backstage]
 
     @property
     def listeners(self) -> list[Member]:

@@ -13,6 +13,7 @@ import contextlib
 import faulthandler
 import json
 import logging
+import math
 import os
 import secrets
 import signal
@@ -239,6 +240,15 @@ class Bot:
         me, before = state.myself, previous.myself if previous else None
         if me is not None and (before is None or before.role != me.role):
             self.emit("role", role=me.role.value)
+        if previous is None or previous.scene != state.scene:
+            scene = state.scene
+            self.emit(
+                "scene",
+                scene=scene.kind.value,
+                participant_id=scene.participant_id,
+                name=self._name(scene.participant_id),
+                by=scene.by,
+            )
         if previous is not None and previous.stage != state.stage:
             self.emit("stage", participant_id=state.stage, name=self._name(state.stage))
         for member in state.members.values():
@@ -305,6 +315,18 @@ class Bot:
                     "reason": s.reason,
                 }
                 for t, s in session.report.switches
+            ],
+            "scene": {"kind": state.scene.kind.value, "participant_id": state.scene.participant_id},
+            "notes": [
+                {
+                    "t": round(n.time_s, 3),
+                    "kind": n.kind.value,
+                    "subject": self._name(n.subject) or n.subject,
+                    "previous": self._name(n.previous) or n.previous,
+                    "speech_s": round(n.speech_s, 3),
+                    "silence_s": round(n.silence_s, 3) if math.isfinite(n.silence_s) else None,
+                }
+                for n in session.report.notes
             ],
             "publishes": session.report.publishes,
             "subscriptions": session.report.subscriptions,

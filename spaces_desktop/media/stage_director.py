@@ -42,6 +42,11 @@ How it decides, and why:
 6. **Manual pin** overrides everything; automatic tracking continues underneath,
    so unpinning returns to whoever holds the floor at that moment.
 
+Every decision also leaves a typed note (``domain.director.DirectorNote``): who took
+the stage and on which rule, and the remarks that did *not* switch it (a
+backchannel over a held floor, a sound too short for a free one), so a host's
+panel can say why. ``drain_notes`` hands them out once each.
+
 Threading: a ``StageDirector`` is not thread-safe; feed and tick it from one
 thread (the audio/engine thread) and hand switches to the GUI as events.
 Cost: ``feed`` is O(1) per frame, ``tick`` is O(participants).
@@ -54,6 +59,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from spaces_desktop.domain.director import DirectorNote, ReasonKind
 from spaces_desktop.media.levels import LEVEL_FLOOR_DBOV
 
 
@@ -113,10 +119,14 @@ class StageSwitch:
     from_id: str | None
     to_id: str | None
     reason: str
+    note: DirectorNote | None = None
+    """The same decision, typed."""
 
 
 _NEVER = -math.inf
 _DEFAULT_FRAME_S = 0.02
+MIN_NOTED_SPEECH_S = 0.04
+"""Talkspurts with less speech than this (a click) leave no note; they never switch anything."""
 
 
 @dataclass(slots=True)
@@ -161,6 +171,9 @@ class StageDirector:
         self._challenge: _Challenge | None = None
         self._now = 0.0
         self._log: deque[StageSwitch] = deque(maxlen=max_log)
+        self._notes: deque[DirectorNote] = deque(maxlen=max_log)
+        self._spurting: set[str] = set()
+        """Who was in a talkspurt at the last tick: a spurt that ended since gets its note."""
 
     def __repr__(self) -> str:
         return f"StageDirector(current={self.current!r}, automatic={self._auto!r}, pinned={self._pinned!r})"
@@ -185,6 +198,12 @@ class StageDirector:
     def switches(self) -> tuple[StageSwitch, ...]:
         """Stage changes, oldest first (the most recent ``max_log``)."""
         return tuple(self._log)
+
+    def drain_notes(self) -> list[DirectorNote]:
+        """The decisions noted since the last call, oldest first."""
+        notes = list(self._notes)
+        self._notes.clear()
+        return notes
 
     def speaking(self, time_s: float | None = None) -> list[str]:
         """Participants currently in a talkspurt (for a "speaking" ring on their tiles)."""
@@ -265,6 +284,7 @@ class StageDirector:
         s = self.settings
         incumbent = self._talkers.get(self._auto) if self._auto is not None else None
         silent_s = math.inf if incumbent is None else time_s - incumbent.last_speech_s
+        self._note_ended_spurts(time_s, held=silent_s < s.floor_release_s)
 
         if silent_s >= s.floor_release_s:
             self._challenge = None
@@ -277,7 +297,18 @@ class StageDirector:
             if best is None:
                 return None
             quiet = "" if incumbent is None else f" ({self._auto} silent {_ms(silent_s)} ms)"
-            return self._set_auto(best[1], time_s, f"floor free{quiet}: {best[1]} speaking {_ms(best[0])} ms")
+            note = DirectorNote(
+                time_s,
+                ReasonKind.FLOOR_FREE,
+                best[1],
+                self._auto,
+                speech_s=best[0],
+                silence_s=0.0 if incumbent is None else silent_s,
+                needed_s=s.onset_s,
+            )
+            return self._set_auto(
+                best[1], time_s, f"floor free{quiet}: {best[1]} speaking {_ms(best[0])} ms", note
+            )
 
         assert incumbent is not None
         return self._contest(incumbent, time_s)
@@ -313,7 +344,32 @@ class StageDirector:
             f"challenger {pid} out-talks {self._auto} on {scales} s scales "
             f"({ours} vs {theirs}) for {_ms(lead_s)} ms"
         )
-        return self._set_auto(pid, now, reason)
+        spurt = self._talkers[pid].spurt_speech_s
+        note = DirectorNote(
+            now, ReasonKind.TAKEOVER, pid, self._auto, speech_s=spurt, needed_s=s.dominance_hold_s
+        )
+        return self._set_auto(pid, now, reason, note)
+
+    def _note_ended_spurts(self, now: float, held: bool) -> None:
+        """Notes the talkspurts that ended since the last tick without taking the stage."""
+        s = self.settings
+        speaking = {pid for pid, t in self._talkers.items() if t.speaking(now, s.spurt_gap_s)}
+        for pid in self._spurting - speaking:
+            talker = self._talkers.get(pid)
+            if talker is None or pid == self.current or talker.spurt_speech_s < MIN_NOTED_SPEECH_S:
+                continue
+            if held and self._auto is not None:
+                kind = ReasonKind.HELD
+                needed = s.dominance_hold_s
+            elif talker.spurt_speech_s < s.onset_s:
+                kind = ReasonKind.TOO_SHORT
+                needed = s.onset_s
+            else:
+                continue
+            self._notes.append(
+                DirectorNote(now, kind, pid, self._auto, speech_s=talker.spurt_speech_s, needed_s=needed)
+            )
+        self._spurting = speaking
 
     # -- manual control and membership -------------------------------------------------------
 
@@ -323,8 +379,11 @@ class StageDirector:
         before = self.current
         self._pinned = participant_id
         if participant_id is None:
-            return self._log_if_changed(before, now, "unpinned: automatic choice resumes")
-        return self._log_if_changed(before, now, "pinned")
+            note = DirectorNote(now, ReasonKind.UNPINNED, self._auto, before)
+            return self._log_if_changed(before, now, "unpinned: automatic choice resumes", note)
+        return self._log_if_changed(
+            before, now, "pinned", DirectorNote(now, ReasonKind.PINNED, participant_id, before)
+        )
 
     def remove(self, participant_id: str, time_s: float | None = None) -> StageSwitch | None:
         """Forget a participant who left the Space; frees the floor if they held it."""
@@ -338,20 +397,28 @@ class StageDirector:
             self._challenge = None
         elif self._challenge is not None and self._challenge.participant_id == participant_id:
             self._challenge = None
-        return self._log_if_changed(before, now, f"{participant_id} left")
+        self._spurting.discard(participant_id)
+        note = DirectorNote(now, ReasonKind.LEFT, None, participant_id)
+        return self._log_if_changed(before, now, f"{participant_id} left", note)
 
-    def _set_auto(self, participant_id: str, now: float, reason: str) -> StageSwitch | None:
+    def _set_auto(
+        self, participant_id: str, now: float, reason: str, note: DirectorNote | None = None
+    ) -> StageSwitch | None:
         before = self.current
         self._auto = participant_id
         self._challenge = None
-        return self._log_if_changed(before, now, reason)
+        return self._log_if_changed(before, now, reason, note)
 
-    def _log_if_changed(self, before: str | None, now: float, reason: str) -> StageSwitch | None:
+    def _log_if_changed(
+        self, before: str | None, now: float, reason: str, note: DirectorNote | None = None
+    ) -> StageSwitch | None:
         after = self.current
         if after == before:
             return None
-        switch = StageSwitch(time_s=now, from_id=before, to_id=after, reason=reason)
+        switch = StageSwitch(time_s=now, from_id=before, to_id=after, reason=reason, note=note)
         self._log.append(switch)
+        if note is not None:
+            self._notes.append(note)
         return switch
 
 

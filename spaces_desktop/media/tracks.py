@@ -1,9 +1,11 @@
 """aiortc tracks fed by our devices: camera video and microphone audio.
 
 Every ``recv`` runs on the engine's asyncio loop (aiortc's RTCRtpSender calls
-it); device threads only wake it up. Picture conversion runs in the loop's
-default executor, next to aiortc's encoder, so the loop never spends
-milliseconds per frame.
+it); device threads only wake it up. A camera picture is converted for the
+encoder in the capture thread as it arrives (the loop never spends
+milliseconds per frame, and a frame waits on one thread hand-over, not three:
+on a busy machine each costs up to a scheduler slice); a picture sent again
+after a stall is converted in the loop's default executor.
 
 Camera off
 ----------
@@ -21,8 +23,12 @@ alive with one black frame per second rather than going silent:
 - VP8 black frames cost a few hundred bytes a second.
 
 The GUI does not rely on the black picture: it shows the avatar because the
-"camera off" event says so. Resolution stays the same, so the encoder is not
-rebuilt and switching back on costs no extra keyframe.
+"camera off" event says so. A *lost* camera needs none of this once the server
+knows it is off: ``keep_alive = False`` then sends nothing until the camera is
+on again (the next frame after the pause is decodable: nothing was lost, and a
+subscriber that came meanwhile asked for a keyframe the encoder still owes).
+Resolution stays the same, so the encoder is not rebuilt and switching back on
+costs no extra keyframe.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import asyncio
 import contextlib
 import fractions
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -42,6 +49,8 @@ from spaces_desktop.devices.audio_backend import FRAME_SAMPLES, SAMPLE_RATE
 from spaces_desktop.devices.camera import CameraDevice, CameraFrame
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.microphone import MicrophoneSource
+from spaces_desktop.media.overlays import Compositor
+from spaces_desktop.protocol import SMALL_LAYER_TRACK_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +85,19 @@ class CameraVideoTrack(VideoStreamTrack):
     camera has stopped), so late subscribers still get a keyframe.
 
     ``size`` (width, height) scales every picture, e.g. for a small thumbnail
-    track next to the full-size one. The track does not start or stop the
-    camera: whoever owns the camera does (turning it off also frees the device).
+    track next to the full-size one; ``small`` marks it as the camera's small
+    layer (its track id, and so the SDP's msid, says so). Both tracks read the
+    same capture: a second track costs a conversion and an encode, never a
+    second capture. The track does not start or stop the camera: whoever owns
+    the camera does (turning it off also frees the device).
+
+    ``wanted`` False (nobody subscribes to this layer) sends nothing at all: no
+    conversion, no encode. When it is wanted again the next picture goes out
+    at once; the SFU's keyframe request for the new subscriber makes it a
+    keyframe.
+
+    ``overlays``, if given, blends its lower third, logo or product card into
+    every camera picture before it is scaled and encoded (never into black).
     """
 
     def __init__(
@@ -89,9 +109,14 @@ class CameraVideoTrack(VideoStreamTrack):
         camera_on: bool = True,
         off_interval: float = 1.0,
         stall_resend: float = 1.0,
+        overlays: Compositor | None = None,
+        small: bool = False,
     ) -> None:
         super().__init__()
+        if small:
+            self._id = SMALL_LAYER_TRACK_PREFIX + self._id
         self.source = source
+        self.overlays = overlays
         self.max_fps = max_fps
         self.size = size
         self._camera_on = camera_on
@@ -107,8 +132,25 @@ class CameraVideoTrack(VideoStreamTrack):
         self._last_frame: CameraFrame | None = None
         self._last_dims: tuple[int, int] | None = None
         self._black: av.VideoFrame | None = None
+        self._keep_alive = True
+        self._converted: tuple[CameraDevice, int, av.VideoFrame] | None = None
+        """The newest picture, converted in the capture thread: (camera, frame index, frame); used once."""
+        self._converted_lock = threading.Lock()
         self.frames_sent = 0
         self.black_frames_sent = 0
+        self._wanted = True
+        self._wanted_event: asyncio.Event | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, wanted: bool) -> None:
+        """Whether any subscriber takes this layer (loop thread); False stops sending and encoding."""
+        self._wanted = wanted
+        if wanted and self._wanted_event is not None:
+            self._wanted_event.set()
 
     @property
     def camera_on(self) -> bool:
@@ -120,10 +162,22 @@ class CameraVideoTrack(VideoStreamTrack):
         self._camera_on = on
         self._wake()
 
+    @property
+    def keep_alive(self) -> bool:
+        """Whether a camera that is off still sends black every ``off_interval`` (the default)."""
+        return self._keep_alive
+
+    @keep_alive.setter
+    def keep_alive(self, on: bool) -> None:
+        """False: while the camera is off, send nothing at all (any thread)."""
+        self._keep_alive = on
+        self._wake()
+
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         self._attach()
+        await self._wait_until_wanted()
         if self.max_fps and self._last_sent_at is not None and self._camera_on:
             # Only when asked: the camera itself already paces the track at its own rate.
             due = self._last_sent_at + 1.0 / self.max_fps
@@ -133,7 +187,10 @@ class CameraVideoTrack(VideoStreamTrack):
         if self._camera_on:
             frame = await self._next_camera_frame()
             if frame is not None:
-                video = await asyncio.get_running_loop().run_in_executor(None, self._convert, frame.image)
+                video = self._take_converted(frame.index)
+                if video is None:
+                    loop = asyncio.get_running_loop()
+                    video = await loop.run_in_executor(None, self._convert, frame.image)
                 return self._stamp(video, frame.timestamp, black=False)
             if self.readyState != "live":
                 raise MediaStreamError
@@ -151,6 +208,8 @@ class CameraVideoTrack(VideoStreamTrack):
             self._unsubscribe()
             self._unsubscribe = None
         self._wake()
+        if self._wanted_event is not None and self._loop is not None:
+            _call_soon(self._loop, self._wanted_event.set)
         super().stop()
 
     def _wake(self) -> None:
@@ -165,13 +224,30 @@ class CameraVideoTrack(VideoStreamTrack):
             return
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        self._wanted_event = asyncio.Event()
         self._subscribe()
 
+    async def _wait_until_wanted(self) -> None:
+        assert self._wanted_event is not None
+        while not self._wanted and self.readyState == "live":
+            self._wanted_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted_event.wait(), 1.0)
+        if self.readyState != "live":
+            raise MediaStreamError
+
     def _subscribe(self) -> None:
-        wakeup, loop = self._wakeup, self._loop
+        wakeup, loop, source = self._wakeup, self._loop, self.source
         assert wakeup is not None and loop is not None
 
-        def on_frame(_frame: CameraFrame) -> None:  # capture thread
+        def on_frame(frame: CameraFrame) -> None:  # capture thread
+            if self._camera_on and self._wanted:
+                try:
+                    video = self._convert(frame.image)
+                except Exception:  # recv converts it in the executor instead, and says why there
+                    video = None
+                with self._converted_lock:
+                    self._converted = None if video is None else (source, frame.index, video)
             _call_soon(loop, wakeup.set)
 
         self._unsubscribe = self.source.subscribe(on_frame)
@@ -216,17 +292,35 @@ class CameraVideoTrack(VideoStreamTrack):
         return None
 
     async def _sleep_while_off(self) -> None:
+        """Until the next black keep-alive is due, or the camera is on again, or the track stopped.
+
+        Without keep-alive (a lost camera the server knows is off) nothing is due:
+        only a wake-up (camera on, keep-alive back, stop) ends the wait.
+        """
         assert self._wakeup is not None
         if self._last_sent_at is None:
             return  # the first frame goes out at once, so the stream starts
-        delay = self._last_sent_at + self.off_interval - time.monotonic()
-        if delay <= 0:
-            return
-        self._wakeup.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), delay)
+        while self.readyState == "live" and not self._camera_on:
+            delay: float | None = None
+            if self._keep_alive:
+                delay = self._last_sent_at + self.off_interval - time.monotonic()
+                if delay <= 0:
+                    return
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), delay)
 
-    def _convert(self, image: np.ndarray) -> av.VideoFrame:  # executor thread
+    def _take_converted(self, index: int) -> av.VideoFrame | None:
+        """The capture thread's conversion of frame ``index``, once; None if it has another one."""
+        with self._converted_lock:
+            converted, self._converted = self._converted, None
+        if converted is None or converted[0] is not self.source or converted[1] != index:
+            return None  # a frame of the camera this track sent before a switch, or an older one
+        return converted[2]
+
+    def _convert(self, image: np.ndarray) -> av.VideoFrame:  # capture or executor thread
+        if self.overlays is not None:
+            image = self.overlays.apply(image)
         return av.VideoFrame.from_ndarray(bgr_to_yuv420p(image, self.size), format="yuv420p")
 
     def _black_frame(self) -> av.VideoFrame:

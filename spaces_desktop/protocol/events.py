@@ -18,10 +18,12 @@ class EventType(StrEnum):
     STREAMS = "streams"  # {streams}: what the SFU carries now
     TALKING = "talking"  # {participant_id, talking, level_dbov}
     MEDIA_RESET = "media_reset"  # {reason}: publish and subscribe again
+    LAYERS_WANTED = "layers_wanted"  # {main: {large, small}}: to a publisher only; encode what is taken
     SPACE_ENDED = "space_ended"  # {by}: the stream closes after this one
     REMOVED = "removed"  # {by}: sent to the removed participant only; the stream closes
     JOIN_REQUEST = "join_request"  # {participant}: someone waits to be let in; to moderators only
     JOIN_REQUEST_CLOSED = "join_request_closed"  # {participant_id, outcome: admitted|denied|left}
+    SCENE = "scene"  # {scene: {kind, participant_id?}, by}: the program the host directs for everyone
 
 
 class ReactionSender(BaseModel):

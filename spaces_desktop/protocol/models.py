@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from spaces_desktop.domain import CameraSource, ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.text_rules import (
     MAX_NAME_CHARS,
     MAX_TITLE_CHARS,
@@ -95,6 +96,23 @@ class RoleRequest(Strict):
     role: Literal[Role.COHOST, Role.SPEAKER, Role.LISTENER]
 
 
+class InviteRequest(Strict):
+    backstage: bool = Field(
+        default=False,
+        description="The invited listener enters backstage first: the host and co-hosts see and hear them, "
+        "the audience does not, until a host brings them on stage.",
+    )
+
+
+class SceneRequest(Strict):
+    kind: SceneKind
+    participant_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Whom the scene is about: needed for `person`; for product scenes, whose camera.",
+    )
+
+
 class MuteRequest(Strict):
     muted: bool
 
@@ -120,6 +138,20 @@ class SessionDescription(Strict):
 class StreamChoice(Strict):
     participant_id: str = Field(max_length=64)
     mid: str = Field(max_length=16)
+
+
+class SwitchChoice(Strict):
+    mid: str = Field(max_length=16, description="The subscription's own mid (the slot) to feed.")
+    participant_id: str = Field(max_length=64)
+    source_mid: str = Field(
+        max_length=16, description="The publisher's stream, as the streams event lists it."
+    )
+
+
+class SwitchRequest(Strict):
+    """Changes which published stream slots of the current subscription carry, without renegotiating."""
+
+    streams: list[SwitchChoice] = Field(min_length=1, max_length=16)
 
 
 class SubscribeRequest(Strict):
@@ -187,6 +219,14 @@ class ParticipantView(BaseModel):
     camera_on: bool = False
     second_camera_on: bool = False
     publishing: bool = False
+    backstage: bool = False
+    """On stage in the green room: only the host and co-hosts see and hear them."""
+
+
+Layer = Literal["large", "small"]
+SMALL_LAYER_TRACK_PREFIX = "small-"
+"""A publisher's video m-line whose msid track id starts with this carries the small layer of its
+main camera (e.g. 320×180 at 15 fps), next to the full-size one (WebRTC libraries without simulcast)."""
 
 
 class StreamView(BaseModel):
@@ -196,6 +236,15 @@ class StreamView(BaseModel):
     mid: str
     kind: Literal["audio", "video"]
     source: CameraSource | None = None
+    layer: Layer = Field(
+        default="large", description="Video: the full-size picture, or the small one for thumbnails."
+    )
+
+
+class SceneView(BaseModel):
+    kind: SceneKind = SceneKind.AUTO
+    participant_id: str | None = None
+    by: str | None = None
 
 
 class Snapshot(BaseModel):
@@ -209,6 +258,9 @@ class Snapshot(BaseModel):
     )
     waiting: list[ParticipantView] = Field(
         default_factory=list, description="Who waits to be let in; for the host and co-hosts only."
+    )
+    scene: SceneView = Field(
+        default_factory=SceneView, description="The program the host directs, so a late joiner shows it."
     )
 
 

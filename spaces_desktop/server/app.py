@@ -30,6 +30,7 @@ from spaces_desktop.protocol import (
     CreateSpaceRequest,
     ErrorBody,
     HandRequest,
+    InviteRequest,
     Joined,
     JoinRequest,
     MuteRequest,
@@ -37,6 +38,8 @@ from spaces_desktop.protocol import (
     ReactionRequest,
     RemoveRequest,
     RoleRequest,
+    SceneRequest,
+    SceneView,
     ScheduledQuery,
     ScheduledSpaces,
     SessionDescription,
@@ -45,13 +48,16 @@ from spaces_desktop.protocol import (
     SpaceSettingsRequest,
     SpaceView,
     StreamTicket,
+    StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    SwitchRequest,
     TrickleRequest,
     Waiting,
 )
 from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
+from spaces_desktop.server.scenes import set_scene
 from spaces_desktop.server.scheduled import scheduled_spaces
 from spaces_desktop.server.service import SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
@@ -316,8 +322,18 @@ def create_app(
         return await service.set_role(me, participant_id, Role(body.role))
 
     @app.post("/spaces/{space_id}/participants/{participant_id}/invite")
-    async def invite(participant_id: str, me: Caller) -> ParticipantView:
-        return await service.invite(me, participant_id)
+    async def invite(participant_id: str, me: Caller, body: InviteRequest | None = None) -> ParticipantView:
+        return await service.invite(me, participant_id, to_backstage=bool(body and body.backstage))
+
+    @app.post("/spaces/{space_id}/participants/{participant_id}/on-stage")
+    async def bring_on_stage(participant_id: str, me: Caller) -> ParticipantView:
+        """From backstage (the green room) to the stage; the speaker keeps publishing."""
+        return await service.bring_on_stage(me, participant_id)
+
+    @app.post("/spaces/{space_id}/scene")
+    async def choose_scene(body: SceneRequest, me: Caller) -> SceneView:
+        """The program every viewer shows; host and co-hosts only."""
+        return set_scene(service.store, service.bus, me, body.kind, body.participant_id)
 
     @app.post("/spaces/{space_id}/participants/{participant_id}/decline-request")
     async def decline_request(participant_id: str, me: Caller) -> ParticipantView:
@@ -356,6 +372,12 @@ def create_app(
     async def stream_ticket(me: Caller) -> StreamTicket:
         """A single-use ticket for `GET …/events?ticket=…`, for clients that can't send headers."""
         return service.stream_ticket(me)
+
+    @app.post("/spaces/{space_id}/media/subscribe/switch")
+    async def switch_subscription(body: SwitchRequest, me: Caller) -> list[StreamView]:
+        """Changes what slots of the current subscription carry (e.g. a large layer for the big tile)."""
+        choices = [(c.mid, c.participant_id, c.source_mid) for c in body.streams]
+        return await service.switch_subscription(me, choices)
 
     @app.post("/spaces/{space_id}/media/subscribe/answer", status_code=204)
     async def subscribe_answer(body: SessionDescription, me: Caller) -> None:

@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.errors import Conflict, InvalidInput, MediaServerError
-from spaces_desktop.protocol import StreamView
+from spaces_desktop.protocol import SMALL_LAYER_TRACK_PREFIX, Layer, StreamView
 from spaces_desktop.server.janus_client import (
     JanusClient,
     JanusError,
@@ -33,6 +33,7 @@ from spaces_desktop.server.janus_client import (
     JanusUnavailable,
     JsonDict,
 )
+from spaces_desktop.server.layers import LayerBook, Wanted
 from spaces_desktop.server.sdp import MediaLine, parse_media_lines
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ PENDING_SUBSCRIPTION_S = 20.0  # an offer nobody answered in this time is given 
 RETIRE_GRACE_S = 1.5  # the replaced subscription forwards this long after the new one is up (keyframe)
 RETIRE_MAX_S = 10.0  # ... and no longer than this after the answer, up or not
 MAX_RETIRING = 3
+SMALL_SUFFIX = "-small"  # a stream description "main-small": the main camera's small layer
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class FeedStream:
     kind: Literal["audio", "video"]
     source: CameraSource | None
     codec: str | None = None
+    layer: Layer = "large"
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Room:
     """Subscriber handles whose PeerConnection is up (Janus said `webrtcup`)."""
     streams: dict[int, list[FeedStream]] = field(default_factory=dict)
     audio_mids: dict[int, str] = field(default_factory=dict)
+    layers: LayerBook = field(default_factory=LayerBook)
+    """What every subscriber handle carries, so publishers encode only the layers taken."""
 
 
 class MediaListener(Protocol):
@@ -99,6 +104,8 @@ class MediaListener(Protocol):
 
     def feed_id_to_participant(self, feed: int) -> str | None: ...
 
+    def layers_wanted(self, space_id: str, feed: int, wanted: Wanted) -> None: ...
+
 
 class AudienceRoute(Protocol):
     """Where listeners of big audiences are served instead (server/streaming.py)."""
@@ -106,6 +113,10 @@ class AudienceRoute(Protocol):
     def serves(self, room: Room, feed: int) -> bool: ...
 
     def watching(self, space_id: str, feed: int) -> bool: ...
+
+    def forwards(self, space_id: str) -> bool:
+        """Whether a mountpoint forwards this Space's stage now (it carries every layer)."""
+        ...
 
     async def subscribe(
         self, room: Room, feed: int, wanted: list[tuple[int, str]]
@@ -357,6 +368,7 @@ class MediaService:
         if handle is None:
             return False
         room.audio_mids.pop(feed, None)
+        room.layers.forget(feed)
         had_streams = room.streams.pop(feed, None) is not None
         await self._drop(room, handle, feed)  # leaving the room unpublishes and tells every subscriber
         if had_streams:
@@ -443,7 +455,8 @@ class MediaService:
         room = self.room(space_id)
         available = {(s.feed, s.mid): s for s in self.streams(space_id) if s.feed != feed}
         if choices is None:
-            wanted = list(available)
+            # Clients that do not choose get one picture per camera: the large layer.
+            wanted = [key for key, s in available.items() if s.layer == "large"]
         else:
             missing = [c for c in choices if c not in available]
             if missing:
@@ -457,7 +470,9 @@ class MediaService:
             )
         if self.audience is not None:
             if self.audience.serves(room, feed):
-                return await self.audience.subscribe(room, feed, wanted)
+                offered = await self.audience.subscribe(room, feed, wanted)
+                self._tell_layers(room)  # a mountpoint forwards every layer
+                return offered
             self.audience.leave_later(space_id, feed)
         await self._drop_pending(room, feed)
         handle = await self.session.attach(
@@ -492,6 +507,15 @@ class MediaService:
             raise MediaServerError("This Space's media room is being set up; try again in a moment.")
         await self._drop_pending(room, feed)  # a request that overlapped ours: the newest offer wins
         room.pending[feed] = handle
+        room.layers.carry(
+            handle.id,
+            {
+                str(s["mid"]): (int(s.get("feed_id", 0)), str(s.get("feed_mid")))
+                for s in data.get("streams", [])
+                if "mid" in s
+            },
+        )
+        self._tell_layers(room)
         asyncio.get_running_loop().call_later(
             PENDING_SUBSCRIPTION_S, self._expire_pending, room, feed, handle
         )
@@ -503,7 +527,11 @@ class MediaService:
                 continue
             views.append(
                 StreamView(
-                    participant_id=participant, mid=str(stream["mid"]), kind=source.kind, source=source.source
+                    participant_id=participant,
+                    mid=str(stream["mid"]),
+                    kind=source.kind,
+                    source=source.source,
+                    layer=source.layer,
                 )
             )
         return str(offer["sdp"]), views
@@ -570,7 +598,78 @@ class MediaService:
 
     async def _detach_subscriber(self, room: Room, handle: JanusHandle) -> None:
         room.up.discard(handle.id)
+        room.layers.drop(handle.id)
+        self._tell_layers(room)
         await handle.detach()
+
+    async def switch(self, space_id: str, feed: int, changes: list[tuple[str, int, str]]) -> list[StreamView]:
+        """Points slots of the caller's current subscription at other published streams (no renegotiation).
+
+        ``changes`` are (subscription mid, publisher feed, publisher mid); a slot
+        keeps its kind and codec, so only a stream of the same kind and codec fits.
+        Returns what the changed slots carry now.
+        """
+        room = self.room(space_id)
+        handle = room.subscribers.get(feed)
+        if handle is None:
+            raise Conflict("Subscribe first, then switch streams.", code="not_subscribed")
+        available = {(s.feed, s.mid): s for s in self.streams(space_id) if s.feed != feed}
+        streams = []
+        for sub_mid, source_feed, source_mid in changes:
+            source = available.get((source_feed, source_mid))
+            current = room.layers.slot(handle.id, sub_mid)
+            if source is None:
+                raise InvalidInput(
+                    "Some of the chosen streams are not being published.", code="no_such_stream"
+                )
+            old = available.get(current) if current is not None else None
+            if current is None or (old is not None and (old.kind, old.codec) != (source.kind, source.codec)):
+                raise InvalidInput(
+                    "A slot can only switch to a stream of the same kind and codec.", code="slot_mismatch"
+                )
+            streams.append({"feed": source_feed, "mid": source_mid, "sub_mid": sub_mid})
+        try:
+            await handle.message({"request": "switch", "streams": streams}, timeout=10)
+        except JanusError as exc:
+            if exc.janus_code == JANUS_NO_SUCH_FEED:
+                raise Conflict(
+                    "A stream ended while switching; subscribe again.", code="stream_gone"
+                ) from exc
+            raise
+        if room.subscribers.get(feed) is not handle or self._rooms.get(space_id) is not room:
+            raise Conflict("The subscription changed while switching; switch again.", code="not_subscribed")
+        views = []
+        for sub_mid, source_feed, source_mid in changes:
+            room.layers.switch(handle.id, sub_mid, (source_feed, source_mid))
+            source = available[(source_feed, source_mid)]
+            participant = self._listener.feed_id_to_participant(source_feed)
+            if participant is not None:
+                views.append(
+                    StreamView(
+                        participant_id=participant,
+                        mid=sub_mid,
+                        kind=source.kind,
+                        source=source.source,
+                        layer=source.layer,
+                    )
+                )
+        self._tell_layers(room)
+        return views
+
+    def _tell_layers(self, room: Room) -> None:
+        """Tells every publisher with two layers which of them some subscription takes, when that changed."""
+        if self._rooms.get(room.space_id) is not room:
+            return
+        layered: dict[int, tuple[str, str]] = {}
+        for feed, streams in room.streams.items():
+            main = [s for s in streams if s.kind == "video" and s.source is CameraSource.MAIN]
+            large = next((s.mid for s in main if s.layer == "large"), None)
+            small = next((s.mid for s in main if s.layer == "small"), None)
+            if large is not None and small is not None:
+                layered[feed] = (large, small)
+        everything = self.audience is not None and self.audience.forwards(room.space_id)
+        for feed, wanted in room.layers.changes(layered, everything):
+            self._listener.layers_wanted(room.space_id, feed, wanted)
 
     def _on_subscriber_event(self, room: Room, feed: int, event: JsonDict) -> None:
         if event.get("janus") != "webrtcup":
@@ -645,6 +744,7 @@ class MediaService:
                     "audio" if s.get("type") == "audio" else "video",
                     _source(s.get("description")),
                     str(s["codec"]) if s.get("codec") else None,
+                    _layer(s.get("description")),
                 )
                 for s in publisher.get("streams", [])
                 if s.get("type") in ("audio", "video") and not s.get("disabled")
@@ -664,6 +764,7 @@ class MediaService:
             )
         if changed:
             self._listener.streams_changed(room.space_id)
+            self._tell_layers(room)
 
     def _in_background(self, cleanup: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(cleanup)
@@ -690,6 +791,8 @@ def _describe(media: list[Any]) -> list[JsonDict]:
             continue
         if line.kind == "audio":
             descriptions.append({"mid": line.mid, "description": "audio"})
+        elif (line.track_id or "").startswith(SMALL_LAYER_TRACK_PREFIX):
+            descriptions.append({"mid": line.mid, "description": CameraSource.MAIN.value + SMALL_SUFFIX})
         else:
             source = CameraSource.MAIN if videos == 0 else CameraSource.SECOND
             descriptions.append({"mid": line.mid, "description": source.value})
@@ -699,9 +802,13 @@ def _describe(media: list[Any]) -> list[JsonDict]:
 
 def _source(description: object) -> CameraSource | None:
     try:
-        return CameraSource(str(description))
+        return CameraSource(str(description).removesuffix(SMALL_SUFFIX))
     except ValueError:
         return None
+
+
+def _layer(description: object) -> Layer:
+    return "small" if str(description).endswith(SMALL_SUFFIX) else "large"
 
 
 __all__ = ["FeedStream", "JanusUnavailable", "MediaListener", "MediaService"]

@@ -45,6 +45,13 @@ class MediaPort(Protocol):
 
     async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None: ...
 
+    async def switch(self, space_id: str, feed: int, changes: list[tuple[str, int, str]]) -> list[StreamView]:
+        """Re-points (subscription mid, feed, mid) slots of the current subscription, no renegotiation."""
+
+    async def unsubscribe(self, space_id: str, feed: int) -> None:
+        """Drops the feed's subscriptions (current and pending); it may subscribe again."""
+        ...
+
     async def trickle(
         self, space_id: str, feed: int, target: str, candidates: list[dict[str, Any]], completed: bool
     ) -> None: ...

@@ -86,6 +86,7 @@ class ParticipantViews:
             camera_on=row.camera_on,
             second_camera_on=row.second_camera_on,
             publishing=publishing,
+            backstage=row.backstage,
         )
         cached = _Cached(row, publishing, view, view.model_dump_json().encode())
         if row.status in _LISTED:

@@ -71,6 +71,7 @@ def _space(text: str) -> SpaceRow:
         ended_at=_time(d["ended_at"]),
         locked=d["locked"],
         approval_required=d["approval_required"],
+        scene=d.get("scene"),
     )
 
 
@@ -167,6 +168,9 @@ class RedisStore:
 
     def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
         self._change_space(space_id, locked=locked, approval_required=approval_required)
+
+    def set_scene(self, space_id: str, scene: str | None) -> None:
+        self._change_space(space_id, scene=scene)
 
     # --- participants ---
 

@@ -23,6 +23,8 @@ class MediaLine:
     kind: MediaKind
     mid: str
     direction: str
+    track_id: str | None = None
+    """The msid's track id (``a=msid:STREAM TRACK``), if the line names one."""
 
     @property
     def sends(self) -> bool:
@@ -69,5 +71,7 @@ def parse_media_lines(sdp: str) -> list[MediaLine]:
         direction = next(
             (a for a in attrs if a in ("sendrecv", "sendonly", "recvonly", "inactive")), "sendrecv"
         )
-        media.append(MediaLine(kind, mid, direction))  # type: ignore[arg-type]
+        msid = next((attr[5:].split() for attr in attrs if attr.startswith("msid:")), [])
+        track_id = msid[1] if len(msid) > 1 else None
+        media.append(MediaLine(kind, mid, direction, track_id))  # type: ignore[arg-type]
     return media

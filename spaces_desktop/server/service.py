@@ -68,6 +68,7 @@ from spaces_desktop.protocol import (
     Waiting,
 )
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
+from spaces_desktop.server import backstage
 from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import FeedStream
@@ -76,6 +77,7 @@ from spaces_desktop.server.media_port import MediaPort
 from spaces_desktop.server.participant_views import ParticipantViews
 from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.redis_presence import SharedPresence
+from spaces_desktop.server.scenes import scene_of
 from spaces_desktop.server.sdp import parse_media_lines
 from spaces_desktop.server.store import ParticipantRow, SpaceRow, now
 from spaces_desktop.server.store_api import EventFanout, SpaceStore
@@ -162,7 +164,11 @@ class SpacesService:
         return {owner.seq for owner, _ in (self._stage_streams(space_id) if stage is None else stage)}
 
     def _stage_streams(self, space_id: str) -> list[tuple[ParticipantRow, FeedStream]]:
-        """What Janus publishes in the Space, from participants still allowed on stage only."""
+        """What the audience may see: the room's streams without the backstage ones."""
+        return [(owner, stream) for owner, stream in self._room_streams(space_id) if not owner.backstage]
+
+    def _room_streams(self, space_id: str) -> list[tuple[ParticipantRow, FeedStream]]:
+        """What Janus publishes in the Space, from those still allowed on stage (backstage too)."""
         if self.media is None:
             return []
         owners: dict[int, ParticipantRow | None] = {}
@@ -185,13 +191,20 @@ class SpacesService:
         self, space_id: str, stage: list[tuple[ParticipantRow, FeedStream]] | None = None
     ) -> list[StreamView]:
         return [
-            StreamView(participant_id=owner.id, mid=stream.mid, kind=stream.kind, source=stream.source)
+            StreamView(
+                participant_id=owner.id,
+                mid=stream.mid,
+                kind=stream.kind,
+                source=stream.source,
+                layer=stream.layer,
+            )
             for owner, stream in (self._stage_streams(space_id) if stage is None else stage)
         ]
 
     def snapshot(self, caller: ParticipantRow) -> Snapshot:
         space = self._space(caller.space_id)
-        stage = self._stage_streams(space.id)  # asked of the media service once per snapshot
+        room = self._room_streams(space.id)  # asked of the media service once per snapshot
+        stage = [(owner, stream) for owner, stream in room if not owner.backstage]
         feeds = self._publishing_feeds(space.id, stage)
         stamp = (self.store.participants_version(space.id), frozenset(feeds))
 
@@ -203,11 +216,12 @@ class SpacesService:
         return Snapshot.model_construct(
             space=self.space_view(space),
             participants=listed(ParticipantStatus.ACTIVE),
-            streams=self.stream_views(space.id, stage),
+            streams=self.stream_views(space.id, backstage.visible(caller, room)),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
             talking=self._talking_now(space.id, feeds),
             waiting=listed(ParticipantStatus.PENDING) if is_moderator(caller.role) else [],
+            scene=scene_of(space),
         )
 
     def preview(self, space_id: str) -> SpacePreview:
@@ -646,13 +660,16 @@ class SpacesService:
             raise Conflict(f"{target.display_name} has not asked to speak.")
         return self._update(target, "speak_request_declined", caller.id, speak_requested=False)
 
-    async def invite(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
+    async def invite(
+        self, caller: ParticipantRow, target_id: str, to_backstage: bool = False
+    ) -> ParticipantView:
+        """Invites a listener to speak; `to_backstage` has them enter the green room first."""
         self._require_live(caller.space_id)
         self._require_moderator(caller)
         target = self._target(caller, target_id)
         if target.role is not Role.LISTENER:
             raise Conflict(f"{target.display_name} can already speak.", code="already_speaker")
-        view = self._update(target, "invited", caller.id, invited=True)
+        view = self._update(target, "invited", caller.id, invited=True, backstage=to_backstage)
         self.bus.publish(
             caller.space_id,
             EventType.INVITED,
@@ -666,7 +683,7 @@ class SpacesService:
         if not caller.invited:
             raise Conflict("You have no invitation to speak.", code="not_invited")
         if not accept:
-            return self._update(caller, "invite_declined", caller.id, invited=False)
+            return self._update(caller, "invite_declined", caller.id, invited=False, backstage=False)
         self._require_live(caller.space_id)
         self._require_slot(caller.space_id, Role.SPEAKER)
         return self._update(
@@ -695,8 +712,15 @@ class SpacesService:
         change = "promoted" if _rank(role) > _rank(target.role) else "demoted"
         fields: dict[str, Any] = {"role": role, "speak_requested": False, "invited": False}
         if role is Role.LISTENER:
-            fields.update(muted=False, camera_on=False, second_camera_on=False)
+            fields.update(muted=False, camera_on=False, second_camera_on=False, backstage=False)
+        if role is Role.COHOST:
+            fields.update(backstage=False)  # a co-host runs the show: never hidden from it
+        was_moderator = is_moderator(target.role)
         view = self._update(target, change, caller.id, **fields)
+        if was_moderator and not is_moderator(role):
+            await self._leave_backstage_view(target)
+        if target.backstage and fields.get("backstage") is False and may_speak(role):
+            self.streams_changed(caller.space_id)  # a guest made co-host straight from the green room
         if role is Role.COHOST:
             for waiting in self._waiting(caller.space_id):  # a new co-host sees who already waits
                 view_data = {"participant": self._dump(self.participant_view(waiting))}
@@ -704,6 +728,32 @@ class SpacesService:
         if role is Role.LISTENER:
             await self._sync_media(target)
         return view
+
+    async def bring_on_stage(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
+        """From the green room to the stage: the audience may subscribe to the feeds already up."""
+        self._require_live(caller.space_id)
+        self._require_moderator(caller)
+        target = self._target(caller, target_id)
+        if not target.backstage:
+            raise Conflict(f"{target.display_name} is not backstage.", code="not_backstage")
+        if not may_speak(target.role):
+            raise Conflict(
+                f"{target.display_name} has not accepted the invitation yet.", code="not_a_speaker"
+            )
+        view = self._update(target, "on_stage", caller.id, backstage=False)
+        self.streams_changed(caller.space_id)
+        return view
+
+    async def _leave_backstage_view(self, former: ParticipantRow) -> None:
+        """A moderator demoted: their stream list loses the backstage feeds, and Janus stops sending them."""
+        room = self._room_streams(former.space_id)
+        if not any(owner.backstage for owner, _ in room):
+            return
+        stage = self._stage_streams(former.space_id)
+        public = [self._dump(s) for s in self.stream_views(former.space_id, stage)]
+        self.bus.publish(former.space_id, EventType.STREAMS, {"streams": public}, target_id=former.id)
+        if self.media is not None:
+            await self.media.unsubscribe(former.space_id, former.seq)  # they resubscribe to what they may see
 
     async def mute(self, caller: ParticipantRow, target_id: str, muted: bool) -> ParticipantView:
         target = self._target(caller, target_id)
@@ -808,6 +858,7 @@ class SpacesService:
         self, caller: ParticipantRow, choices: list[tuple[str, str]] | None
     ) -> SubscribeOffer:
         self._require_live(caller.space_id)
+        viewer = self.store.participant(caller.id) or caller
         feeds: list[tuple[int, str]] | None = None
         if choices is not None:
             feeds = []
@@ -817,9 +868,46 @@ class SpacesService:
                     raise InvalidInput(
                         f"No participant {participant_id} in this Space.", code="no_such_stream"
                     )
+                if backstage.hidden_from(viewer, owner):
+                    raise InvalidInput(backstage.BACKSTAGE_UNSEEN, code="no_such_stream")
                 feeds.append((owner.seq, mid))
-        sdp, streams = await self._media().subscribe(caller.space_id, caller.seq, feeds)
+        elif not backstage.sees_backstage(viewer):
+            room = self._room_streams(caller.space_id)
+            if any(owner.backstage for owner, _ in room):
+                # "Everything" for the audience is everything but the green room.
+                feeds = [
+                    (owner.seq, s.mid) for owner, s in room if not owner.backstage and owner.seq != caller.seq
+                ]
+                if not feeds:
+                    raise Conflict(
+                        "Nobody is publishing yet; subscribe when a streams event arrives.",
+                        code="nothing_published",
+                    )
+        media = self._media()
+        sdp, streams = await media.subscribe(caller.space_id, caller.seq, feeds)
+        # Janus took a while: a co-host demoted meanwhile must not keep a backstage offer.
+        viewer = self.store.participant(caller.id) or caller
+        if not backstage.sees_backstage(viewer):
+            for stream in streams:
+                owner = self.store.participant(stream.participant_id)
+                if owner is not None and backstage.hidden_from(viewer, owner):
+                    await media.unsubscribe(caller.space_id, caller.seq)
+                    message = "The streams changed while subscribing; subscribe again."
+                    raise Conflict(message, code="stream_gone")
         return SubscribeOffer(sdp=sdp, streams=streams)
+
+    async def switch_subscription(
+        self, caller: ParticipantRow, choices: list[tuple[str, str, str]]
+    ) -> list[StreamView]:
+        """Re-points slots (subscription mid, participant, their mid) of the caller's subscription."""
+        self._require_live(caller.space_id)
+        changes = []
+        for sub_mid, participant_id, mid in choices:
+            owner = self.store.participant(participant_id)
+            if owner is None or owner.space_id != caller.space_id:
+                raise InvalidInput(f"No participant {participant_id} in this Space.", code="no_such_stream")
+            changes.append((sub_mid, owner.seq, mid))
+        return await self._media().switch(caller.space_id, caller.seq, changes)
 
     async def subscribe_answer(self, caller: ParticipantRow, answer_type: str, sdp: str) -> None:
         self._require_live(caller.space_id)
@@ -840,9 +928,17 @@ class SpacesService:
     def streams_changed(self, space_id: str) -> None:
         space = self.store.space(space_id)
         if space is not None and space.status is SpaceStatus.LIVE:
+            room = self._room_streams(space_id)
+            stage = [(owner, stream) for owner, stream in room if not owner.backstage]
             self.bus.publish(
-                space_id, EventType.STREAMS, {"streams": [self._dump(s) for s in self.stream_views(space_id)]}
+                space_id,
+                EventType.STREAMS,
+                {"streams": [self._dump(s) for s in self.stream_views(space_id, stage)]},
             )
+            if len(stage) != len(room):
+                # The green room: the host and co-hosts get the full list, after the public one.
+                full = {"streams": [self._dump(s) for s in self.stream_views(space_id, room)]}
+                self._to_moderators(space_id, EventType.STREAMS, full)
 
     def _talking_now(self, space_id: str, publishing: set[int]) -> list[str]:
         talking = self._talking.get(space_id, set())
@@ -857,11 +953,16 @@ class SpacesService:
             feeds.discard(feed)
         participant = self.store.participant_by_seq(feed)
         if participant is not None and participant.space_id == space_id:
-            self.bus.publish(
-                space_id,
-                EventType.TALKING,
-                {"participant_id": participant.id, "talking": talking, "level_dbov": level_dbov},
-            )
+            data = {"participant_id": participant.id, "talking": talking, "level_dbov": level_dbov}
+            if participant.backstage:
+                self._to_moderators(space_id, EventType.TALKING, data)  # the audience never hears backstage
+            else:
+                self.bus.publish(space_id, EventType.TALKING, data)
+
+    def layers_wanted(self, space_id: str, feed: int, wanted: dict[str, dict[str, bool]]) -> None:
+        participant = self.store.participant_by_seq(feed)
+        if participant is not None and participant.space_id == space_id:
+            self.bus.publish(space_id, EventType.LAYERS_WANTED, dict(wanted), target_id=participant.id)
 
     def media_reset(self, space_id: str, reason: str) -> None:
         self.bus.publish(space_id, EventType.MEDIA_RESET, {"reason": reason})

@@ -83,6 +83,8 @@ ADDED_COLUMNS = (
     ("spaces", "locked", "INTEGER NOT NULL DEFAULT 0"),
     ("spaces", "approval_required", "INTEGER NOT NULL DEFAULT 0"),
     ("participants", "address", "TEXT"),
+    ("spaces", "scene", "TEXT"),
+    ("participants", "backstage", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
@@ -112,6 +114,8 @@ class SpaceRow:
     ended_at: datetime | None
     locked: bool = False
     approval_required: bool = False
+    scene: str | None = None
+    """The program the host directs, as the JSON of a `SceneView` (None: Auto)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class ParticipantRow:
     joined_at: datetime
     address: str | None = None
     """The network address it joined from, as the backend saw it."""
+    backstage: bool = False
+    """On stage in the green room: publishing, but only moderators may subscribe (server/backstage.py)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,15 @@ class EventRow:
         return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
 
 
-_PARTICIPANT_FLAGS = ("speak_requested", "invited", "hand_raised", "muted", "camera_on", "second_camera_on")
+_PARTICIPANT_FLAGS = (
+    "speak_requested",
+    "invited",
+    "hand_raised",
+    "muted",
+    "camera_on",
+    "second_camera_on",
+    "backstage",
+)
 _PARTICIPANT_COLUMNS = ", ".join(f.name for f in fields(ParticipantRow))
 _ROLES = {role.value: role for role in Role}
 _STATUSES = {status.value: status for status in ParticipantStatus}
@@ -160,7 +174,7 @@ _STATUSES = {status.value: status for status in ParticipantStatus}
 
 def _participant_from_tuple(row: tuple[Any, ...]) -> ParticipantRow:
     """A row of `_PARTICIPANT_COLUMNS`: a snapshot converts thousands, so no per-field lookups."""
-    seq, id_, space_id, name, role, status, client_id, *flags, joined, address = row
+    seq, id_, space_id, name, role, status, client_id, *flags, joined, address, backstage = row
     speak, invited, hand, muted, cam, cam2 = flags
     return ParticipantRow(
         seq,
@@ -178,6 +192,7 @@ def _participant_from_tuple(row: tuple[Any, ...]) -> ParticipantRow:
         bool(cam2),
         datetime.fromisoformat(joined),
         address,
+        bool(backstage),
     )
 
 
@@ -258,6 +273,9 @@ class Store:
             (int(locked), int(approval_required), space_id),
         )
 
+    def set_scene(self, space_id: str, scene: str | None) -> None:
+        self._db.execute("UPDATE spaces SET scene = ? WHERE id = ?", (scene, space_id))
+
     @staticmethod
     def _space(row: sqlite3.Row) -> SpaceRow:
         return SpaceRow(
@@ -273,6 +291,7 @@ class Store:
             ended_at=_dt(row["ended_at"]),
             locked=bool(row["locked"]),
             approval_required=bool(row["approval_required"]),
+            scene=row["scene"],
         )
 
     # --- participants ---

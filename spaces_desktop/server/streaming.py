@@ -123,6 +123,11 @@ class AudienceMedia:
             return False
         return len(room.subscribers.keys() | room.pending.keys()) >= self.threshold
 
+    def forwards(self, space_id: str) -> bool:
+        """Whether a mountpoint of this Space is fed now: it forwards every layer of the stage."""
+        audience = self._spaces.get(space_id)
+        return audience is not None and bool(audience.viewers or audience.pending)
+
     def watching(self, space_id: str, feed: int) -> bool:
         """Whether the listener's newest offer came from a mountpoint (its answer goes there)."""
         audience = self._spaces.get(space_id)
@@ -162,7 +167,13 @@ class AudienceMedia:
             participant = self._participant_of(stream.feed)
             if participant is not None:
                 views.append(
-                    StreamView(participant_id=participant, mid=mid, kind=stream.kind, source=stream.source)
+                    StreamView(
+                        participant_id=participant,
+                        mid=mid,
+                        kind=stream.kind,
+                        source=stream.source,
+                        layer=stream.layer,
+                    )
                 )
         return str(offer["sdp"]), views
 

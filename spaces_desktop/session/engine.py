@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,13 +26,16 @@ from spaces_desktop.aio import describe
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.hwcodec import choose_once
+from spaces_desktop.media.overlays import Compositor, OverlayLayer
+from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.heap_trim import trim_periodically
-from spaces_desktop.session.local_media import DeviceChoice, LocalMedia
+from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
 from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
 from spaces_desktop.session.schedule import ask_servers
 from spaces_desktop.session.space_session import SpaceSession
@@ -58,6 +61,7 @@ class Engine:
         play_audio: bool = True,
         speaker_device: int | str | None = None,
         speaker_factory: SpeakerFactory = SpeakerSink,
+        camera_openers: Mapping[str, CameraOpener] | None = None,
     ) -> None:
         self.frames = frames or FrameBoard()
         self.on_state = on_state
@@ -65,6 +69,10 @@ class Engine:
         self.play_audio = play_audio
         self.speaker_device = speaker_device
         self._speaker_factory = speaker_factory
+        self.camera_openers = dict(camera_openers or {})
+        """Camera schemes only the GUI can open (e.g. "screen:0", "window:ID"), by scheme."""
+        self.overlays = {source: Compositor() for source in CameraSource}
+        """Per camera, the overlays blended into its pictures; they outlive a Space."""
         self.session: SpaceSession | None = None
         self.notices: list[str] = []
         """Things a person should know that are not errors, e.g. "no speaker found"."""
@@ -202,7 +210,7 @@ class Engine:
         self._client = SpacesClient(server)
         self.session = SpaceSession(
             self._client,
-            LocalMedia(devices),
+            LocalMedia(devices, overlays=self.overlays, openers=self.camera_openers),
             director=self.director,
             frames=self.frames,
             on_state=self.on_state,
@@ -229,6 +237,8 @@ class Engine:
             self._speaker = None
             self.notices.append(exc.message)
             log.warning("No sound output: %s", exc.message)
+        else:
+            session.speaker_changed(self._speaker)  # a speaker that fails later shows on the banner
 
     def _open_speaker(self, session: SpaceSession, device: int | str | None) -> SpeakerSink:
         try:
@@ -280,6 +290,7 @@ class Engine:
         if session is None or not self.play_audio:
             return  # used from the next Space on
         old = self._speaker
+        old_worked = old is not None and old.error is None
         # Break before make: two streams pulling the one mix would each get half of it.
         if old is not None:
             old.stop()
@@ -287,10 +298,12 @@ class Engine:
             new = self._speaker_factory(session.mixer.pull, device)
             new.start()
         except DeviceError:
-            if old is not None:
-                old.start()  # back to what played before; the caller shows why
+            if old is not None and old_worked:
+                with contextlib.suppress(DeviceError):
+                    old.start()  # back to what played before; the caller shows why
             raise
         self._speaker = new
+        session.speaker_changed(new)
 
     def raise_hand(self, raised: bool) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.raise_hand(raised))
@@ -309,6 +322,15 @@ class Engine:
 
     def invite(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.invite(participant_id))
+
+    def invite_backstage(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.invite(participant_id, backstage=True))
+
+    def bring_on_stage(self, participant_id: str) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.bring_on_stage(participant_id))
+
+    def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> concurrent.futures.Future[Any]:
+        return self._call(lambda s: s.api.set_scene(kind, participant_id))
 
     def decline_request(self, participant_id: str) -> concurrent.futures.Future[Any]:
         return self._call(lambda s: s.api.decline_request(participant_id))
@@ -344,11 +366,37 @@ class Engine:
 
         return self.submit(apply)
 
+    def set_overlays(
+        self, source: CameraSource, layers: Sequence[OverlayLayer]
+    ) -> concurrent.futures.Future[None]:
+        wanted = tuple(layers)
+
+        async def apply() -> None:
+            self.overlays[source].set_layers(wanted)
+
+        return self.submit(apply)
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> concurrent.futures.Future[bool]:
+        async def show() -> bool:
+            return self.overlays[source].set_visible(key, visible)
+
+        return self.submit(show)
+
+    def readiness(self) -> concurrent.futures.Future[list[Finding]]:
+        """The green room's checks (camera, microphone, echo, network), in plain words."""
+        return self._call(lambda s: s.readiness())
+
     def pin(self, participant_id: str | None) -> concurrent.futures.Future[Any]:
         async def pin(session: SpaceSession) -> None:
             session.pin(participant_id)
 
         return self._call(pin)
+
+    def set_big_tiles(self, participant_ids: list[str] | None) -> concurrent.futures.Future[Any]:
+        async def set_big(session: SpaceSession) -> None:
+            session.set_big(participant_ids)
+
+        return self._call(set_big)
 
     # --- shutdown ---
 

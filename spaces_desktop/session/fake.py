@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
+from spaces_desktop.media.overlays import OverlayLayer
+from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -41,6 +44,10 @@ class FakeEngine:
         self.upcoming_answer = Upcoming()
         """What ``upcoming`` answers."""
         self.shut_down = False
+        self.overlays: dict[CameraSource, tuple[OverlayLayer, ...]] = {}
+        """The layers last set per camera."""
+        self.readiness_answer: list[Finding] = []
+        """What ``readiness`` answers (the green room's checks)."""
 
     def _record(self, name: str, *args: Any, result: Any = None) -> Future[Any]:
         self.calls.append((name, args))
@@ -129,6 +136,15 @@ class FakeEngine:
     def invite(self, participant_id: str) -> Future[Any]:
         return self._record("invite", participant_id)
 
+    def invite_backstage(self, participant_id: str) -> Future[Any]:
+        return self._record("invite_backstage", participant_id)
+
+    def bring_on_stage(self, participant_id: str) -> Future[Any]:
+        return self._record("bring_on_stage", participant_id)
+
+    def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> Future[Any]:
+        return self._record("set_scene", kind, participant_id)
+
     def decline_request(self, participant_id: str) -> Future[Any]:
         return self._record("decline_request", participant_id)
 
@@ -154,8 +170,22 @@ class FakeEngine:
         self.director = settings
         return self._record("set_director", settings)
 
+    def readiness(self) -> Future[list[Finding]]:
+        return self._record("readiness", result=list(self.readiness_answer))
+
     def pin(self, participant_id: str | None) -> Future[Any]:
         return self._record("pin", participant_id)
+
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        return self._record("set_big_tiles", participant_ids)
+
+    def set_overlays(self, source: CameraSource, layers: Sequence[OverlayLayer]) -> Future[None]:
+        self.overlays[source] = tuple(layers)
+        return self._record("set_overlays", source, tuple(layers))
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> Future[bool]:
+        known = any(layer.key == key for layer in self.overlays.get(source, ()))
+        return self._record("show_overlay", source, key, visible, result=known)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         self.shut_down = True

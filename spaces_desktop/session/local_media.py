@@ -7,7 +7,8 @@ another app may use it.
 A device that stops by itself (unplugged, taken by another app) is *lost*:
 :meth:`LocalMedia.check_health` notices it, turns that camera off in its
 track, and remembers it until the device watcher sees it again (*back*) or the
-person picks another one. Switching devices swaps the source under the
+person picks another one; the speaker the engine plays on (`use_speaker`) is
+watched the same way. Switching devices swaps the source under the
 existing track, new device first, so the published stream never renegotiates.
 Everything here runs on the engine loop, except :meth:`LocalMedia.scan_devices`
 (a worker thread).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from spaces_desktop.devices.camera import CameraDevice
@@ -31,11 +33,14 @@ from spaces_desktop.devices.catalog import (
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.microphone import MicrophoneSource, SoundDeviceMicrophone
 from spaces_desktop.devices.opencv_camera import OpenCvCamera
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import Schedule, SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, camera_slot, slot_camera
 from spaces_desktop.media.echo import EchoCanceller, ProcessedMicrophone, create_echo_canceller
+from spaces_desktop.media.overlays import Compositor
+from spaces_desktop.media.readiness import MicMeter
 from spaces_desktop.media.tracks import CameraVideoTrack, MicrophoneAudioTrack
 from spaces_desktop.transport.publisher import PublishTracks
 
@@ -43,6 +48,15 @@ log = logging.getLogger(__name__)
 
 SYNTHETIC = "synthetic"
 NONE = "none"
+SMALL_LAYER_WIDTH = 320
+SMALL_LAYER_FPS = 15.0
+
+
+def small_layer_size(width: int, height: int) -> tuple[int, int] | None:
+    """The small layer's size for a ``width``×``height`` camera (same aspect, even); None if it is small."""
+    if width <= SMALL_LAYER_WIDTH:
+        return None
+    return SMALL_LAYER_WIDTH, max(2, round(height * SMALL_LAYER_WIDTH / width / 2) * 2)
 
 
 @dataclass(frozen=True)
@@ -59,11 +73,24 @@ class DeviceChoice:
     fps: float = 30.0
     label: str = ""
     """Name drawn into the synthetic camera's picture."""
+    small_layer: bool = True
+    """Also publish a small layer of the main camera (thumbnails take it instead of the full picture)."""
 
 
-def open_camera(spec: str, choice: DeviceChoice, label: str) -> CameraDevice | None:
+CameraOpener = Callable[[str, DeviceChoice, str], CameraDevice]
+"""Opens a camera for a spec such as "screen:0" (spec, choice, label); raises DeviceError when it cannot."""
+
+
+def open_camera(
+    spec: str, choice: DeviceChoice, label: str, openers: Mapping[str, CameraOpener] | None = None
+) -> CameraDevice | None:
+    """The camera a spec names. ``openers`` maps a scheme ("screen" in "screen:0") to a factory the
+    GUI injects for sources only it can open, such as a screen or window capture."""
     if spec == NONE:
         return None
+    scheme, colon, _ = spec.partition(":")
+    if colon and openers and scheme in openers:
+        return openers[scheme](spec, choice, label)
     if spec == SYNTHETIC:
         return SyntheticCamera(label, width=choice.width, height=choice.height, fps=choice.fps)
     device: int | str = int(spec) if spec.isdigit() else spec
@@ -97,6 +124,8 @@ class LostDevice:
     seen_gone: bool = False
     """A scan since the loss did not find it: it was unplugged, not just taken by another app."""
     back: bool = False
+    told: bool = False
+    """A camera the server knows is off: its track sends nothing, not even the black keep-alive."""
 
 
 def _inner(device: object) -> object:
@@ -122,18 +151,32 @@ def is_present(device: object, catalog: DeviceCatalog) -> bool:
         if wanted_mic is None:  # the system default: any microphone will do
             return bool(catalog.audio.microphones)
         return any(m.index == wanted_mic or m.name == wanted_mic for m in catalog.audio.microphones)
+    if isinstance(device, SpeakerSink):
+        wanted_out = device.device
+        if wanted_out is None:  # the system default: any output will do
+            return bool(catalog.audio.speakers)
+        return any(s.index == wanted_out or s.name == wanted_out for s in catalog.audio.speakers)
     return False
 
 
 class LocalMedia:
     """Owns the devices; runs on the engine loop (device threads are the devices' own)."""
 
-    def __init__(self, choice: DeviceChoice) -> None:
+    def __init__(
+        self,
+        choice: DeviceChoice,
+        *,
+        overlays: Mapping[CameraSource, Compositor] | None = None,
+        openers: Mapping[str, CameraOpener] | None = None,
+    ) -> None:
         self.choice = choice
+        self.overlays: dict[CameraSource, Compositor] = dict(overlays or {})
+        """Per camera, what is blended into its pictures (shared with the engine, kept across Spaces)."""
+        self.openers = dict(openers or {})
         label = choice.label
         self.cameras: dict[CameraSource, CameraDevice | None] = {
-            CameraSource.MAIN: open_camera(choice.camera, choice, label),
-            CameraSource.SECOND: open_camera(choice.second_camera, choice, f"{label} · product")
+            CameraSource.MAIN: open_camera(choice.camera, choice, label, self.openers),
+            CameraSource.SECOND: open_camera(choice.second_camera, choice, f"{label} · product", self.openers)
             if choice.second_camera
             else None,
         }
@@ -144,9 +187,14 @@ class LocalMedia:
         self.muted = False
         self._mic_started = False
         self._video_tracks: dict[CameraSource, CameraVideoTrack] = {}
+        self._small_track: CameraVideoTrack | None = None
         self._audio_track: MicrophoneAudioTrack | None = None
+        self.mic_meter = MicMeter()
+        """Levels of what the microphone sent lately, for the green room's checks."""
         self.errors: list[str] = []
         self.lost: dict[DeviceSlot, LostDevice] = {}
+        self.speaker: SpeakerSink | None = None
+        """The output playing the Space now; the engine owns it and hands it over (`use_speaker`)."""
 
     def has_camera(self, source: CameraSource) -> bool:
         return self.cameras.get(source) is not None
@@ -177,8 +225,7 @@ class LocalMedia:
                 continue
             self.lost[slot] = LostDevice(slot, device, error, was_on=True)
             self.camera_on[source] = False
-            track = self._video_tracks.get(source)
-            if track is not None:
+            for track in self._tracks_of(source):
                 track.camera_on = False
             newly.append(slot)
         mic = self.microphone
@@ -188,9 +235,32 @@ class LocalMedia:
                 self.lost[DeviceSlot.MICROPHONE] = LostDevice(DeviceSlot.MICROPHONE, mic, error, was_on=True)
                 self._mic_started = False
                 newly.append(DeviceSlot.MICROPHONE)
+        speaker = self.speaker
+        if speaker is not None and DeviceSlot.SPEAKER not in self.lost:
+            error = speaker.error
+            if error is not None:
+                self.lost[DeviceSlot.SPEAKER] = LostDevice(DeviceSlot.SPEAKER, speaker, error, was_on=True)
+                newly.append(DeviceSlot.SPEAKER)
         for slot in newly:
             log.warning("%s lost: %s", slot, self.lost[slot].error.message)
         return newly
+
+    def camera_told_off(self, slot: DeviceSlot) -> None:
+        """The server knows this lost camera is off (viewers show the avatar): stop sending its video."""
+        lost = self.lost.get(slot)
+        if lost is None:
+            return
+        lost.told = True
+        track = self._video_tracks.get(slot_camera(slot))
+        if track is not None:
+            track.keep_alive = False
+
+    def use_speaker(self, speaker: SpeakerSink | None) -> None:
+        """The engine opened another output (or none): a lost one is no longer a problem."""
+        self.speaker = speaker
+        lost = self.lost.get(DeviceSlot.SPEAKER)
+        if lost is not None and lost.device is not speaker:
+            del self.lost[DeviceSlot.SPEAKER]
 
     async def release_lost(self, slots: list[DeviceSlot]) -> None:
         """Close what is left of lost devices, off the loop: a vanished sound card can block a while."""
@@ -228,7 +298,7 @@ class LocalMedia:
             cameras = list_cameras()
         audio = (
             list_audio_devices(rescan=True)
-            if any(isinstance(d, SoundDeviceMicrophone) for d in inner)
+            if any(isinstance(d, SoundDeviceMicrophone | SpeakerSink) for d in inner)
             else AudioCatalog()
         )
         return DeviceCatalog(
@@ -278,7 +348,7 @@ class LocalMedia:
                 self.errors.append(exc.message)
                 log.warning("Microphone unavailable: %s", exc.message)
         audio = (
-            MicrophoneAudioTrack(self.microphone, muted=self.muted)
+            MicrophoneAudioTrack(self.microphone, muted=self.muted, tap=self.mic_meter.observe)
             if self._mic_started and self.microphone
             else None
         )
@@ -287,9 +357,40 @@ class LocalMedia:
         if video_enabled:
             for source, device in self.cameras.items():
                 if device is not None:
-                    videos[source] = CameraVideoTrack(device, camera_on=self.camera_on[source])
+                    videos[source] = track = CameraVideoTrack(
+                        device, camera_on=self.camera_on[source], overlays=self.overlays.get(source)
+                    )
+                    lost = self.lost.get(camera_slot(source))
+                    track.keep_alive = not (lost is not None and lost.told)
         self._video_tracks = videos
-        return PublishTracks(audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND))
+        self._small_track = None
+        main = self.cameras.get(CameraSource.MAIN)
+        size = small_layer_size(main.width, main.height) if main is not None else None
+        if video_enabled and main is not None and self.choice.small_layer and size is not None:
+            self._small_track = CameraVideoTrack(
+                main,
+                size=size,
+                max_fps=SMALL_LAYER_FPS,
+                camera_on=self.camera_on[CameraSource.MAIN],
+                overlays=self.overlays.get(CameraSource.MAIN),
+                small=True,
+            )
+        return PublishTracks(
+            audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND), self._small_track
+        )
+
+    def set_layers(self, large: bool, small: bool) -> None:
+        """Encode only the main camera's layers someone takes (the backend's `layers_wanted`)."""
+        track = self._video_tracks.get(CameraSource.MAIN)
+        if track is not None and self._small_track is not None:
+            track.wanted = large
+            self._small_track.wanted = small
+
+    def _tracks_of(self, source: CameraSource) -> list[CameraVideoTrack]:
+        tracks = [self._video_tracks[source]] if source in self._video_tracks else []
+        if source is CameraSource.MAIN and self._small_track is not None:
+            tracks.append(self._small_track)
+        return tracks
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
@@ -308,9 +409,9 @@ class LocalMedia:
         # Turned on again (it is back), or off on purpose: either way it is no longer a problem.
         self.lost.pop(camera_slot(source), None)
         self.camera_on[source] = on
-        track = self._video_tracks.get(source)
-        if track is not None:
+        for track in self._tracks_of(source):
             track.camera_on = on
+            track.keep_alive = True
 
     # --- switching devices --------------------------------------------------------------------
 
@@ -328,7 +429,7 @@ class LocalMedia:
         lost = self.lost.get(slot)
         want_on = self.camera_on[source] or (lost is not None and lost.was_on)
         label = self.choice.label if source is CameraSource.MAIN else f"{self.choice.label} · product"
-        new = open_camera(spec, self.choice, label)
+        new = open_camera(spec, self.choice, label, self.openers)
         assert new is not None
         loop = asyncio.get_running_loop()
         if want_on:
@@ -337,10 +438,10 @@ class LocalMedia:
         self.cameras[source] = new
         self.lost.pop(slot, None)
         self.camera_on[source] = want_on
-        track = self._video_tracks.get(source)
-        if track is not None:
+        for track in self._tracks_of(source):
             track.replace_source(new)
             track.camera_on = want_on
+            track.keep_alive = True
         if source is CameraSource.SECOND:
             self.choice = replace(self.choice, second_camera=spec)
         else:
@@ -370,6 +471,8 @@ class LocalMedia:
     def _stop_tracks(self) -> None:
         for track in self._video_tracks.values():
             track.stop()
+        if self._small_track is not None:
+            self._small_track.stop()
         if self._audio_track is not None:
             self._audio_track.stop()
 

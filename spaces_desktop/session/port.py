@@ -14,13 +14,16 @@ called on the engine's thread, never the GUI's.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
+from spaces_desktop.media.overlays import OverlayLayer
+from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.local_media import DeviceChoice
@@ -129,6 +132,18 @@ class EnginePort(Protocol):
 
     def invite(self, participant_id: str) -> Future[Any]: ...
 
+    def invite_backstage(self, participant_id: str) -> Future[Any]:
+        """Invites a listener to speak from the green room first (host and co-hosts)."""
+        ...
+
+    def bring_on_stage(self, participant_id: str) -> Future[Any]:
+        """A backstage speaker goes live, already publishing."""
+        ...
+
+    def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> Future[Any]:
+        """The program everyone shows (host and co-hosts)."""
+        ...
+
     def decline_request(self, participant_id: str) -> Future[Any]: ...
 
     def mute(self, participant_id: str) -> Future[Any]: ...
@@ -145,10 +160,27 @@ class EnginePort(Protocol):
 
     def end_space(self) -> Future[Any]: ...
 
+    def readiness(self) -> Future[list[Finding]]:
+        """The green room's checks (camera, microphone, echo, network), in plain words."""
+        ...
+
     def pin(self, participant_id: str | None) -> Future[Any]: ...
+
+    def set_big_tiles(self, participant_ids: list[str] | None) -> Future[Any]:
+        """Whose camera tiles the stage shows big (they get the large layer); None: the stage and the pin."""
+        ...
 
     def set_director(self, settings: StageDirectorSettings | None) -> Future[None]:
         """Stage sensitivity, applied on the engine's loop (never set ``director`` from the GUI)."""
+        ...
+
+    def set_overlays(self, source: CameraSource, layers: Sequence[OverlayLayer]) -> Future[None]:
+        """What is blended into this camera's published pictures, in and outside a Space (kept for the
+        next one). A key already shown keeps its place; visibility changes animate."""
+        ...
+
+    def show_overlay(self, source: CameraSource, key: str, visible: bool) -> Future[bool]:
+        """Slide or fade one overlay in or out; the result is False when there is no such layer."""
         ...
 
     def shutdown(self, timeout: float = 5.0) -> None: ...

@@ -13,10 +13,13 @@ from types import MappingProxyType
 from typing import Any
 
 from spaces_desktop.domain.roles import CameraSource, ParticipantStatus, Role, SpaceStatus, is_moderator
+from spaces_desktop.domain.scenes import Scene, SceneKind
 from spaces_desktop.domain.state import (
+    DIRECTOR_LOG,
     EMPTY,
     Connection,
     DeviceProblem,
+    DirectorNote,
     Member,
     Reaction,
     SessionState,
@@ -28,6 +31,7 @@ from spaces_desktop.protocol import (
     EventType,
     ParticipantView,
     Reactions,
+    SceneView,
     Snapshot,
     SpaceView,
     StreamView,
@@ -69,7 +73,20 @@ class DeviceProblemsChanged:
     problems: tuple[DeviceProblem, ...]
 
 
-LocalEvent = ConnectionChanged | StageChosen | Pinned | QualityMeasured | VideoPaused | DeviceProblemsChanged
+@dataclass(frozen=True)
+class DirectorExplained:
+    note: DirectorNote
+
+
+LocalEvent = (
+    ConnectionChanged
+    | StageChosen
+    | Pinned
+    | QualityMeasured
+    | VideoPaused
+    | DeviceProblemsChanged
+    | DirectorExplained
+)
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
@@ -81,6 +98,8 @@ def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) 
         streams=tuple(_stream(s) for s in snapshot.streams),
         last_event_id=snapshot.last_event_id,
         waiting=MappingProxyType({p.id: _member(p) for p in snapshot.waiting}),
+        scene=_scene(snapshot.scene),
+        requests=tuple(p.id for p in snapshot.participants if p.speak_requested),
     )
 
 
@@ -89,6 +108,8 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
         return replace(state, stage=state.pinned or event.participant_id)
+    if isinstance(event, DirectorExplained):
+        return replace(state, director_log=(*state.director_log, event.note)[-DIRECTOR_LOG:])
     if isinstance(event, DeviceProblemsChanged):
         return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
@@ -119,7 +140,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         previous = state.members.get(view.id)
         if previous is not None:
             member = replace(member, talking=previous.talking and member.on_stage)
-        return replace(state, members=MappingProxyType({**state.members, view.id: member}))
+        everyone = MappingProxyType({**state.members, view.id: member})
+        return replace(state, members=everyone, requests=_requests(state.requests, member))
     if type_ == EventType.PARTICIPANT_LEFT:
         view = ParticipantView.model_validate(data["participant"])
         if view.id == state.me:
@@ -148,6 +170,8 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         return replace(state, reactions=(*state.reactions, *floating)[-MAX_REACTIONS:])
     if type_ == EventType.MEDIA_RESET:
         return replace(state, media_epoch=state.media_epoch + 1, streams=())
+    if type_ == EventType.SCENE:
+        return replace(state, scene=_scene(SceneView.model_validate(data["scene"])))
     if type_ == EventType.SPACE_ENDED:
         return replace(state, connection=Connection.ENDED, reason="The host ended this Space.")
     if type_ == EventType.REMOVED:
@@ -172,9 +196,18 @@ def _floating(batch: Reactions, at: datetime) -> list[Reaction]:
 def _without(state: SessionState, participant_id: str) -> SessionState:
     members = {pid: m for pid, m in state.members.items() if pid != participant_id}
     streams = tuple(s for s in state.streams if s.participant_id != participant_id)
+    if participant_id in state.requests:
+        state = replace(state, requests=tuple(pid for pid in state.requests if pid != participant_id))
     stage = None if state.stage == participant_id else state.stage
     pinned = None if state.pinned == participant_id else state.pinned
     return replace(state, members=MappingProxyType(members), streams=streams, stage=stage, pinned=pinned)
+
+
+def _requests(order: tuple[str, ...], member: Member) -> tuple[str, ...]:
+    """The requests to speak after ``member`` changed: a new request goes last, a closed one goes."""
+    if member.speak_requested:
+        return order if member.id in order else (*order, member.id)
+    return tuple(pid for pid in order if pid != member.id) if member.id in order else order
 
 
 def _space(view: SpaceView) -> SpaceInfo:
@@ -203,10 +236,19 @@ def _member(view: ParticipantView) -> Member:
         camera_on=view.camera_on,
         second_camera_on=view.second_camera_on,
         publishing=view.publishing,
+        backstage=view.backstage,
     )
+
+
+def _scene(view: SceneView) -> Scene:
+    return Scene(SceneKind(view.kind), view.participant_id, view.by)
 
 
 def _stream(view: StreamView) -> Stream:
     return Stream(
-        view.participant_id, view.mid, view.kind, CameraSource(view.source) if view.source else None
+        view.participant_id,
+        view.mid,
+        view.kind,
+        CameraSource(view.source) if view.source else None,
+        view.layer,
     )

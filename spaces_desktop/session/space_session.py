@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import av
@@ -27,21 +27,25 @@ from spaces_desktop.aio import cancel_and_wait
 from spaces_desktop.devices.catalog import DeviceCatalog
 from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
+from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
 from spaces_desktop.domain import CameraSource, Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, slot_camera
+from spaces_desktop.domain.director import DirectorNote
+from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, Stream, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.freeze import FREEZE_AFTER_S, FreezeAction, FreezeWatch
 from spaces_desktop.media.mixer import AudioMixer
 from spaces_desktop.media.quality import QualityMeter, ReceiverSample
+from spaces_desktop.media.readiness import Finding, NetStats, assess
 from spaces_desktop.media.stage_director import StageDirector, StageDirectorSettings, StageSwitch
-from spaces_desktop.protocol import Event, Joined, StreamView, Waiting
+from spaces_desktop.protocol import Event, EventType, Joined, StreamChoice, StreamView, SwitchChoice, Waiting
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.session.handover import Handover, stream_key
 from spaces_desktop.session.local_media import LocalMedia
 from spaces_desktop.session.reducer import (
     ConnectionChanged,
     DeviceProblemsChanged,
+    DirectorExplained,
     LocalEvent,
     Pinned,
     QualityMeasured,
@@ -56,6 +60,7 @@ from spaces_desktop.signaling.errors import BackendUnreachable, ServerUnavailabl
 from spaces_desktop.signaling.events import StreamState
 from spaces_desktop.transport.peer import rtc_ice_servers
 from spaces_desktop.transport.ports import PeerTransport, PublisherLink, SubscriberLink, Transport
+from spaces_desktop.transport.uplink import UplinkMeter
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,8 @@ ADMISSION_RETRY_S = 1.0
 ADMISSION_MAX_FAILURES = 20  # unreachable this many polls in a row (~20 s): the backend has let go of us
 DEVICE_HEALTH_S = 0.2  # with the devices' own detection, a lost device shows within a second
 DEVICE_SCAN_S = 1.0  # how often the device watcher looks for lost devices coming back
+LARGE_HOLD_S = 0.3  # a big tile's small layer fills in when its large one paused this long
+GONE_STREAM_CODES = ("no_such_stream", "stream_gone")  # a publisher left as we subscribed: just retry
 
 StateListener = Callable[[SessionState], None]
 
@@ -95,6 +102,12 @@ class SessionReport:
     """Frozen videos we asked the SFU to refresh."""
     video_rebuilds: int = 0
     """Subscriptions rebuilt because a video stayed frozen."""
+    layer_switches: int = 0
+    """Big tiles that changed by switching a slot of the subscription (no renegotiation)."""
+    sharp: list[tuple[float, str]] = field(default_factory=list)
+    """(wall time, participant): a big tile first showed that participant's large layer."""
+    notes: list[DirectorNote] = field(default_factory=list)
+    """Every decision of the stage director, switches and holds, with its typed reason."""
 
 
 class SpaceSession:
@@ -127,6 +140,7 @@ class SpaceSession:
         self._ice_servers: list[RTCIceServer] = []
         """STUN/TURN servers from the join response (none: Janus's own addresses are enough)."""
         self._publisher: PublisherLink | None = None
+        self._uplink = UplinkMeter()
         self._publisher_epoch = -1
         self._subscriber: SubscriberLink | None = None
         self._subscribed: frozenset[tuple[str, str]] = frozenset()
@@ -134,6 +148,17 @@ class SpaceSession:
         self._subscriber_generation = 0
         self._generations = 0
         self._handover = Handover()
+        self._links: dict[int, SubscriberLink] = {}
+        """Every live subscription by generation: a slot's stream is looked up per frame (it may switch)."""
+        self._big_override: frozenset[str] | None = None
+        self._big_now: frozenset[str] = frozenset()
+        """Participants whose big tile takes the large layer of their main camera now."""
+        self._layered_now: frozenset[str] = frozenset()
+        """Participants we take the small layer of (their main camera sends two)."""
+        self._slot_gate: dict[tuple[int, str], int] = {}
+        """(generation, mid) of a switched slot → keyframes it had decoded before the switch."""
+        self._large_at: dict[str, float] = {}
+        self._sharp: set[str] = set()
         self._retiring: dict[SubscriberLink, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
         self._server_back = asyncio.Event()
@@ -284,9 +309,38 @@ class SpaceSession:
             if shown != camera_on:
                 await self.api.set_camera(camera_on, slot_camera(slot))
 
+    async def readiness(self) -> list[Finding]:
+        """The green room's checks of our camera, microphone, echo and network, in plain words."""
+        space, me = self.state.space, self.state.myself
+        camera: bool | None = None
+        if space is not None and space.video_enabled:
+            device = self.media.cameras.get(CameraSource.MAIN)
+            camera = bool(self.media.camera_on[CameraSource.MAIN] and device is not None and device.latest())
+        echo = self.media.echo
+        echo_problem = echo.unavailable_reason if echo is not None and not echo.available else None
+        net: NetStats | None = None
+        pc = getattr(self._publisher, "pc", None)
+        if pc is not None:
+            sample = await self._uplink.measure(pc)
+            net = NetStats(sample.rtt_ms, sample.loss, sample.uplink_kbps)
+        return assess(
+            camera=camera,
+            mic=self.media.mic_meter.stats(),
+            muted=bool(me and me.muted),
+            echo_problem=echo_problem,
+            net=net,
+        )
+
     def pin(self, participant_id: str | None) -> None:
         self.director.pin(participant_id, self._now())
         self._dispatch(Pinned(participant_id))
+        self._media_dirty.set()
+        self._explain_stage()
+
+    def set_big(self, participant_ids: Iterable[str] | None) -> None:
+        """Whose tiles are shown big (they get the large layer); None follows the stage and the pin."""
+        self._big_override = None if participant_ids is None else frozenset(participant_ids)
+        self._media_dirty.set()
 
     async def leave(self) -> None:
         if self._api is not None and self.state.connection is Connection.WAITING:
@@ -315,14 +369,15 @@ class SpaceSession:
     # --- our own devices ---
 
     async def _watch_device_health(self) -> None:
-        """Notices a camera or microphone that stopped by itself, and tells the server and the person."""
+        """Notices a device that stopped by itself, and tells the person (and the server, for a camera)."""
         untold: set[DeviceSlot] = set()  # cameras the server still has to hear are off
         while not self._closed.is_set():
             await asyncio.sleep(DEVICE_HEALTH_S)
             lost = self.media.check_health()
             if lost:
                 self._show_device_problems()
-                untold.update(slot for slot in lost if slot is not DeviceSlot.MICROPHONE)
+                # Only cameras have a state others see; a lost microphone or speaker is ours alone.
+                untold.update(slot for slot in lost if slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA))
             for slot in sorted(untold):
                 if slot not in self.media.lost:
                     untold.discard(slot)  # turned on again or replaced meanwhile
@@ -331,10 +386,16 @@ class SpaceSession:
                 try:
                     await self.api.set_camera(False, slot_camera(slot))
                     untold.discard(slot)
+                    self.media.camera_told_off(slot)  # viewers show the avatar: no keep-alive needed
                 except SpacesError as exc:
                     log.warning("Could not tell the server the camera stopped (will retry): %s", exc.message)
             if lost:
                 await self.media.release_lost(lost)
+
+    def speaker_changed(self, speaker: SpeakerSink | None) -> None:
+        """The engine plays on another output now (or on none): watch it, and drop a lost one's banner."""
+        self.media.use_speaker(speaker)
+        self._show_device_problems()
 
     def _devices_changed(self, change: DeviceChange) -> None:
         for device in change.added:
@@ -387,6 +448,8 @@ class SpaceSession:
         stream = self.api.events(last_event_id=self.state.last_event_id, on_state=on_stream_state)
         try:
             async for event in stream:
+                if event.type == EventType.LAYERS_WANTED:
+                    self._layers_wanted(event.data)
                 self._dispatch(event)
                 if self.state.connection in TERMINAL:
                     break
@@ -402,6 +465,30 @@ class SpaceSession:
 
     # --- media ---
 
+    def _layers_wanted(self, data: dict[str, object]) -> None:
+        """The backend says which of our main camera's layers someone takes: encode only those."""
+        main = data.get("main")
+        if isinstance(main, dict):
+            self.media.set_layers(bool(main.get("large", True)), bool(main.get("small", True)))
+
+    def _big_ids(self) -> frozenset[str]:
+        if self._big_override is not None:
+            return self._big_override
+        big = {p for p in (self.state.stage, self.state.pinned) if p and p != self.state.me}
+        if not big:
+            # Nobody on stage yet: the layout shows someone big anyway, and a slot ready
+            # for the large layer makes the first real switch a `switch`, not a renegotiation.
+            first = next(
+                (
+                    s.participant_id
+                    for s in self.state.streams
+                    if s.layer == "small" and s.participant_id != self.state.me
+                ),
+                None,
+            )
+            big = {first} if first else set()
+        return frozenset(big)
+
     def _should_publish(self) -> bool:
         me, space = self.state.myself, self.state.space
         return bool(
@@ -413,10 +500,18 @@ class SpaceSession:
         )
 
     def _wanted_streams(self) -> frozenset[tuple[str, str]]:
+        """Every stream but ours, with the main camera's large layer only for big tiles (small for all)."""
         if self.state.connection in TERMINAL:
             return frozenset()
+        streams = [s for s in self.state.streams if s.participant_id != self.state.me]
+        layered = frozenset(s.participant_id for s in streams if s.layer == "small")
+        big = self._big_ids()
+        self._big_now, self._layered_now = big, layered
+        self._sharp &= big
         return frozenset(
-            (s.participant_id, s.mid) for s in self.state.streams if s.participant_id != self.state.me
+            (s.participant_id, s.mid)
+            for s in streams
+            if not (_is_large_main(s) and s.participant_id in layered and s.participant_id not in big)
         )
 
     async def _reconcile_media(self) -> None:
@@ -430,8 +525,14 @@ class SpaceSession:
                 await self._reconcile_once()
                 failures = 0
             except (SpacesError, OSError, ValueError) as exc:
-                message = getattr(exc, "message", str(exc))
                 now = time.monotonic()
+                if not failures and isinstance(exc, SpacesError) and exc.code in GONE_STREAM_CODES:
+                    # A publisher left while we subscribed: the streams event follows; try again
+                    # at once, quietly (a second failure in a row is handled as any other).
+                    failures, failing_since = 1, now
+                    self._media_dirty.set()
+                    continue
+                message = getattr(exc, "message", str(exc))
                 failing_since = failing_since if failures else now
                 delay = MEDIA_RETRY.wait(failures, now - failing_since)
                 failures += 1
@@ -468,15 +569,19 @@ class SpaceSession:
             and self._subscribed
             and time.monotonic() - self._last_packet > self._stall_limit
         )
-        if not wanted:
-            await self._drop_subscriber()
-        elif (
+        rebuild = (
             subscriber is None
-            or wanted != self._subscribed
             or subscriber.state in ("failed", "closed")
             or self._subscriber_epoch != epoch
             or stalled
             or self._video_frozen
+        )
+        if not wanted:
+            await self._drop_subscriber()
+        elif (
+            rebuild
+            or subscriber is None
+            or (wanted != self._subscribed and not await self._switch_large(subscriber, wanted))
         ):
             if stalled:
                 # Silence may be the publishers' network, not ours: rebuild quietly, and back
@@ -524,9 +629,12 @@ class SpaceSession:
             lambda _: self._media_dirty.set(),
             self._ice_servers,
         )
+        self._links[generation] = subscriber
+        choices = [StreamChoice(participant_id=pid, mid=mid) for pid, mid in sorted(wanted)]
         try:
-            await subscriber.connect(self.api.subscribe, self.api.subscribe_answer)
+            await subscriber.connect(lambda: self.api.subscribe(choices), self.api.subscribe_answer)
         except BaseException:
+            self._links.pop(generation, None)
             await subscriber.close()
             self._handover.forget(generation)
             raise
@@ -559,7 +667,93 @@ class SpaceSession:
         finally:
             self._retiring.pop(old, None)
             self._handover.forget(generation)
+            self._forget_link(generation)
             await old.close()
+
+    def _forget_link(self, generation: int) -> None:
+        self._links.pop(generation, None)
+        for slot in [slot for slot in self._slot_gate if slot[0] == generation]:
+            del self._slot_gate[slot]
+
+    async def _switch_large(self, subscriber: SubscriberLink, wanted: frozenset[tuple[str, str]]) -> bool:
+        """Moves large-layer slots to the new big tiles without renegotiating; False if that cannot do.
+
+        Only the big tiles changed (as many large layers as before, the rest the
+        same): each slot that carried a large layer no longer wanted is switched to
+        a newly wanted one. Until the new source's first keyframe decodes, the slot
+        shows nothing and the tile plays its small layer, so it never goes blank or
+        shows the previous person.
+        """
+        removed, added = sorted(self._subscribed - wanted), sorted(wanted - self._subscribed)
+        by_key = {(s.participant_id, s.mid): s for s in self.state.streams}
+        if (
+            not removed
+            or len(removed) != len(added)
+            or not all(k in by_key and _is_large_main(by_key[k]) for k in [*removed, *added])
+        ):
+            return False
+        generation = self._subscriber_generation
+        changes = []
+        for (old_pid, _), (new_pid, new_mid) in zip(removed, added, strict=True):
+            slot = next(
+                (
+                    m
+                    for m, v in subscriber.streams.items()
+                    if _is_large_main(v) and v.participant_id == old_pid
+                ),
+                None,
+            )
+            if slot is None:
+                return False
+            changes.append(SwitchChoice(mid=slot, participant_id=new_pid, source_mid=new_mid))
+        for change in changes:
+            mark = subscriber.keyframe_mark(change.mid)
+            self._slot_gate[(generation, change.mid)] = mark[0] if mark is not None else -1
+        try:
+            views = await self.api.switch_subscription(changes)
+        except SpacesError as exc:
+            log.info("Could not switch the big tile's stream (%s); subscribing again", exc.message)
+            for change in changes:
+                self._slot_gate.pop((generation, change.mid), None)
+            return False
+        for view in views:
+            subscriber.streams[view.mid] = view
+            subscriber.request_keyframe(view.mid)  # deltas of the new source wait for it
+        self._subscribed = wanted
+        self.report.layer_switches += 1
+        return True
+
+    def _slot_open(self, generation: int, mid: str, link: SubscriberLink | None, pts: int | None) -> bool:
+        """False for frames of a switched slot before its new source's first keyframe."""
+        gate = self._slot_gate.get((generation, mid))
+        if gate is None:
+            return True
+        mark = link.keyframe_mark(mid) if link is not None else None
+        if mark is None or gate < 0:
+            self._slot_gate.pop((generation, mid), None)  # no guard: nothing to wait for
+            return True
+        count, keyframe_pts = mark
+        if count <= gate or keyframe_pts is None or pts is None or pts < keyframe_pts:
+            return False
+        del self._slot_gate[(generation, mid)]
+        return True
+
+    def _layer_shows(self, view: StreamView, now: float) -> bool:
+        """Whether this frame goes on its tile: a big tile's large layer, else (meanwhile) the small one."""
+        if not _is_main_video(view):
+            return True
+        pid = view.participant_id
+        if pid not in self._layered_now:
+            return True  # one layer only: it is the picture
+        if view.layer == "large":
+            if pid not in self._big_now:
+                return False  # the slot is being switched away: the small layer shows already
+            self._large_at[pid] = now
+            if pid not in self._sharp:
+                self._sharp.add(pid)
+                self.report.sharp.append((time.time(), pid))
+            return True
+        return not (pid in self._big_now and now - self._large_at.get(pid, -LARGE_HOLD_S) < LARGE_HOLD_S)
 
     async def _drop_publisher(self) -> None:
         publisher, self._publisher = self._publisher, None
@@ -569,6 +763,7 @@ class SpaceSession:
     async def _drop_subscriber(self) -> None:
         subscriber, self._subscriber = self._subscriber, None
         self._subscribed = frozenset()
+        self._links.pop(self._subscriber_generation, None)
         retiring = list(self._retiring.items())
         for old, task in retiring:
             task.cancel()
@@ -594,14 +789,21 @@ class SpaceSession:
         task.add_done_callback(self._consumers.discard)
 
     async def _consume_video(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
-        key = (stream.participant_id, stream.source or CameraSource.MAIN)
-        handover = stream_key(stream)
+        link = self._links.get(generation)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 self._media_flowing()
-                if self._handover.accept(generation, handover):
-                    self._freeze.frame(key, time.monotonic())
+                # A slot may have switched to another participant's stream since it opened.
+                view = link.streams.get(stream.mid, stream) if link is not None else stream
+                if not self._slot_open(generation, view.mid, link, getattr(frame, "pts", None)):
+                    continue
+                if not self._handover.accept(generation, stream_key(view)):
+                    continue
+                now = time.monotonic()
+                if self._layer_shows(view, now):
+                    key = (view.participant_id, view.source or CameraSource.MAIN)
+                    self._freeze.frame(key, now)
                     self.frames.put(key, frame)  # type: ignore[arg-type]
 
     async def _consume_audio(self, stream: StreamView, track: MediaStreamTrack, generation: int) -> None:
@@ -716,6 +918,22 @@ class SpaceSession:
                 log.info("Stage: %s → %s (%s)", switch.from_id, switch.to_id, switch.reason)
                 self.report.switches.append((time.time(), switch))
                 self._dispatch(StageChosen(switch.to_id))
+                self._media_dirty.set()  # the big tile takes the new speaker's large layer
+            self._explain_stage()
+
+    def _explain_stage(self) -> None:
+        """The director's notes (switches and holds) into the state, for the host's director panel."""
+        for note in self.director.drain_notes():
+            self.report.notes.append(note)
+            self._dispatch(DirectorExplained(note))
+
+
+def _is_main_video(stream: StreamView | Stream) -> bool:
+    return stream.kind == "video" and (stream.source or CameraSource.MAIN) is CameraSource.MAIN
+
+
+def _is_large_main(stream: StreamView | Stream) -> bool:
+    return _is_main_video(stream) and stream.layer == "large"
 
 
 def _self_view_picture(image: np.ndarray) -> av.VideoFrame:

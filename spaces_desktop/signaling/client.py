@@ -31,12 +31,14 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.protocol import (
     Admission,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
     HandRequest,
+    InviteRequest,
     Joined,
     JoinRequest,
     MuteRequest,
@@ -44,6 +46,8 @@ from spaces_desktop.protocol import (
     ReactionRequest,
     RemoveRequest,
     RoleRequest,
+    SceneRequest,
+    SceneView,
     ScheduledQuery,
     ScheduledSpaces,
     SessionDescription,
@@ -52,8 +56,11 @@ from spaces_desktop.protocol import (
     SpaceSettingsRequest,
     SpaceView,
     StreamChoice,
+    StreamView,
     SubscribeOffer,
     SubscribeRequest,
+    SwitchChoice,
+    SwitchRequest,
     Waiting,
 )
 from spaces_desktop.signaling.backoff import NO_RETRY, Backoff
@@ -392,9 +399,21 @@ class ParticipantClient:
         path = self._participant(participant_id, "role")
         return await self._model(ParticipantView, "POST", path, body, idempotent=True)
 
-    async def invite(self, participant_id: str) -> ParticipantView:
+    async def invite(self, participant_id: str, backstage: bool = False) -> ParticipantView:
+        """Invites a listener to speak; `backstage` has them enter the green room first."""
         path = self._participant(participant_id, "invite")
-        return await self._model(ParticipantView, "POST", path, idempotent=False)
+        body = _body(InviteRequest, backstage=True) if backstage else None
+        return await self._model(ParticipantView, "POST", path, body, idempotent=False)
+
+    async def bring_on_stage(self, participant_id: str) -> ParticipantView:
+        """From the green room to the stage (host and co-hosts)."""
+        path = self._participant(participant_id, "on-stage")
+        return await self._model(ParticipantView, "POST", path, idempotent=True)
+
+    async def set_scene(self, kind: SceneKind, participant_id: str | None = None) -> SceneView:
+        """The program everyone shows (host and co-hosts)."""
+        body = _body(SceneRequest, kind=kind, participant_id=participant_id)
+        return await self._model(SceneView, "POST", "/scene", body, idempotent=True)
 
     async def decline_request(self, participant_id: str) -> ParticipantView:
         path = self._participant(participant_id, "decline-request")
@@ -439,6 +458,12 @@ class ParticipantClient:
         """Janus's offer for the chosen streams (every stream but your own if None)."""
         body = _body(SubscribeRequest, streams=list(streams) if streams is not None else None)
         return await self._model(SubscribeOffer, "POST", "/media/subscribe", body, idempotent=False)
+
+    async def switch_subscription(self, streams: Sequence[SwitchChoice]) -> list[StreamView]:
+        """Points slots of the current subscription at other streams; returns what they carry now."""
+        body = _body(SwitchRequest, streams=list(streams))
+        response = await self._call("POST", "/media/subscribe/switch", body, idempotent=True)
+        return [StreamView.model_validate(item) for item in response.json()]
 
     async def subscribe_answer(self, sdp: str) -> None:
         body = _body(SessionDescription, type="answer", sdp=sdp)

@@ -117,6 +117,7 @@ class MarkerJitterBuffer(JitterBuffer):
         self._head_is_start = True
         self._blocked_since: float | None = None
         self._needs_keyframe = True  # nothing decodes before the first keyframe
+        self.last_keyframe_timestamp: int | None = None  # RTP timestamp of the newest keyframe
         self._requested_at: float | None = None
         self._requests = 0
         self._fir_wanted = False
@@ -255,6 +256,7 @@ class MarkerJitterBuffer(JitterBuffer):
             self._needs_keyframe = False
             self._requests = 0
             self.stats.keyframes += 1
+            self.last_keyframe_timestamp = packets[0].timestamp
         self.stats.frames += 1
         self._ready.append(AssembledFrame(data, packets[0].timestamp, packets[0].payload_type, keyframe))
 

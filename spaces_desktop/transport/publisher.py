@@ -2,8 +2,9 @@
 
 One PeerConnection carries every track (aiortc encodes once per connection, and the
 SFU fans out). The m-line order is the contract with the backend: audio first,
-then the main camera, then the second camera. Camera on/off and mute happen in the
-tracks, so they never renegotiate.
+then the main camera, then the second camera; the main camera's small layer comes
+last, marked by its track id (protocol ``SMALL_LAYER_TRACK_PREFIX``). Camera on/off,
+mute and layers nobody takes happen in the tracks, so they never renegotiate.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class PublishTracks:
     audio: MediaStreamTrack | None
     camera: MediaStreamTrack | None = None
     second_camera: MediaStreamTrack | None = None
+    camera_small: MediaStreamTrack | None = None
+    """The main camera's small layer (e.g. 320×180 at 15 fps) for thumbnails."""
 
 
 class Publisher:
@@ -35,7 +38,7 @@ class Publisher:
     ) -> None:
         self.tracks = tracks
         self.pc = new_peer_connection(on_dead, ice_servers)
-        for track in (tracks.audio, tracks.camera, tracks.second_camera):
+        for track in (tracks.audio, tracks.camera, tracks.second_camera, tracks.camera_small):
             if track is not None:
                 self.pc.addTransceiver(track, direction="sendonly")
         # A hardware H.264 encoder chosen at start (media/hwcodec.py): offer only H.264 for video.

@@ -83,6 +83,14 @@ class VideoReceiveGuard:
     def stats(self) -> VideoReceiveStats:
         return self.buffer.stats
 
+    def keyframe_mark(self) -> tuple[int, int | None]:
+        """(keyframes assembled so far, the newest one's pts as its decoded frame will carry it)."""
+        raw = self.buffer.last_keyframe_timestamp
+        origin = getattr(_private(self.receiver, "timestamp_mapper"), "_origin", None)
+        if raw is None or origin is None:
+            return self.stats.keyframes, None
+        return self.stats.keyframes, (raw - origin) % (1 << 32)
+
     def _codec_name(self, payload_type: int) -> str:
         codec = _private(self.receiver, "codecs").get(payload_type)
         return str(codec.name) if codec is not None else ""

@@ -72,6 +72,11 @@ class Subscriber:
         guard.request_keyframe()
         return True
 
+    def keyframe_mark(self, mid: str) -> tuple[int, int | None] | None:
+        """(keyframes handed to the decoder so far, pts of the newest) on a video stream; None: no guard."""
+        guard = self._guards.get(mid)
+        return None if guard is None else guard.keyframe_mark()
+
     async def stats(self) -> TransportStats:
         """Every receiver's counters now (the session rates the network from them)."""
         return await receiver_stats(self.pc.getTransceivers())

@@ -27,6 +27,8 @@ from spaces_desktop.link_handler import register
 from spaces_desktop.session.engine import Engine
 from spaces_desktop.session.port import EnginePort
 from spaces_desktop.ui.main_window import MainWindow
+from spaces_desktop.ui.qt.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.screen_source import screen_openers
 from spaces_desktop.ui.qt.settings import AppSettings, director_settings
 from spaces_desktop.ui.qt.single_instance import SingleInstance, hand_over, server_name
 from spaces_desktop.ui.qt.theme import Theme
@@ -78,7 +80,12 @@ def run(
     install_translator(app)  # before any widget is built: widgets translate as they are made
     theme = Theme()
     theme.apply(app, settings.theme)
-    engine = Engine(_ignore_state, director=director_settings(settings.sensitivity))
+    dispatcher = GuiDispatcher()
+    engine = Engine(
+        _ignore_state,
+        director=director_settings(settings.sensitivity),
+        camera_openers=screen_openers(dispatcher),  # "screen:0" / "window:TITLE" as the product camera
+    )
     embedded = None
     if server_factory is not None and not server_url and not self_check:
         embedded = server_factory(data_dir() / "server")
@@ -89,6 +96,7 @@ def run(
         server_url=server_url,
         embedded=embedded,
         apply_theme=lambda: theme.apply(app, settings.theme),
+        dispatcher=dispatcher,
     )
     window.show()
     if link:

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -33,6 +34,7 @@ from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.port import EnginePort, ScheduledSpace
 from spaces_desktop.ui.dialogs.invite_prompt import InvitePrompt
 from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
+from spaces_desktop.ui.dialogs.overlay_dialog import OverlayDialog
 from spaces_desktop.ui.dialogs.settings_dialog import SettingsDialog, SettingsValues
 from spaces_desktop.ui.dialogs.setup_dialog import SetupDialog, SpaceSetup
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
@@ -45,6 +47,7 @@ from spaces_desktop.ui.qt.devices import (
     microphone_options,
 )
 from spaces_desktop.ui.qt.notify import Notifier
+from spaces_desktop.ui.qt.overlay_publisher import OverlayPublisher
 from spaces_desktop.ui.qt.settings import AppSettings, DevicePrefs, ServerMode, director_settings
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.screens.ended_screen import EndedScreen
@@ -53,6 +56,7 @@ from spaces_desktop.ui.screens.space_screen import SpaceScreen
 from spaces_desktop.ui.screens.waiting_screen import WaitingScreen
 from spaces_desktop.ui.server_port import NO_BUILT_IN_SERVER, ServerPort
 from spaces_desktop.ui.viewmodels import shortcuts
+from spaces_desktop.ui.viewmodels.overlay_config import OverlayKind
 from spaces_desktop.ui.viewmodels.session_controller import ENTER, SessionController
 from spaces_desktop.ui.viewmodels.space_model import controls_for, end_view, waiting_text
 from spaces_desktop.ui.viewmodels.upcoming import UpcomingModel
@@ -140,6 +144,14 @@ class MainWindow(QMainWindow):
         if settings.devices.speaker:
             self.controller.set_device(DeviceSlot.SPEAKER, settings.devices.speaker)
         self.upcoming = UpcomingModel(engine, settings, self.dispatcher, parent=self)
+        self.overlays = OverlayPublisher(
+            engine,
+            load=lambda: settings.overlays(self._space_link()),
+            save=lambda config: settings.keep_overlays(self._space_link(), config),
+            frame_size=lambda: (self.controller.devices.width, self.controller.devices.height),
+        )
+        self.overlay_dialog: OverlayDialog | None = None
+        self._overlay_link: str | None = None
         self.notifier = Notifier(theme.icon("spaces", theme.palette.accent, 64), self)
         self.setup_dialog: SetupDialog | None = None
         self.join_dialog: JoinDialog | None = None
@@ -375,6 +387,15 @@ class MainWindow(QMainWindow):
         self.pin_action = self._action("Pin / unpin the big tile", shortcuts.PIN, c.toggle_pin)
         self.leave_action = self._action("Leave", shortcuts.LEAVE, self.request_leave)
         self.end_action = self._action("End Space…", None, self.request_end)
+        self.overlays_action = self._action("Overlays…", shortcuts.OVERLAYS, self.open_overlays)
+        self.overlay_actions = {
+            kind: self._action(text, shortcut, partial(self.toggle_overlay, kind))
+            for kind, text, shortcut in (
+                (OverlayKind.LOWER_THIRD, "Lower third on / off", shortcuts.LOWER_THIRD),
+                (OverlayKind.LOGO, "Logo on / off", shortcuts.LOGO),
+                (OverlayKind.PRODUCT, "Product card on / off", shortcuts.PRODUCT_CARD),
+            )
+        }
         self.space_actions = [
             self.mic_action,
             self.camera_action,
@@ -385,6 +406,10 @@ class MainWindow(QMainWindow):
             self.end_action,
         ]
         for action in self.space_actions[:5]:
+            space_menu.addAction(action)
+        space_menu.addSeparator()
+        space_menu.addAction(self.overlays_action)
+        for action in self.overlay_actions.values():
             space_menu.addAction(action)
         space_menu.addSeparator()
         space_menu.addAction(self.leave_action)
@@ -425,9 +450,43 @@ class MainWindow(QMainWindow):
         busy = ENTER in self.controller.pending
         self.start_action.setEnabled(not in_space and not busy)
         self.join_action.setEnabled(not in_space and not busy)
+        link = self._space_link()
+        if in_space and link != self._overlay_link:
+            self._overlay_link = link
+            self.overlays.reload()  # this Space's overlays, in the engine before the camera goes on
+        for action in self.overlay_actions.values():
+            action.setEnabled(in_space and state.can_use_camera)
         product = in_space and controls_for(state, False).product_layouts  # as the Layout button offers
         for action in self.layout_group.actions():
             action.setVisible(product or action.data() not in PRODUCT_LAYOUTS)
+
+    # --- overlays ---
+
+    def _space_link(self) -> str:
+        space = self.controller.state.space
+        return space.share_link if space is not None else ""
+
+    def open_overlays(self) -> OverlayDialog:
+        if self.overlay_dialog is None:
+            self.overlays.config = self.settings.overlays(self._space_link())
+            dialog = OverlayDialog(
+                self.overlays.config,
+                self.overlays.update,
+                (self.controller.devices.width, self.controller.devices.height),
+                parent=self,
+            )
+            dialog.finished.connect(lambda _=0: setattr(self, "overlay_dialog", None))
+            self.overlay_dialog = dialog
+        self.overlay_dialog.show()
+        self.overlay_dialog.raise_()
+        return self.overlay_dialog
+
+    def toggle_overlay(self, kind: OverlayKind) -> None:
+        if not self.overlays.toggle(kind):
+            self.open_overlays()  # nothing to show yet: say what, where it is set up
+            return
+        if self.overlay_dialog is not None:
+            self.overlay_dialog.set_shown(kind, self.overlays.config.shown(kind))
 
     def set_layout_mode(self, mode: str) -> None:
         self.settings.layout_mode = mode

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain import CameraSource, Role
@@ -16,6 +16,7 @@ from spaces_desktop.signaling.errors import Conflict, Forbidden
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
 from spaces_desktop.ui.qt.theme import Theme
 from spaces_desktop.ui.screens.space_screen import SpaceScreen
+from spaces_desktop.ui.viewmodels.roster import Audience, SectionId
 from spaces_desktop.ui.viewmodels.session_controller import SessionController
 from spaces_desktop.ui.viewmodels.space_model import (
     Action,
@@ -25,10 +26,10 @@ from spaces_desktop.ui.viewmodels.space_model import (
     banner_for,
     controls_for,
     end_view,
-    people_sections,
 )
 from spaces_desktop.ui.widgets.banner import ConnectionBanner
 from spaces_desktop.ui.widgets.control_bar import ControlBar
+from spaces_desktop.ui.widgets.people_model import PeopleModel
 from tests.gui.conftest import HOST_ID, FakeEngine, FakeSession, StandInStage, busy_room, reaction
 
 # --- rules (no widgets) ---------------------------------------------------------------------
@@ -88,13 +89,19 @@ def test_speakers_and_listeners_moderate_nobody() -> None:
 
 
 def test_people_sections_show_requests_to_moderators_only() -> None:
-    host_view = {s.id: s for s in people_sections(busy_room(HOST_ID))}
-    assert [r.member.id for r in host_view["requests"].rows] == ["p_req"]
-    assert [r.member.id for r in host_view["stage"].rows] == [HOST_ID, "p_co", "p_sam", "p_ari"]
-    assert "p_req" not in [r.member.id for r in host_view["listeners"].rows]
-    assert host_view["listeners"].title == "Listeners · 3"
-    listener_view = {s.id for s in people_sections(busy_room("p_lee"))}
-    assert listener_view == {"stage", "listeners"}
+    model = PeopleModel()
+    model.set_audience(Audience(busy_room(HOST_ID)))
+    host_view = {s: model.section_rows(s) for s in SectionId}
+    assert host_view[SectionId.REQUESTS][2] == ["p_req"]
+    assert host_view[SectionId.STAGE][2] == [HOST_ID, "p_co", "p_sam", "p_ari"]
+    assert host_view[SectionId.LISTENERS][:3] == (
+        "Listeners · 2",
+        2,
+        ["p_lee", "p_inv"],
+    )  # the asker is a request
+    model.set_audience(Audience(busy_room("p_lee")))
+    listener_view = {s for s in SectionId if model.section_rows(s)[0]}
+    assert listener_view == {SectionId.STAGE, SectionId.LISTENERS}
 
 
 def test_banner_states() -> None:
@@ -206,10 +213,29 @@ def test_host_panel_actions_call_the_engine(
     widget = screen.people.row(section, pid)
     assert widget is not None
     if action in widget.buttons:
-        qtbot.mouseClick(widget.buttons[action], Qt.MouseButton.LeftButton)
+        widget.click(action)
     else:
         widget.menu_actions[action].trigger()  # type: ignore[attr-defined]
     assert engine.called(call) == [args]
+
+
+def test_the_keyboard_reaches_the_engine_from_the_people_list(
+    qtbot: QtBot, screen: SpaceScreen, engine: FakeEngine
+) -> None:
+    engine.push(busy_room(HOST_ID))
+    qtbot.waitUntil(lambda: screen.people.row("listeners", "p_lee") is not None)
+    view = screen.people.view
+    view.setFocus()
+    view.setCurrentIndex(screen.people.model.index_of(SectionId.STAGE, "p_ari"))
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # over the listeners' header
+    qtbot.keyClick(view, Qt.Key.Key_Enter)
+    qtbot.waitUntil(lambda: any(m.isVisible() for m in view.findChildren(QMenu)))
+    menu = next(m for m in view.findChildren(QMenu) if m.isVisible())
+    assert menu.actions()[0].text() == "Invite to speak"
+    qtbot.keyClick(menu, Qt.Key.Key_Down)
+    qtbot.keyClick(menu, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(engine.called("invite")))
+    assert engine.called("invite") == [("p_lee",)]
 
 
 def test_pending_moderation_disables_that_action_only(
@@ -220,12 +246,12 @@ def test_pending_moderation_disables_that_action_only(
     qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
     row = screen.people.row("requests", "p_req")
     assert row is not None
-    qtbot.mouseClick(row.buttons[Action.ACCEPT], Qt.MouseButton.LeftButton)
-    assert not row.buttons[Action.ACCEPT].isEnabled()
-    assert row.buttons[Action.DECLINE].isEnabled()
+    row.click(Action.ACCEPT)
+    assert not row.enabled(Action.ACCEPT)
+    assert row.enabled(Action.DECLINE)
     assert action_key(Action.ACCEPT, "p_req") in screen.controller.pending
     engine.futures["set_role"].set_result(None)
-    qtbot.waitUntil(lambda: row.buttons[Action.ACCEPT].isEnabled())
+    qtbot.waitUntil(lambda: row.enabled(Action.ACCEPT))
 
 
 def test_refused_action_shows_the_servers_message(
@@ -236,7 +262,7 @@ def test_refused_action_shows_the_servers_message(
     qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
     row = screen.people.row("requests", "p_req")
     assert row is not None
-    qtbot.mouseClick(row.buttons[Action.ACCEPT], Qt.MouseButton.LeftButton)
+    row.click(Action.ACCEPT)
     qtbot.waitUntil(lambda: screen.people.error.isVisible())
     assert screen.people.error.text() == "The stage is full: 10 speakers already."
     screen.people.error_close.click()

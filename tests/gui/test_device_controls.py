@@ -98,6 +98,11 @@ def test_banner_words_for_each_device_and_status() -> None:
     assert device_banner_for(with_problems(mic)).action == "Choose microphone"
     mic_back = device_banner_for(with_problems(replace(mic, status=DeviceStatus.BACK)))
     assert (mic_back.text, mic_back.action) == ("Your microphone is back — use it again?", "Use it")
+    speaker = DeviceProblem(DeviceSlot.SPEAKER, DeviceStatus.LOST, "USB Headphones")
+    speaker_lost = device_banner_for(with_problems(speaker))
+    assert speaker_lost.action == "Choose speaker" and "pick another speaker" in speaker_lost.text
+    speaker_back = device_banner_for(with_problems(replace(speaker, status=DeviceStatus.BACK)))
+    assert (speaker_back.text, speaker_back.action) == ("Your speaker is back — use it again?", "Use it")
     # A lost device comes before one that is back, whatever the order they went in.
     both = device_banner_for(with_problems(replace(mic, status=DeviceStatus.BACK), LOST_CAMERA))
     assert both.slot is DeviceSlot.CAMERA and both.status is DeviceStatus.LOST and both.more == 1
@@ -155,6 +160,17 @@ def test_microphone_back_banner_reopens_the_same_microphone(
     assert engine.called("set_device") == [(DeviceSlot.MICROPHONE, "3")]
 
 
+def test_speaker_back_banner_reopens_the_same_speaker(
+    qtbot: QtBot, screen: SpaceScreen, engine: FakeEngine
+) -> None:
+    screen.controller.speaker = "5"
+    problem = DeviceProblem(DeviceSlot.SPEAKER, DeviceStatus.BACK, "USB Headphones")
+    engine.push(with_problems(problem))
+    qtbot.waitUntil(screen.device_banner.isVisible)
+    qtbot.mouseClick(screen.device_banner.action, Qt.MouseButton.LeftButton)
+    assert engine.called("set_device") == [(DeviceSlot.SPEAKER, "5")]
+
+
 def test_not_now_hides_that_message_until_the_devices_change(
     qtbot: QtBot, screen: SpaceScreen, engine: FakeEngine
 ) -> None:
@@ -192,9 +208,9 @@ def test_control_bar_menus_list_devices_and_switch_them(
     for control in (bar.mic, bar.camera, bar.second_camera):
         assert control.menu_button is not None and control.menu_button.isVisible()
     assert entries(bar.camera_menu, DeviceSlot.CAMERA)[0] == ("Integrated Webcam", True)
-    assert entries(bar.second_camera_menu, DeviceSlot.SECOND_CAMERA)[-1] == (
-        "Synthetic camera (test picture)",
-        True,
+    # The product camera's menu lists cameras, then any screens and windows to share.
+    assert ("Synthetic camera (test picture)", True) in entries(
+        bar.second_camera_menu, DeviceSlot.SECOND_CAMERA
     )
     # Microphone and speaker share the menu by the mic button; "no microphone" is not a switch.
     assert entries(bar.mic_menu, DeviceSlot.MICROPHONE) == [

@@ -26,7 +26,9 @@ from PySide6.QtGui import QAction, QColor, QImage, QTextDocument
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QApplication,
+    QHeaderView,
     QLabel,
     QListWidget,
     QMenu,
@@ -183,6 +185,8 @@ def everything_shown() -> Iterator[Shown]:
             yield Shown(f"{where} status tip", widget.statusTip())
         for action in widget.actions():
             yield from _action_texts(action, where)
+        if isinstance(widget, QAbstractItemView) and not isinstance(widget, QListWidget | QHeaderView):
+            yield from _model_texts(widget, where)
         if isinstance(widget, QListWidget):
             for row in range(widget.count()):
                 item = widget.item(row)
@@ -191,6 +195,26 @@ def everything_shown() -> Iterator[Shown]:
                     yield Shown(
                         f"{where} item tooltip", shown_tooltip(item.toolTip()), item.toolTip(), widget
                     )
+
+
+def _model_texts(view: QAbstractItemView, where: str) -> Iterator[Shown]:
+    """What a view's delegate paints: each row's text and tooltip as the model hands them over.
+
+    The app's delegates draw text with ``QPainter.drawText``/``QStaticText`` in plain
+    format (checked in test_the_app_paints_its_rows_plain), so the model's text is the text shown.
+    """
+    model = view.model()
+    if model is None:
+        return
+    viewport = view.viewport()
+    for row in range(model.rowCount()):
+        index = model.index(row, 0)
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if isinstance(text, str):
+            yield Shown(f"{where} row", text)
+        tip = index.data(Qt.ItemDataRole.ToolTipRole)
+        if isinstance(tip, str) and tip:
+            yield Shown(f"{where} row tooltip", shown_tooltip(tip), tip, viewport)
 
 
 def _action_texts(action: QAction, where: str) -> Iterator[Shown]:
@@ -473,6 +497,20 @@ def test_a_question_box_shows_its_text_as_typed(qtbot: QtBot, hostile: dict[str,
     shown = [text for _, text in labels]
     assert hostile["bold"].text in shown and hostile["image"].text in shown
     assert all(fmt == Qt.TextFormat.PlainText for fmt, text in labels if text)
+
+
+def test_the_app_paints_its_rows_plain() -> None:
+    """Rows painted by a delegate never go through Qt's rich-text machinery: plain QStaticText or drawText."""
+    ui = Path(__file__).resolve().parents[2] / "spaces_desktop" / "ui"
+    rich = re.compile(r"QTextDocument|setHtml|RichText|AutoText|mightBeRichText|QLabel")
+    painted = [path for path in sorted(ui.rglob("*.py")) if "QStyledItemDelegate" in path.read_text()]
+    assert painted, "the People panel's delegate is gone: update this test"
+    for path in painted:
+        text = path.read_text()
+        assert not rich.search(text), f"{path.name} may render markup"
+        if "QStaticText(" in text:
+            plain = "setTextFormat(Qt.TextFormat.PlainText)" in text
+            assert plain, f"{path.name}: QStaticText guesses markup"
 
 
 def test_the_app_builds_its_labels_plain() -> None:

@@ -94,10 +94,10 @@ def test_waiting_list_lets_people_in_or_not(
     assert set(row.buttons) == {Action.ADMIT, Action.DENY}
     assert screen.people.access.switches["approval_required"].isChecked()
     shot(window, "host-waiting-list")
-    qtbot.mouseClick(row.buttons[Action.ADMIT], Qt.MouseButton.LeftButton)
+    row.click(Action.ADMIT)
     other = screen.people.row("waiting", "p_x")
     assert other is not None
-    qtbot.mouseClick(other.buttons[Action.DENY], Qt.MouseButton.LeftButton)
+    other.click(Action.DENY)
     assert engine.called("admit") == [("p_w",)]
     assert engine.called("deny") == [("p_x",)]
     engine.push(with_waiting(state))

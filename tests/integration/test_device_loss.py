@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from spaces_desktop.devices.frame_id import read_frame_id
+from spaces_desktop.devices.speaker import PullAudio, SpeakerSink
 from spaces_desktop.devices.synthetic_camera import SyntheticCamera
 from spaces_desktop.devices.synthetic_microphone import SyntheticMicrophone
 from spaces_desktop.domain import CameraSource
@@ -156,8 +157,11 @@ def test_lost_camera_turns_off_for_everyone_and_comes_back(
     assert seen_after < 2.0, f"the listener saw camera off after {seen_after:.2f} s"
     assert not server_says_camera_on(backend, host)
     assert host.state.connection is Connection.LIVE
-
+    # The server knows: no more black keep-alive, no video at all from the lost camera.
+    time.sleep(0.5)
+    quiet_from = time.monotonic()
     time.sleep(2.5 * DEVICE_SCAN_S)  # the device watcher sees it gone before it is plugged back in
+    assert listener.frames_since(key, quiet_from) == [], "a lost camera still sends video"
     camera.restore()
     host.wait(
         "the camera to be offered back",
@@ -335,3 +339,104 @@ def test_speaker_bot_whose_camera_is_unplugged_turns_it_back_on(backend: Backend
             listener.engine.leave().result(10)
         finally:
             listener.engine.shutdown()
+
+
+class PlayingOutput:
+    """A PortAudio output stream stand-in with PortAudio's own thread: it pulls a 10 ms block
+    every 10 ms and remembers when it last played sound, until it is unplugged (it then
+    simply stops calling back, as an output does when its device vanishes under it)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.callback = kwargs["callback"]
+        self.blocksize = int(kwargs["blocksize"])  # type: ignore[call-overload]
+        self.loud_at: list[float] = []
+        self.unplugged = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fake-portaudio", daemon=True)
+
+    @property
+    def active(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+    def close(self) -> None:
+        pass
+
+    def _run(self) -> None:
+        block = np.zeros((self.blocksize, 1), np.int16)
+        for _ in range(100_000):  # bounded: 1000 s at most
+            if self._stop.wait(0.01):
+                return
+            if self.unplugged.is_set():
+                continue
+            self.callback(block, self.blocksize, None, None)  # type: ignore[operator]
+            if np.abs(block.astype(np.int32)).max() > 100:
+                self.loud_at.append(time.monotonic())
+
+
+class Outputs:
+    def __init__(self) -> None:
+        self.opened: dict[object, PlayingOutput] = {}
+
+    def OutputStream(self, **kwargs: object) -> PlayingOutput:
+        self.opened[kwargs["device"]] = stream = PlayingOutput(**kwargs)
+        return stream
+
+
+def test_lost_speaker_is_shown_and_another_one_plays_the_space(
+    host_and_listener: tuple[Watched, Watched],
+) -> None:
+    host, _ = host_and_listener
+    outputs = Outputs()
+    frames = FrameBoard()
+    states: list[SessionState] = []
+    lock = threading.Lock()
+
+    def on_state(state: SessionState) -> None:
+        with lock:
+            states.append(state)
+
+    def speaker(pull: PullAudio, device: int | str | None) -> SpeakerSink:
+        return SpeakerSink(pull, device, backend_loader=lambda: outputs)  # type: ignore[arg-type,return-value]
+
+    ear = Watched(Engine(on_state, frames, speaker_factory=speaker, speaker_device=1), states, lock=lock)
+    try:
+        link = host.state.space.share_link if host.state.space else ""
+        ear.engine.join(link, "Ear", DeviceChoice(camera=NONE, microphone=NONE)).result(15)
+
+        def plays(device: object, since: float, timeout: float = 15.0) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                stream = outputs.opened.get(device)
+                if stream is not None and any(t > since for t in stream.loud_at):
+                    return True
+                time.sleep(0.05)
+            return False
+
+        assert plays(1, 0.0), "the speaker never played the host"
+        outputs.opened[1].unplugged.set()
+        lost_after = ear.wait(
+            "the speaker problem",
+            lambda s: any(
+                p.slot is DeviceSlot.SPEAKER and p.status is DeviceStatus.LOST for p in s.device_problems
+            ),
+            timeout=5,
+        )
+        assert lost_after < 1.5, f"the loss showed after {lost_after:.2f} s"
+        assert ear.state.connection is Connection.LIVE  # nothing else broke
+
+        switched_at = time.monotonic()
+        ear.engine.set_device(DeviceSlot.SPEAKER, "2").result(10)
+        ear.wait("the banner to go", lambda s: s.device_problems == (), timeout=5)
+        assert plays(2, switched_at), "the other speaker does not play the Space"
+    finally:
+        try:
+            ear.engine.leave().result(10)
+        finally:
+            ear.engine.shutdown()

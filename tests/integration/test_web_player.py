@@ -181,3 +181,33 @@ def test_browser_listens_and_watches_the_active_speaker(
         for bot in (speaker, host):
             if bot is not None:
                 bot.stop()
+
+
+def test_browser_shows_the_scene_the_host_directs(backend: Backend, browser: Any) -> None:
+    with httpx.Client(base_url=backend.url, trust_env=False, timeout=20) as http:
+        made = http.post("/spaces", json={"title": "Directed", "host_name": "Hana", "video_enabled": True})
+        assert made.status_code == 201, made.text
+        body = made.json()
+        space_id, host_id = body["snapshot"]["space"]["id"], body["participant"]["id"]
+        auth = {"Authorization": f"Bearer {body['token']}"}
+        http.post(f"/spaces/{space_id}/scene", json={"kind": "grid"}, headers=auth).raise_for_status()
+        context = browser.new_context(viewport={"width": 1100, "height": 700})
+        try:
+            page = context.new_page()
+            page.goto(f"{backend.url}/s/{space_id}", wait_until="load")
+            page.wait_for_selector("#join-form:not([hidden])", timeout=15_000)
+            page.fill("#name", "Browser viewer")
+            page.click("#listen")
+            page.wait_for_selector("#space:not([hidden])", timeout=15_000)
+
+            def layout() -> str:
+                return str(page.evaluate("() => document.getElementById('big').dataset.layout || ''"))
+
+            wait_for(lambda: layout() == "grid", 15, "the snapshot's grid scene in the browser")
+            scene = {"kind": "person", "participant_id": host_id}
+            http.post(f"/spaces/{space_id}/scene", json=scene, headers=auth).raise_for_status()
+            wait_for(lambda: layout() == "speaker", 15, "the person scene from the event stream")
+            kind = page.evaluate("() => window.spacesPlayer.state.scene.kind")
+            assert kind == "person"
+        finally:
+            context.close()

@@ -146,6 +146,10 @@ class FakeMedia(Holds):
     async def start_subscription(self, space_id: str, feed: int, answer_sdp: str) -> None:
         await self.checkpoint("start_subscription", space_id, feed, answer_sdp)
 
+    async def unsubscribe(self, space_id: str, feed: int) -> None:
+        await self.checkpoint("unsubscribe", space_id, feed)
+        self.subscriptions.get(space_id, {}).pop(feed, None)
+
     async def trickle(
         self, space_id: str, feed: int, target: str, candidates: list[dict[str, Any]], completed: bool
     ) -> None:
@@ -248,6 +252,9 @@ class FakeSubscriber:
     def request_keyframe(self, mid: str) -> bool:
         self.keyframes.append(mid)
         return True
+
+    def keyframe_mark(self, mid: str) -> tuple[int, int | None] | None:
+        return None  # fake tracks carry no RTP: a switched slot plays at once
 
     async def stats(self) -> TransportStats:
         return TransportStats(

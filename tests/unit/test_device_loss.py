@@ -212,6 +212,13 @@ async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     [problem] = media.problems()
     assert problem.status is DeviceStatus.LOST and "unplugged" in problem.detail
     assert media.check_health() == []  # reported once
+    assert tracks.camera.keep_alive  # black goes on until the server knows the camera is off
+    media.camera_told_off(DeviceSlot.CAMERA)
+    assert not tracks.camera.keep_alive
+    republished = media.tracks(video_enabled=True).camera  # a reconnect while it is still lost
+    assert republished is not None and not republished.keep_alive and not republished.camera_on
+    tracks = media.tracks(video_enabled=True)
+    assert isinstance(tracks.camera, CameraVideoTrack)
     assert not media.devices_seen(baseline)  # still listed: maybe only taken by another app
     gone = media.scan_devices()
     assert len(gone.cameras) == len(baseline.cameras) - 1
@@ -221,6 +228,8 @@ async def test_local_media_turns_a_lost_camera_off_and_offers_it_back() -> None:
     assert media.problems()[0].status is DeviceStatus.BACK
     media.set_camera(CameraSource.MAIN, True)
     assert media.problems() == () and camera.running
+    assert tracks.camera.camera_on and tracks.camera.keep_alive
+    assert media.tracks(video_enabled=True).camera.keep_alive  # type: ignore[union-attr]
     media.close()
 
 
@@ -294,6 +303,7 @@ class FakeSpeaker:
 
     def __init__(self, pull: Any, device: int | str | None) -> None:
         self.device = device
+        self.error: DeviceError | None = None
 
     def start(self) -> None:
         if self.device in FakeSpeaker.broken:
@@ -304,13 +314,23 @@ class FakeSpeaker:
         FakeSpeaker.log.append(f"stop {self.device}")
 
 
+def fake_session() -> Any:
+    """What the engine needs of a SpaceSession for its speaker: the mix, and whom to tell."""
+    handed: list[object] = []
+    return SimpleNamespace(
+        mixer=SimpleNamespace(pull=lambda n: np.zeros(n, np.int16)),
+        speaker_changed=handed.append,
+        handed=handed,
+    )
+
+
 def test_switching_the_speaker_reopens_the_output_stream_and_falls_back() -> None:
     FakeSpeaker.broken, FakeSpeaker.log = {9}, []
     engine = Engine(lambda state: None, speaker_factory=FakeSpeaker)  # type: ignore[arg-type]
     try:
         engine.set_device(DeviceSlot.SPEAKER, "4").result(5)  # not in a Space: remembered for the next
         assert engine.speaker_device == 4 and FakeSpeaker.log == []
-        session = SimpleNamespace(mixer=SimpleNamespace(pull=lambda n: np.zeros(n, np.int16)))
+        session = fake_session()
         engine.session = session  # type: ignore[assignment]
         engine._start_speaker(session)  # type: ignore[arg-type]
         assert FakeSpeaker.log == ["start 4"]
@@ -330,7 +350,7 @@ def test_a_saved_speaker_that_is_gone_falls_back_to_the_default() -> None:
     FakeSpeaker.broken, FakeSpeaker.log = {7}, []
     engine = Engine(lambda state: None, speaker_factory=FakeSpeaker, speaker_device=7)  # type: ignore[arg-type]
     try:
-        session = SimpleNamespace(mixer=SimpleNamespace(pull=lambda n: np.zeros(n, np.int16)))
+        session = fake_session()
         engine._start_speaker(session)  # type: ignore[arg-type]
         assert FakeSpeaker.log == ["start None"] and engine.notices == []
     finally:
@@ -350,3 +370,109 @@ def test_device_watcher_hands_every_scan_to_on_scan() -> None:
         watcher.poll()
     assert len(scanned) == 3  # unchanged scans too
     assert len(changes) == 1  # only the camera going away is a change
+
+
+def test_a_lost_speaker_is_not_reopened_when_switching_fails_and_a_working_one_is_handed_over() -> None:
+    FakeSpeaker.broken, FakeSpeaker.log = {9}, []
+    engine = Engine(lambda state: None, speaker_factory=FakeSpeaker, speaker_device=4)  # type: ignore[arg-type]
+    try:
+        session = fake_session()
+        engine.session = session
+        engine._start_speaker(session)
+        [playing] = session.handed
+        assert isinstance(playing, FakeSpeaker) and playing.device == 4
+        playing.error = SpeakerMissing("The speaker “4” stopped (unplugged?).")
+        with pytest.raises(SpeakerMissing):
+            engine.set_device(DeviceSlot.SPEAKER, "9").result(5)
+        assert FakeSpeaker.log == ["start 4", "stop 4"]  # the dead one is not opened again
+        engine.set_device(DeviceSlot.SPEAKER, "6").result(5)
+        assert FakeSpeaker.log[-1] == "start 6"
+        assert [getattr(s, "device", None) for s in session.handed] == [4, 6]
+    finally:
+        engine.session = None
+        engine.shutdown()
+
+
+class FakeOutput:
+    """A PortAudio output stream stand-in: the test plays blocks, or pulls the plug."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.callback = kwargs["callback"]
+        self.finished = kwargs["finished_callback"]
+        self.active = False
+
+    def start(self) -> None:
+        self.active = True
+
+    def stop(self) -> None:
+        self.active = False
+
+    def close(self) -> None:
+        pass
+
+    def play(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.callback(np.zeros((480, 1), np.int16), 480, None, None)
+
+
+class FakeOutputs:
+    def __init__(self) -> None:
+        self.streams: list[FakeOutput] = []
+
+    def OutputStream(self, **kwargs: Any) -> FakeOutput:
+        self.streams.append(FakeOutput(**kwargs))
+        return self.streams[-1]
+
+
+def test_a_speaker_that_stops_is_lost_offered_back_and_replaced() -> None:
+    from spaces_desktop.devices.catalog import AudioCatalog, DeviceCatalog, DeviceInfo
+    from spaces_desktop.devices.speaker import SpeakerSink
+
+    backend, now = FakeOutputs(), [0.0]
+    speaker = SpeakerSink(
+        lambda n: np.zeros(n, np.int16),
+        3,
+        name="Headphones",
+        backend_loader=lambda: backend,  # type: ignore[arg-type,return-value]
+        clock=lambda: now[0],
+    )
+    speaker.start()
+    media = LocalMedia(DeviceChoice(camera=NONE, microphone=NONE))
+    media.use_speaker(speaker)
+    backend.streams[0].play(10)
+    now[0] = 0.5
+    assert media.check_health() == [] and media.problems() == ()
+
+    now[0] = 1.5  # no callback for a second: the device went away under a stream PortAudio keeps open
+    assert media.check_health() == [DeviceSlot.SPEAKER]
+    [problem] = media.problems()
+    assert (problem.slot, problem.status) == (DeviceSlot.SPEAKER, DeviceStatus.LOST)
+    assert problem.device_name == "Headphones" and "stopped" in problem.detail
+    assert media.check_health() == []  # told once
+
+    def catalog(*speakers: DeviceInfo) -> DeviceCatalog:
+        return DeviceCatalog(cameras=(), audio=AudioCatalog(speakers=speakers))
+
+    headphones = DeviceInfo("speaker", "alsa:3", "Headphones", 3)
+    assert not media.devices_seen(catalog(headphones))  # still listed: not unplugged, nothing to offer
+    assert media.devices_seen(catalog()) is False and media.lost[DeviceSlot.SPEAKER].seen_gone
+    assert media.devices_seen(catalog(headphones))
+    assert [p.status for p in media.problems()] == [DeviceStatus.BACK]
+
+    replacement = SpeakerSink(lambda n: np.zeros(n, np.int16), backend_loader=lambda: backend)  # type: ignore[arg-type,return-value]
+    media.use_speaker(replacement)
+    assert media.problems() == ()
+    media.close()
+
+
+def test_a_speaker_stream_portaudio_ended_by_itself_is_missing() -> None:
+    from spaces_desktop.devices.speaker import SpeakerSink
+
+    backend = FakeOutputs()
+    speaker = SpeakerSink(lambda n: np.zeros(n, np.int16), backend_loader=lambda: backend)  # type: ignore[arg-type,return-value]
+    speaker.start()
+    backend.streams[0].play()
+    assert speaker.error is None and speaker.running
+    backend.streams[0].finished()
+    assert isinstance(speaker.error, SpeakerMissing) and not speaker.running
+    speaker.stop()

@@ -150,3 +150,34 @@ def test_a_batch_of_reactions_floats_each_sender_and_the_unnamed_rest() -> None:
     assert len(set(floating)) == len(floating)  # distinct, so the screen floats every one
     crowd = event(31, "reaction", counts={"🎉": 500}, senders=[], total=500)
     assert len(apply(state, crowd).reactions) == 12
+
+
+def test_requests_to_speak_keep_the_order_they_were_made_in() -> None:
+    state = initial()
+    for n, pid in enumerate(("a", "b", "c"), start=11):
+        state = apply(state, event(n, "participant_joined", participant=dump(person(pid))))
+    assert state.requests == ()
+    for n, pid in enumerate(("c", "a", "b"), start=20):
+        state = apply(
+            state, event(n, "participant_updated", participant=dump(person(pid, speak_requested=True)))
+        )
+    assert state.requests == ("c", "a", "b")  # not join order
+    state = apply(
+        state, event(30, "participant_updated", participant=dump(person("a", speak_requested=True)))
+    )
+    assert state.requests == ("c", "a", "b")  # an update of a standing request keeps its place
+    state = apply(state, event(31, "participant_updated", participant=dump(person("c", Role.SPEAKER))))
+    state = apply(state, event(32, "participant_left", participant=dump(person("b"))))
+    assert state.requests == ("a",)  # accepted and gone: no longer asking
+    state = apply(
+        state, event(33, "participant_updated", participant=dump(person("c", speak_requested=True)))
+    )
+    assert state.requests == ("a", "c")  # asking again goes to the back
+    snapshot = Snapshot(
+        space=space(),
+        participants=[person("h", Role.HOST), person("x", speak_requested=True), person("me")],
+        streams=[],
+        you="me",
+        last_event_id=1,
+    )
+    assert from_snapshot(snapshot).requests == ("x",)

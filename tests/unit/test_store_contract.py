@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -144,3 +145,19 @@ def test_two_redis_stores_see_each_others_writes(redis_server: RedisServer) -> N
     assert b.participant_by_token("tok") is not None
     event = a.append_event("s1", "x", {}, None)
     assert b.last_event_id("s1") == event.id
+
+
+def test_scene_and_backstage_are_kept(store: SpaceStore) -> None:
+    store.add_space(_space())
+    assert store.space("s1") is not None and store.space("s1").scene is None  # type: ignore[union-attr]
+    store.set_scene("s1", '{"kind":"grid","participant_id":null,"by":"h1"}')
+    kept = store.space("s1")
+    assert kept is not None and kept.scene == '{"kind":"grid","participant_id":null,"by":"h1"}'
+    store.set_space_access("s1", locked=True, approval_required=False)  # other writes keep the scene
+    assert store.space("s1").scene == kept.scene  # type: ignore[union-attr]
+    guest = store.add_participant(_person("g1", role=Role.SPEAKER), "token-g")
+    assert not guest.backstage
+    store.update_participant(replace(guest, backstage=True))
+    assert store.participant("g1").backstage  # type: ignore[union-attr]
+    assert [p.backstage for p in store.active_participants("s1")] == [True]
+    assert store.participant_by_token("token-g").backstage  # type: ignore[union-attr]

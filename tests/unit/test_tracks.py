@@ -172,6 +172,37 @@ async def test_camera_off_sends_black_once_a_second_and_comes_back_on_at_once() 
     track.stop()
 
 
+async def test_without_keep_alive_a_camera_that_is_off_sends_nothing_until_it_is_on() -> None:
+    camera = FakeCamera(width=64, height=48)
+    track = CameraVideoTrack(camera, off_interval=0.05)
+    camera.push(200)
+    await track.recv()
+    track.camera_on = False
+    await track.recv()  # the black keep-alive, while the server does not know yet
+
+    track.keep_alive = False  # a lost camera the server knows is off
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0.5)  # ten keep-alive intervals
+    assert not waiting.done() and track.black_frames_sent == 1
+
+    threading.Thread(target=lambda: setattr(track, "camera_on", True)).start()
+    camera.push_from_thread(value=200, delay=0.01)
+    back = await asyncio.wait_for(waiting, 2.0)
+    assert int(luma(back).mean()) > 100 and track.black_frames_sent == 1
+
+    track.camera_on = False
+    track.keep_alive = True  # turned off on purpose later: the keep-alive is back
+    await asyncio.wait_for(track.recv(), 1.0)
+    assert track.black_frames_sent == 2
+
+    track.keep_alive = False
+    waiting = asyncio.ensure_future(track.recv())
+    await asyncio.sleep(0.05)
+    track.stop()  # a held recv still ends with the track
+    with pytest.raises(MediaStreamError):
+        await asyncio.wait_for(waiting, 1.0)
+
+
 async def test_camera_that_never_started_sends_black_to_keep_the_stream_alive() -> None:
     camera = FakeCamera(width=32, height=24)
     camera.running = False

@@ -12,7 +12,7 @@
   const STREAM_RETRY_MS = [250, 500, 1000, 2000, 4000];
   const EVENT_TYPES = [
     "space_updated", "participant_joined", "participant_updated", "participant_left", "invited",
-    "reaction", "streams", "talking", "media_reset", "space_ended", "removed",
+    "reaction", "streams", "talking", "media_reset", "space_ended", "removed", "scene",
   ];
   const STAGE_ROLES = ["host", "cohost", "speaker"];
   const ROLE_LABEL = { host: "Host", cohost: "Co-host", speaker: "" };
@@ -30,6 +30,7 @@
     lastEventId: 0,
     talking: new Set(),
     active: null,
+    scene: { kind: "auto" },  // the program the host directs (a "scene" event changes it)
     events: null,
     streamFailures: 0,
     ended: false,
@@ -161,10 +162,11 @@
     state.lastEventId = snapshot.last_event_id;
     state.talking = new Set(snapshot.talking || []);
     state.active = (snapshot.talking || [])[0] || null;
+    state.scene = snapshot.scene || { kind: "auto" };
     setTitle(snapshot.space.title);
   }
 
-  function onStage(p) { return p && STAGE_ROLES.includes(p.role) && p.status === "active"; }
+  function onStage(p) { return p && STAGE_ROLES.includes(p.role) && p.status === "active" && !p.backstage; }
 
   function apply(type, data) {
     switch (type) {
@@ -214,6 +216,9 @@
         } else {
           state.talking.delete(data.participant_id);
         }
+        break;
+      case "scene":
+        state.scene = data.scene || { kind: "auto" };
         break;
       case "media_reset":
         scheduleResubscribe(RESUBSCRIBE_DEBOUNCE_MS);
@@ -492,6 +497,25 @@
     video.requestVideoFrameCallback(tick);
   }
 
+  // The host's scene, as the desktop app resolves it (domain/scenes.py `resolve`).
+  function programOf(stage, auto) {
+    const scene = state.scene || { kind: "auto" };
+    const ids = stage.map((p) => p.id);
+    const products = stage.filter((p) => p.second_camera_on).map((p) => p.id);
+    if (scene.kind === "grid") return { layout: "grid", featured: auto };
+    if (scene.kind === "person") {
+      return { layout: "speaker", featured: ids.includes(scene.participant_id) ? scene.participant_id : auto };
+    }
+    const layouts = { product: "product", product_pip: "pip", side_by_side: "side_by_side" };
+    if (layouts[scene.kind]) {
+      let owner = products.includes(scene.participant_id) ? scene.participant_id : null;
+      if (!owner && products.includes(auto)) owner = auto;
+      if (!owner && products.length) owner = products[0];
+      if (owner) return { layout: layouts[scene.kind], featured: owner };
+    }
+    return { layout: "speaker", featured: auto };
+  }
+
   function render() {
     if (state.ended) return;
     const people = [...state.participants.values()];
@@ -500,20 +524,34 @@
     $("top-count").textContent = `${plural(stage.length, "speaker", "speakers")} · ${plural(listeners, "listener", "listeners")}`;
     $("live-badge").hidden = !(state.space && state.space.status === "live");
 
-    const active = activeSpeaker(stage);
+    const program = programOf(stage, activeSpeaker(stage));
+    const active = program.featured;
     const big = [];
     const strip = [];
     const used = new Set();
     for (const p of stage) {
       const mainKey = `${p.id}/main`;
       used.add(mainKey);
-      (p.id === active ? big : strip).push(tileFor(mainKey, p, "main"));
+      const main = tileFor(mainKey, p, "main");
+      main.classList.remove("pip");
+      let product = null;
       if (p.second_camera_on) {
         const productKey = `${p.id}/second`;
         used.add(productKey);
-        strip.push(tileFor(productKey, p, "second"));
+        product = tileFor(productKey, p, "second");
+      }
+      const owner = p.id === active;
+      if (program.layout === "grid") big.push(main);
+      else if (owner && program.layout === "product" && product) big.push(product);
+      else if (owner && program.layout === "pip" && product) { main.classList.add("pip"); big.push(product, main); }
+      else if (owner && program.layout === "side_by_side" && product) big.push(main, product);
+      else if (program.layout === "product" && product === null && !owner) continue;  // the cut shows one picture
+      else {
+        (owner ? big : strip).push(main);
+        if (product) strip.push(product);
       }
     }
+    $("big").dataset.layout = program.layout;
     for (const [key, tile] of tiles) {
       if (!used.has(key)) {
         tile.root.remove();

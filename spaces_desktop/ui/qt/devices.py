@@ -21,6 +21,7 @@ from spaces_desktop.devices.microphone import MicrophoneSource
 from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice, open_camera, open_microphone
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
+from spaces_desktop.ui.qt.screen_source import screen_options
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ def live_options(slot: DeviceSlot, catalog: DeviceCatalog | None) -> list[Device
     if slot is DeviceSlot.SPEAKER:
         return speaker_options(catalog)
     options = microphone_options(catalog) if slot is DeviceSlot.MICROPHONE else camera_options(catalog)
+    if slot is DeviceSlot.SECOND_CAMERA:
+        # A screen or a window can stand in for the product camera (a page, a slide deck).
+        options += [DeviceOption(o.label, o.spec) for o in screen_options()]
     return [o for o in options if o.spec != NONE]
 
 

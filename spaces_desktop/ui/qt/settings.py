@@ -21,9 +21,11 @@ from PySide6.QtCore import QSettings
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.port import ScheduledSpace
 from spaces_desktop.ui.qt.theme import ThemeChoice
+from spaces_desktop.ui.viewmodels.overlay_config import OverlayConfig
 
 MAX_RECENT = 8
 MAX_SCHEDULED = 20
+MAX_OVERLAY_SPACES = 20
 
 
 class ServerMode(StrEnum):
@@ -278,3 +280,29 @@ class AppSettings:
     @layout_mode.setter
     def layout_mode(self, mode: str) -> None:
         self._store.setValue("stage/layout", mode)
+
+    # --- overlays, per Space (a new Space starts from the last ones used) ---
+
+    def overlays(self, link: str = "") -> OverlayConfig:
+        kept = self._overlay_map()
+        text = kept.get(link) if link else None
+        return OverlayConfig.from_json(text if text is not None else self._str("overlays/last", "{}"))
+
+    def keep_overlays(self, link: str, config: OverlayConfig) -> None:
+        text = config.to_json()
+        self._store.setValue("overlays/last", text)
+        if not link:
+            return
+        kept = self._overlay_map()
+        kept.pop(link, None)
+        kept[link] = text
+        for old in list(kept)[:-MAX_OVERLAY_SPACES]:
+            del kept[old]
+        self._store.setValue("overlays/spaces", json.dumps(kept))
+
+    def _overlay_map(self) -> dict[str, str]:
+        try:
+            items = json.loads(self._str("overlays/spaces", "{}"))
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in items.items()} if isinstance(items, dict) else {}

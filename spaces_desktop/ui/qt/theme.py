@@ -209,7 +209,9 @@ def _svg(name: str) -> str:
     return (ICONS / f"{name}.svg").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=512)
 def icon(name: str, color: str, size: int = 24) -> QIcon:
+    """Rendered once per (name, colour, size): screens restyle their buttons on every state."""
     result = QIcon()
     for scale in (1, 2):
         result.addPixmap(icon_pixmap(name, color, size * scale))

@@ -25,6 +25,7 @@ from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import DeviceProblem, DeviceSlot, DeviceStatus, Reaction, SessionState
 from spaces_desktop.ui.qt.devices import DeviceDirectory, DeviceOption, live_options
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.screens.show_desk import ShowDesk
 from spaces_desktop.ui.viewmodels.session_controller import SessionController
 from spaces_desktop.ui.viewmodels.space_model import (
     Action,
@@ -146,6 +147,7 @@ class SpaceScreen(QWidget):
         grid.addWidget(self.overlay, 0, 0)
         grid.addWidget(self.message, 0, 0, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
 
+        self.show_desk = ShowDesk(self, controller, stage)
         self.people = PeoplePanel(theme)
         self.controls = ControlBar(theme)
         self.controls.set_layout_mode(layout_mode)
@@ -154,6 +156,7 @@ class SpaceScreen(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(0)
         body.addWidget(centre, 1)
+        body.addWidget(self.show_desk.side)
         body.addWidget(self.people)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -161,6 +164,7 @@ class SpaceScreen(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.banner)
         layout.addWidget(self.device_banner)
+        layout.addWidget(self.show_desk.scene_bar)
         layout.addLayout(body, 1)
         layout.addWidget(self.controls)
 
@@ -188,6 +192,9 @@ class SpaceScreen(QWidget):
         pin_requested = getattr(stage, "pin_requested", None)
         if pin_requested is not None:
             pin_requested.connect(controller.pin)
+        big_changed = getattr(stage, "big_changed", None)
+        if big_changed is not None:
+            big_changed.connect(controller.set_big)
 
         self._levels = QTimer(self)
         self._levels.setInterval(LEVELS_MS)
@@ -221,6 +228,7 @@ class SpaceScreen(QWidget):
         self.controls.set_controls(self._controls(state), self.controller.pending)
         self.people.set_state(state)
         self._stage().set_state(state)
+        self.show_desk.set_state(state)
         self._float_reactions(state)
 
     def _show_badge(self, state: SessionState) -> None:

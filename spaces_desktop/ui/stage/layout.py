@@ -7,7 +7,8 @@
   the big area, the rest in the strip;
 - ``pip``: the product camera gets the big tile with its owner's camera as a
   small picture in its corner.
-``side_by_side`` and ``pip`` apply only while the participant on stage has a
+- ``product``: the product camera alone, full (the "cut" scene; others are hidden).
+``side_by_side``, ``pip`` and ``product`` apply only while the participant on stage has a
 product camera tile; otherwise the stage shows ``speaker``.
 """
 
@@ -22,6 +23,8 @@ from PySide6.QtCore import QRect
 from spaces_desktop.session.frames import TileKey
 
 MODES = ("speaker", "grid", "side_by_side", "pip")
+SCENE_MODES = (*MODES, "product")
+"""Also ``product``: the product camera alone fills the stage (a scene's "cut"; not a viewer's choice)."""
 VIDEO_ASPECT = 16 / 9
 MIN_ASPECT = 4 / 3
 MAX_BIG_ASPECT = 2.0
@@ -58,6 +61,10 @@ def arrange(
     second = product if product is not None and product in order and product != main else None
     if mode == "side_by_side" and second is not None:
         return _with_strip(order, area, gap, [main, second], "side_by_side")
+    if mode == "product" and second is not None:
+        return Arrangement(
+            {second: _fit_aspect(area, MIN_ASPECT, MAX_BIG_ASPECT)}, featured=[second], mode="product"
+        )
     if mode == "pip" and second is not None:
         result = _with_strip(order, area, gap, [second, main], "pip")
         big = result.rects[second]

@@ -39,15 +39,18 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont, QHideEvent, QPainter, QPaintEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QMenu, QWidget
 
-from spaces_desktop.domain import CameraSource
-from spaces_desktop.domain.state import Member, SessionState
+from spaces_desktop.domain import CameraSource, is_moderator
+from spaces_desktop.domain.scenes import AUTO_SCENE, Scene
+from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.frames import FrameBoard, TileKey
 from spaces_desktop.ui.stage.colors import StageColors
 from spaces_desktop.ui.stage.converter import FrameConverter, Target
 from spaces_desktop.ui.stage.layout import GAP, MODES, Arrangement, arrange
 from spaces_desktop.ui.stage.levels import RingLevels
+from spaces_desktop.ui.stage.program import StageChoice, choose
 from spaces_desktop.ui.stage.singletons import protect
 from spaces_desktop.ui.stage.tile import MARGIN, TileInfo, TileWidget
+from spaces_desktop.ui.stage.transition import CrossFade
 
 ANIMATION_MS = 200
 RING_TICK_MS = 33
@@ -57,11 +60,17 @@ STALE_AFTER_S = 2.5
 PADDING = 6
 
 
+LARGE_LAYER_FROM_PX = 480
+"""A tile wider than this (device pixels) would upscale the 320-pixel small layer 1.5×: take the large one."""
+
+
 class StageView(QWidget):
     """Tiles for the host, co-hosts and speakers, with the active speaker enlarged."""
 
     pin_requested = Signal(object)
     """A participant id to pin, or None to unpin (double-click, Enter, or the tile's menu)."""
+    big_changed = Signal(object)
+    """The participants whose camera tile is shown big (a frozenset): they get the large layer."""
     _pictures_ready = Signal()
 
     def __init__(self, frames: FrameBoard, parent: QWidget | None = None) -> None:
@@ -73,10 +82,15 @@ class StageView(QWidget):
         self._colors = StageColors.from_palette(self.palette())
         self._tiles: dict[TileKey, TileWidget] = {}
         self._arrangement = Arrangement()
+        self._big: frozenset[str] | None = None
         self._fresh: set[TileKey] = set()
         self._rings = RingLevels()
         self._ring_clock = time.monotonic()
         self._animation: QParallelAnimationGroup | None = None
+        self._audience_view = False
+        self._choice = StageChoice("speaker", None, directed=False)
+        self._shown_scene: Scene = AUTO_SCENE
+        self._fade = CrossFade(self)
         self._converter = FrameConverter(frames, self._pictures_ready.emit, paced=True)
         self._pictures_ready.connect(self._on_pictures, Qt.ConnectionType.QueuedConnection)
         converter = self._converter
@@ -113,6 +127,20 @@ class StageView(QWidget):
         if mode != self._mode:
             self._mode = mode
             self._rebuild(animate=True)
+
+    def set_audience_view(self, on: bool) -> None:
+        """Show exactly what the audience sees: the program, without our pin or the green room."""
+        if on != self._audience_view:
+            self._audience_view = on
+            self._fade.start()
+            self._rebuild(animate=True)
+
+    def audience_view(self) -> bool:
+        return self._audience_view
+
+    def program(self) -> StageChoice:
+        """The layout and featured person shown now (the host's scene, our pin or our own layout)."""
+        return self._choice
 
     def frame_ready(self, key: TileKey) -> None:
         """A new frame is on the board (any thread, usually the engine's; cheap and non-blocking)."""
@@ -192,29 +220,30 @@ class StageView(QWidget):
 
     # --- tiles ---
 
-    def _stage_participant(self, speakers: list[Member]) -> str | None:
-        ids = {m.id for m in speakers}
-        state = self._state
-        host = state.space.host_id if state.space else None
-        for candidate in (state.pinned, state.stage, host):
-            if candidate in ids:
-                return candidate
-        return speakers[0].id if speakers else None
-
     def _infos(self) -> list[TileInfo]:
         state = self._state
         video_space = state.space is None or state.space.video_enabled
         self._fresh = self._fresh_keys()
         speakers = state.speakers
-        stage = self._stage_participant(speakers)
+        self._choice = choose(state, self._mode, speakers, self._fresh, audience_view=self._audience_view)
+        stage = self._choice.featured
+        me = state.myself
+        if me is not None and is_moderator(me.role) and not self._audience_view:
+            speakers = [*speakers, *state.backstage]  # the green room, seen by the host and co-hosts only
+        backstage = {m.id for m in state.backstage}
         infos = []
         for m in speakers:
             main = (m.id, CameraSource.MAIN)
             paused = video_space and m.camera_on and main in state.paused_video
+            label = (
+                self.tr("Backstage · %1").replace("%1", m.display_name)
+                if m.id in backstage
+                else m.display_name
+            )
             infos.append(
                 TileInfo(
                     key=main,
-                    label=m.display_name,
+                    label=label,
                     initials=m.initials,
                     role=m.role,
                     muted=m.muted,
@@ -275,7 +304,11 @@ class StageView(QWidget):
         stage_key = (stage_pid, CameraSource.MAIN) if stage_pid else None
         product = (stage_pid, CameraSource.SECOND) if stage_pid else None
         area = self.rect().adjusted(PADDING + MARGIN, PADDING + MARGIN, -PADDING - MARGIN, -PADDING - MARGIN)
-        self._arrangement = arrange(self._mode, keys, area, stage_key, product, GAP)
+        if animate and self._state.scene != self._shown_scene:
+            self._fade.start()  # a new scene cross-fades; the tiles slide underneath
+        self._shown_scene = self._state.scene
+        self._arrangement = arrange(self._choice.layout, keys, area, stage_key, product, GAP)
+        self._tell_big()
         self._place(created, animate and self.isVisible())
         for key, tile in self._tiles.items():
             tile.set_opaque(key not in self._arrangement.raised)
@@ -283,6 +316,19 @@ class StageView(QWidget):
             self._tiles[key].raise_()
         self._update_targets()
         self.update()
+
+    def _tell_big(self) -> None:
+        """Which camera tiles are big enough that the small layer would look soft on them."""
+        dpr = self.devicePixelRatioF()
+        big = frozenset(
+            key[0]
+            for key, rect in self._arrangement.rects.items()
+            if key[1] is CameraSource.MAIN
+            and (key in self._arrangement.featured or rect.width() * dpr > LARGE_LAYER_FROM_PX)
+        )
+        if big != self._big:
+            self._big = big
+            self.big_changed.emit(big)
 
     def _geometry(self, key: TileKey) -> QRect:
         rect = self._arrangement.rects.get(key)
@@ -297,8 +343,14 @@ class StageView(QWidget):
             self._end_motion()
         group = QParallelAnimationGroup(self) if animate else None
         for key, tile in self._tiles.items():
+            if key not in self._arrangement.rects:
+                tile.hide()  # left out of this scene (the product "cut" shows one tile)
+                continue
             target = self._geometry(key)
-            if key in created or group is None or not tile.isVisible():
+            if key not in created and not tile.isVisible() and self.isVisible():
+                tile.setGeometry(target)
+                tile.show()  # back in the scene
+            elif key in created or group is None or not tile.isVisible():
                 tile.setGeometry(target)
             elif tile.geometry() != target:
                 animation = QPropertyAnimation(tile, b"geometry", group)

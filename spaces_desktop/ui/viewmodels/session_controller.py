@@ -23,7 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from spaces_desktop.domain import CameraSource, Role
+from spaces_desktop.domain import CameraSource, Role, is_moderator
+from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, DeviceStatus, SessionState, slot_camera
 from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.port import EnginePort, Future
@@ -245,9 +246,11 @@ class SessionController(QObject):
         self.run(f"device:{slot}", lambda: self.engine.set_device(slot, spec), switched)
 
     def turn_back_on(self, slot: DeviceSlot) -> None:
-        """A lost device is back: cameras turn on again, the microphone opens again."""
+        """A lost device is back: cameras turn on again, the microphone and speaker open again."""
         if slot is DeviceSlot.MICROPHONE:
             self.set_device(slot, self.devices.microphone)
+        elif slot is DeviceSlot.SPEAKER:
+            self.set_device(slot, self.speaker)
         elif slot in (DeviceSlot.CAMERA, DeviceSlot.SECOND_CAMERA):
             source = slot_camera(slot)
             self.run(f"camera:{source}", lambda: self.engine.set_camera(source, True))
@@ -271,12 +274,43 @@ class SessionController(QObject):
     def pin(self, participant_id: str | None) -> None:
         self.run("pin", lambda: self.engine.pin(participant_id))
 
+    def set_big(self, participant_ids: frozenset[str]) -> None:
+        """The stage shows these participants' cameras big: the engine takes their large layer."""
+        self.engine.set_big_tiles(sorted(participant_ids))
+
     def toggle_pin(self) -> None:
         """Pin whoever is on the big tile, or unpin."""
         if self.state.pinned:
             self.pin(None)
         elif self.state.stage:
             self.pin(self.state.stage)
+
+    # --- the show ---
+
+    def set_scene(self, kind: SceneKind) -> None:
+        """Host and co-hosts: the program for everyone; a person scene holds whoever is on our big tile."""
+        me = self.state.myself
+        if me is None or not is_moderator(me.role) or not online(self.state):
+            return
+        subject = None
+        if kind is SceneKind.PERSON:
+            subject = self.state.pinned or self.state.stage
+            if subject is None:
+                return
+        self.run("scene", lambda: self.engine.set_scene(kind, subject))
+
+    def back_to_program(self) -> None:
+        """Drop our own pin: the stage shows the host's program again."""
+        if self.state.pinned:
+            self.pin(None)
+
+    def bring_on_stage(self, participant_id: str) -> None:
+        if online(self.state):
+            self.run(f"on_stage:{participant_id}", lambda: self.engine.bring_on_stage(participant_id))
+
+    def invite_backstage(self, participant_id: str) -> None:
+        if online(self.state):
+            self.run(f"invite:{participant_id}", lambda: self.engine.invite_backstage(participant_id))
 
     def end_space(self) -> None:
         if online(self.state):

@@ -206,14 +206,8 @@ class PersonRow:
     """False while the connection is down: the actions show but can't be used."""
 
 
-@dataclass(frozen=True)
-class Section:
-    id: str
-    title: str
-    rows: tuple[PersonRow, ...]
-
-
-def _detail(member: Member, state: SessionState) -> str:
+def person_detail(member: Member, state: SessionState) -> str:
+    """The line under a name in the People panel: role, muted, camera, hand, request."""
     bits = []
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
@@ -255,33 +249,6 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
     menu += [Action.REMOVE, Action.REMOVE_AND_BLOCK]
     buttons = () if member.muted else (Action.MUTE,)
     return buttons, tuple(menu)
-
-
-def people_sections(state: SessionState) -> list[Section]:
-    """Who waits to join and requests to speak (moderators only), who is on stage, and the listeners."""
-    me = state.myself
-    moderator = me is not None and is_moderator(me.role)
-
-    enabled = online(state)
-
-    def row(member: Member) -> PersonRow:
-        buttons, menu = actions_for(state, member)
-        return PersonRow(member, _detail(member, state), member.id == state.me, buttons, menu, enabled)
-
-    sections = []
-    if moderator:
-        waiting = tuple(
-            PersonRow(m, tr("Waiting to be let in"), False, (Action.ADMIT, Action.DENY), (), enabled)
-            for m in state.waiting.values()
-        )
-        sections.append(Section("waiting", tr("Waiting to join · %n", len(waiting)), waiting))
-        requests = tuple(row(m) for m in state.pending_requests if m.role is Role.LISTENER)
-        sections.append(Section("requests", tr("Requests to speak · %n", len(requests)), requests))
-    stage = tuple(row(m) for m in state.speakers)
-    sections.append(Section("stage", tr("On stage · %n", len(stage)), stage))
-    listeners = tuple(row(m) for m in state.listeners if not (moderator and m.speak_requested))
-    sections.append(Section("listeners", tr("Listeners · %n", len(state.listeners)), listeners))
-    return sections
 
 
 def listener_count_text(state: SessionState) -> str:
@@ -394,6 +361,8 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
         text, action = tr(LOST_TEXT[first.slot]), tr(CHOOSE_TEXT[first.slot])
     elif first.slot is DeviceSlot.MICROPHONE:
         text, action = tr("Your microphone is back — use it again?"), tr("Use it")
+    elif first.slot is DeviceSlot.SPEAKER:
+        text, action = tr("Your speaker is back — use it again?"), tr("Use it")
     else:
         text, action = tr(BACK_TEXT[first.slot]), tr("Turn it on")
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)

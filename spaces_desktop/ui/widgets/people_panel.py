@@ -5,17 +5,26 @@ people waiting to be let in, and buttons on each row (accept/decline, invite,
 mute, promote/demote, make co-host, remove); everyone else sees the lists. A button
 is disabled while its action is pending; a refusal shows inline at the top of
 the panel with the backend's own message. GUI thread only.
+
+The list is one QListView over `PeopleModel` (rows kept in step by diffs) with
+rows painted by `PeopleDelegate`, so ten thousand listeners cost what the
+visible rows cost. Keyboard: arrows move between people (headers are skipped),
+Enter or the menu key opens the person's actions; right-click does too.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QPointF, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
     QMenu,
-    QScrollArea,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,111 +32,24 @@ from PySide6.QtWidgets import (
 
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.ui.qt.theme import Theme
+from spaces_desktop.ui.viewmodels.roster import Audience, SectionId
 from spaces_desktop.ui.viewmodels.space_model import (
     ACTION_ICONS,
     ACTION_LABELS,
     AccessView,
     Action,
     PersonRow,
-    Section,
     access_for,
-    action_key,
-    people_sections,
 )
-from spaces_desktop.ui.widgets.elided_label import ElidedLabel
-from spaces_desktop.ui.widgets.plain import PlainLabel, set_plain_tooltip
+from spaces_desktop.ui.widgets.people_delegate import ROW_HEIGHT, PeopleDelegate, geometry
+from spaces_desktop.ui.widgets.people_model import PeopleModel, PeopleRole
+from spaces_desktop.ui.widgets.plain import PlainLabel
 from spaces_desktop.ui.widgets.toggle import ToggleSwitch
 
 ACCESS_SETTINGS = (
     ("locked", "Lock the Space", "Nobody new can join."),
     ("approval_required", "Approve new listeners", "Newcomers wait until you let them in."),
 )
-
-AVATAR_COLOURS = ("#7856ff", "#1d9bf0", "#00ba7c", "#f91880", "#ff7a00", "#ffad1f", "#17bf63", "#794bc4")
-
-
-def avatar_pixmap(initials: str, key: str, size: int = 34) -> QPixmap:
-    colour = AVATAR_COLOURS[sum(key.encode()) % len(AVATAR_COLOURS)]
-    pixmap = QPixmap(size * 2, size * 2)
-    pixmap.setDevicePixelRatio(2.0)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(colour))
-    painter.drawEllipse(QRectF(0, 0, size, size))
-    font = QFont()
-    font.setBold(True)
-    font.setPixelSize(int(size * 0.4))
-    painter.setFont(font)
-    painter.setPen(QColor("#ffffff"))
-    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, initials or "?")
-    painter.end()
-    return pixmap
-
-
-class PersonRowWidget(QFrame):
-    action_requested = Signal(str, str)
-
-    def __init__(self, theme: Theme, row: PersonRow, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("personRow")
-        self.row = row
-        member = row.member
-        self.buttons: dict[Action, QToolButton] = {}
-        self.menu_actions: dict[Action, object] = {}
-        avatar = PlainLabel()
-        avatar.setPixmap(avatar_pixmap(member.initials, member.id))
-        avatar.setFixedSize(34, 34)
-        name = ElidedLabel(member.display_name + ("  ✋" if member.hand_raised else ""))
-        name.setStyleSheet("font-weight: 600;")
-        set_plain_tooltip(name, member.display_name)
-        detail = ElidedLabel(row.detail)
-        detail.setProperty("role", "muted")
-        set_plain_tooltip(detail, row.detail)
-        text = QVBoxLayout()
-        text.setSpacing(0)
-        text.addWidget(name)
-        text.addWidget(detail)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 6, 6, 6)
-        layout.setSpacing(10)
-        layout.addWidget(avatar)
-        layout.addLayout(text, 1)
-        for action in row.actions:
-            button = QToolButton()
-            button.setObjectName("rowAction")
-            accept = action in (Action.ACCEPT, Action.ADMIT)
-            button.setProperty("kind", "accept" if accept else "")
-            button.setIcon(theme.icon(ACTION_ICONS[action], "#ffffff" if accept else None, 18))
-            button.setIconSize(QSize(18, 18))
-            set_plain_tooltip(button, f"{ACTION_LABELS[action]}: {member.display_name}")
-            button.setAccessibleName(ACTION_LABELS[action])
-            button.clicked.connect(lambda _=False, a=action: self.action_requested.emit(a, member.id))
-            layout.addWidget(button)
-            self.buttons[action] = button
-        if row.menu:
-            more = QToolButton()
-            more.setObjectName("rowAction")
-            more.setText("⋯")
-            set_plain_tooltip(more, f"More for {member.display_name}")
-            more.setAccessibleName("More actions")
-            more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            more.setStyleSheet("QToolButton::menu-indicator { image: none; }")
-            menu = QMenu(more)
-            for action in row.menu:
-                entry = menu.addAction(theme.icon(ACTION_ICONS[action], None, 16), ACTION_LABELS[action])
-                entry.triggered.connect(lambda _=False, a=action: self.action_requested.emit(a, member.id))
-                self.menu_actions[action] = entry
-            more.setMenu(menu)
-            self.more = more
-            layout.addWidget(more)
-
-    def set_pending(self, pending: set[str]) -> None:
-        for action, button in self.buttons.items():
-            button.setEnabled(self.row.enabled and action_key(action, self.row.member.id) not in pending)
-        for action, entry in self.menu_actions.items():
-            entry.setEnabled(self.row.enabled and action_key(action, self.row.member.id) not in pending)  # type: ignore[attr-defined]
 
 
 def access_key(setting: str) -> str:
@@ -187,6 +109,117 @@ class AccessBox(QFrame):
             switch.setEnabled(self.view.enabled and access_key(setting) not in pending)
 
 
+class PeopleView(QTableView):
+    """One column of uniform rows; Enter, the menu key or right-click open a person's actions.
+
+    A table rather than a QListView: a list view lays out every row again (a
+    model call per row) on each insert and even on ``dataChanged``; a table
+    with fixed-height rows keeps row positions in its header, in C++, so an
+    arrival or a talking flip costs the visible rows only.
+    """
+
+    actions_wanted = Signal(QModelIndex, QPoint)
+    """Open the actions of this row at this point (viewport coordinates)."""
+
+    def __init__(self, row_height: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("peopleList")
+        self.horizontalHeader().hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(row_height)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMouseTracking(True)
+        self.setStyleSheet("QTableView#peopleList { background: transparent; border: none; }")
+        self.viewport().setAutoFillBackground(False)
+        self.setAccessibleName("People")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        index = self.currentIndex()
+        opening = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Menu, Qt.Key.Key_Space)
+        if opening and index.isValid():
+            self.actions_wanted.emit(index, self.visualRect(index).bottomLeft())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        index = self.indexAt(event.pos())
+        if index.isValid() and index.flags() & Qt.ItemFlag.ItemIsEnabled:
+            self.setCurrentIndex(index)
+            self.actions_wanted.emit(index, event.pos())
+
+
+class PersonHandle:
+    """One person's row as a user reaches it: its painted buttons and its menu (for tests and tools)."""
+
+    def __init__(self, panel: PeoplePanel, section: str, pid: str) -> None:
+        self.panel, self.section, self.pid = panel, section, pid
+
+    @property
+    def index(self) -> QModelIndex:
+        return self.panel.model.index_of(self.section, self.pid)
+
+    @property
+    def person(self) -> PersonRow:
+        row = self.index.data(PeopleRole.ROW)
+        assert isinstance(row, PersonRow), f"{self.section}:{self.pid} is no longer listed"
+        return row
+
+    @property
+    def buttons(self) -> tuple[Action, ...]:
+        return self.person.actions
+
+    @property
+    def menu(self) -> tuple[Action, ...]:
+        return self.person.menu
+
+    def enabled(self, action: Action) -> bool:
+        return action not in (self.index.data(PeopleRole.PENDING) or frozenset())
+
+    def button_rect(self, key: Action | str) -> QRect:
+        """Where the button is drawn, in the list's viewport (scrolled into view first)."""
+        view = self.panel.view
+        view.scrollTo(self.index)
+        return dict(geometry(view.visualRect(self.index), self.person).buttons)[key]
+
+    def click(self, key: Action | str) -> None:
+        """A mouse click on the painted button, delivered to the list as the window system would."""
+        viewport = self.panel.view.viewport()
+        at = QPointF(self.button_rect(key).center())
+        for kind, buttons in (
+            (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton),
+            (QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton),
+        ):
+            event = QMouseEvent(
+                kind,
+                at,
+                viewport.mapToGlobal(at),
+                Qt.MouseButton.LeftButton,
+                buttons,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            QApplication.sendEvent(viewport, event)
+
+    @property
+    def menu_actions(self) -> dict[Action, QAction]:
+        """The entries of the menu the user gets from Enter, the menu key or right-click (not shown)."""
+        menu = self.panel.actions_menu(self.index)
+        return {Action(a.data()): a for a in menu.actions() if a.data()}
+
+
 class PeoplePanel(QFrame):
     action_requested = Signal(str, str)
     """(Action value, participant id)."""
@@ -197,9 +230,6 @@ class PeoplePanel(QFrame):
         super().__init__(parent)
         self.setObjectName("sidePanel")
         self._theme = theme
-        self._sections: list[Section] = []
-        self._pending: set[str] = set()
-        self.rows: dict[str, PersonRowWidget] = {}
         self.access = AccessBox(theme)
         self.access.hide()
         self.access.changed.connect(self.access_changed)
@@ -218,19 +248,24 @@ class PeoplePanel(QFrame):
         self.error_close.hide()
         self.error_close.clicked.connect(self.clear_error)
 
-        self._content = QWidget()
-        self._content.setObjectName("peopleList")
-        self._content.setStyleSheet("QWidget#peopleList { background: transparent; }")
-        self._list = QVBoxLayout(self._content)
-        self._list.setContentsMargins(8, 0, 8, 8)
-        self._list.setSpacing(2)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self._content)
-        scroll.setStyleSheet("QScrollArea { background: transparent; }")
-        scroll.viewport().setAutoFillBackground(False)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search people")
+        self.search.setAccessibleName("Search people by name")
+        self.search.setClearButtonEnabled(True)
+        self.model = PeopleModel()
+        self._next: Audience | None = None
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(0)
+        self._flush.timeout.connect(self.flush)
+        self.delegate = PeopleDelegate(theme)
+        self.view = PeopleView(ROW_HEIGHT)
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        self.search.textChanged.connect(self.model.set_query)
+        self.delegate.action_clicked.connect(self.action_requested)
+        self.delegate.menu_requested.connect(lambda index, at: self._open_menu(index, at, more_only=True))
+        self.view.actions_wanted.connect(lambda index, at: self._open_menu(index, at, more_only=False))
 
         error_row = QHBoxLayout()
         error_row.addWidget(self.error, 1)
@@ -247,53 +282,80 @@ class PeoplePanel(QFrame):
         error_row.setContentsMargins(8, 0, 8, 0)
         layout.addWidget(error_box)
         layout.addWidget(self.access)
-        layout.addWidget(scroll, 1)
+        search_row = QHBoxLayout()
+        search_row.setContentsMargins(8, 0, 8, 0)
+        search_row.addWidget(self.search)
+        layout.addLayout(search_row)
+        layout.addWidget(self.view, 1)
         self.setMinimumWidth(320)
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:
-        self.access.set_view(access_for(state))
-        sections = people_sections(state)
-        if sections == self._sections:
+        """Every listener's row is in the state (today's backend; a moderator's view). When the
+        backend sends listeners a coalesced count instead, pass it: ``set_audience(Audience(state, n))``."""
+        self.set_audience(Audience(state))
+
+    def set_audience(self, audience: Audience) -> None:
+        """The state, plus the backend's listener count when it sends no listener rows.
+
+        The list follows the newest state once per turn of the event loop: when
+        a crowd arrives and states queue up, it applies the last of them (the
+        diff covers everything in between) instead of each in turn.
+        """
+        self.access.set_view(access_for(audience.state))
+        self._next = audience
+        if not self._flush.isActive():
+            self._flush.start()
+
+    @property
+    def settled(self) -> bool:
+        """Whether the list shows the newest state (none waits for the next turn of the event loop)."""
+        return self._next is None
+
+    def flush(self) -> None:
+        """Applies the newest state now (it would be at the next turn of the event loop)."""
+        self._flush.stop()
+        if self._next is not None:
+            audience, self._next = self._next, None
+            self.model.set_audience(audience)
+
+    def row(self, section: str, participant_id: str) -> PersonHandle | None:
+        self.flush()
+        if not self.model.index_of(section, participant_id).isValid():
+            return None
+        return PersonHandle(self, section, participant_id)
+
+    def section(self, section: SectionId) -> tuple[str, int, list[str], int | None]:
+        return self.model.section_rows(section)
+
+    def actions_menu(self, index: QModelIndex, *, more_only: bool = False) -> QMenu:
+        """The menu of a person's actions (all of them, or the "⋯" ones); pending ones disabled."""
+        row = index.data(PeopleRole.ROW)
+        menu = QMenu(self.view)
+        if not isinstance(row, PersonRow):
+            return menu
+        pending = index.data(PeopleRole.PENDING) or frozenset()
+        for action in row.menu if more_only else (*row.actions, *row.menu):
+            entry = menu.addAction(self._theme.icon(ACTION_ICONS[action], None, 16), ACTION_LABELS[action])
+            entry.setData(action.value)
+            entry.setEnabled(action not in pending)
+            entry.triggered.connect(
+                lambda _=False, a=action, pid=row.member.id: self.action_requested.emit(a, pid)
+            )
+        return menu
+
+    def _open_menu(self, index: QModelIndex, at: QPoint, *, more_only: bool) -> None:
+        menu = self.actions_menu(index, more_only=more_only)
+        if menu.isEmpty():
+            menu.deleteLater()
             return
-        self._sections = sections
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        while self._list.count():
-            item = self._list.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.rows = {}
-        for section in self._sections:
-            if section.id in ("waiting", "requests") and not section.rows:
-                continue
-            heading = PlainLabel(section.title.upper())
-            heading.setProperty("role", "section")
-            heading.setContentsMargins(8, 12, 0, 4)
-            self._list.addWidget(heading)
-            if not section.rows:
-                empty = PlainLabel("Nobody yet" if section.id != "listeners" else "No listeners yet")
-                empty.setProperty("role", "muted")
-                empty.setContentsMargins(8, 0, 0, 4)
-                self._list.addWidget(empty)
-            for row in section.rows:
-                widget = PersonRowWidget(self._theme, row)
-                widget.action_requested.connect(self.action_requested)
-                widget.set_pending(self._pending)
-                self._list.addWidget(widget)
-                self.rows[f"{section.id}:{row.member.id}"] = widget
-        self._list.addStretch(1)
-
-    def row(self, section: str, participant_id: str) -> PersonRowWidget | None:
-        return self.rows.get(f"{section}:{participant_id}")
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(self.view.viewport().mapToGlobal(at))
 
     def set_pending(self, pending: set[str]) -> None:
-        self._pending = set(pending)
-        self.access.set_pending(self._pending)
-        for widget in self.rows.values():
-            widget.set_pending(self._pending)
+        self.flush()
+        self.access.set_pending(pending)
+        self.model.set_pending(pending)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
