@@ -34,7 +34,6 @@ from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
 from spaces_desktop.session.frames import FrameBoard
-from spaces_desktop.session.heap_trim import trim_periodically
 from spaces_desktop.session.local_media import CameraOpener, DeviceChoice, LocalMedia
 from spaces_desktop.session.port import EnginePort, ScheduledSpace, Upcoming
 from spaces_desktop.session.schedule import ask_servers
@@ -79,7 +78,6 @@ class Engine:
         self._client: SpacesClient | None = None
         self._speaker: SpeakerSink | None = None
         self._loop = asyncio.new_event_loop()
-        self._trimmer: asyncio.Task[None] = self._loop.create_task(trim_periodically(), name="heap-trim")
         self._thread = threading.Thread(target=self._run, name="spaces-engine", daemon=True)
         self._thread.start()
 
@@ -409,7 +407,6 @@ class Engine:
         if not self._thread.is_alive():
             return
         deadline = time.monotonic() + timeout
-        self._loop.call_soon_threadsafe(self._trimmer.cancel)
         try:
             self.submit(self._drop_session).result(max(0.1, deadline - time.monotonic() - 0.5))
         except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
