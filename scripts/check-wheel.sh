@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the wheel, installs it in a fresh virtualenv away from the source tree and starts the app from
-# there: proves the package carries everything it needs (icons, themes, sounds) without a checkout.
+# there: proves the package carries everything it needs (icons, themes, sounds, translations) without a checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 .venv/bin/python -m pip wheel -q --no-deps -w "$work/dist" .
 wheel="$(ls "$work"/dist/spaces_desktop-*.whl)"
 for needed in spaces_desktop/resources/themes/app.qss spaces_desktop/resources/icons/mic.svg \
-  spaces_desktop/resources/speech/ava.ogg; do
+  spaces_desktop/resources/speech/ava.ogg spaces_desktop/resources/translations/spaces_desktop.ts; do
   .venv/bin/python -c "import sys, zipfile; sys.exit(0 if '$needed' in zipfile.ZipFile('$wheel').namelist() else 1)" \
     || { echo "wheel lacks $needed" >&2; exit 1; }
 done

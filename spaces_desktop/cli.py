@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,6 +95,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE",
         help="file holding the Redis password (or set SPACES_REDIS_PASSWORD)",
+    )
+    serve.add_argument(
+        "--janus-node",
+        action="append",
+        default=[],
+        metavar="[NAME=]URL",
+        help="an external Janus node (repeat for several): rooms go to origins by load, listeners "
+        "to edges; secrets from --janus-secret-file / SPACES_JANUS_SECRET and SPACES_JANUS_ADMIN_KEY",
+    )
+    serve.add_argument(
+        "--janus-nodes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='a JSON file {"nodes": [{"name", "url", "media_address"?, "secret"?, "admin_key"?}]}',
+    )
+    serve.add_argument(
+        "--internal-url",
+        default=None,
+        help="where the other backends reach this one (default http://HOST:PORT); with --redis",
+    )
+    serve.add_argument(
+        "--cluster-secret-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="secret shared by the backends, to forward media calls to a Space's owner "
+        "(or set SPACES_CLUSTER_SECRET)",
     )
     serve.add_argument(
         "--backend-id",
@@ -264,7 +294,14 @@ def _default_to_gui(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    quit_requested = _quit_requests()  # loading the parser and Qt takes seconds on a busy machine
     args = build_parser().parse_args(_default_to_gui(sys.argv[1:] if argv is None else argv))
+    if args.command not in (None, "gui"):
+        # The other commands set their own handlers; until then Ctrl+C stops them as usual.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if quit_requested.is_set():
+            return 130
     logging.basicConfig(
         level=logging.DEBUG
         if getattr(args, "verbose", False)
@@ -277,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         if args.command in (None, "gui"):
-            return _gui(args)
+            return _gui(args, quit_requested)
         if args.command == "serve":
             return _serve(args)
         if args.command == "bot":
@@ -319,7 +356,15 @@ def _built_in_server() -> ServerFactory | None:
     return EmbeddedServer
 
 
-def _gui(args: argparse.Namespace) -> int:
+def _quit_requests() -> threading.Event:
+    """Ctrl+C or SIGTERM while the app is still loading: remembered, and acted on once it runs."""
+    requested = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: requested.set())
+    return requested
+
+
+def _gui(args: argparse.Namespace, quit_requested: threading.Event) -> int:
     from spaces_desktop.ui.app import run
 
     link = getattr(args, "link", None)
@@ -337,6 +382,7 @@ def _gui(args: argparse.Namespace) -> int:
         server_url=getattr(args, "server", None),
         self_check=self_check,
         server_factory=_built_in_server(),
+        quit_requested=quit_requested,
     )
     if self_check:
         print("self-check passed: the main window opened and closed", flush=True)
@@ -375,19 +421,40 @@ def _positive_seconds(text: str) -> float:
 
 def _serve(args: argparse.Namespace) -> int:
     from spaces_desktop.server.cluster import RedisSettings, check_redis_url, redis_password
+    from spaces_desktop.server.forwarding import CLUSTER_SECRET_ENV
     from spaces_desktop.server.ice import IceConfig
     from spaces_desktop.server.janus_process import JanusSettings
+    from spaces_desktop.server.nodes import parse_node, read_nodes_file, with_shared_secrets
     from spaces_desktop.server.runner import ServerSettings, serve
 
+    if args.redis and args.internal_url is None and args.host in ("0.0.0.0", "::", ""):
+        raise ConfigError("With --host listening on every address, name this backend's --internal-url.")
+    internal_url = args.internal_url or f"http://{args.host}:{args.port}"
     redis_settings = (
         RedisSettings(
-            check_redis_url(args.redis), redis_password(args.redis_password_file), backend_id=args.backend_id
+            check_redis_url(args.redis),
+            redis_password(args.redis_password_file),
+            backend_id=args.backend_id,
+            internal_url=internal_url,
         )
         if args.redis
         else None
     )
+    nodes = [parse_node(text, i) for i, text in enumerate(args.janus_node)]
+    if args.janus_nodes is not None:
+        nodes += read_nodes_file(args.janus_nodes)
+    if nodes and args.janus_url:
+        raise ConfigError("Use --janus-node (several nodes) or --janus-url (one), not both.")
+    janus_nodes = with_shared_secrets(nodes, _janus_secret(args), os.environ.get(JANUS_ADMIN_KEY_ENV) or None)
+    cluster_secret = (
+        _read_secret(args.cluster_secret_file, "cluster secret file")
+        if args.cluster_secret_file
+        else os.environ.get(CLUSTER_SECRET_ENV) or None
+    )
     settings = ServerSettings(
         redis=redis_settings,
+        janus_nodes=tuple(janus_nodes),
+        cluster_secret=cluster_secret,
         janus_admin_key=os.environ.get(JANUS_ADMIN_KEY_ENV) or None,
         host=args.host,
         port=args.port,

@@ -17,7 +17,18 @@ import numpy as np
 
 from spaces_desktop.bench import environment
 
-NAMES = ("latency", "join", "speaker", "render", "fanout", "flood", "resilience", "snapshot", "cluster")
+NAMES = (
+    "latency",
+    "join",
+    "speaker",
+    "render",
+    "fanout",
+    "flood",
+    "resilience",
+    "snapshot",
+    "cluster",
+    "audience",
+)
 DEFAULT_CONVERSATION = Path(__file__).resolve().parents[2].parent / "shared" / "media" / "conversation-a"
 
 
@@ -32,7 +43,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--conversation", type=Path, default=DEFAULT_CONVERSATION, help="speaker: WAVs + truth.json"
     )
-    parser.add_argument("--listeners", type=int, default=2000, help="fanout: listeners (default 2000)")
+    parser.add_argument(
+        "--listeners", type=int, default=None, help="fanout: listeners (default 2000); audience: 10000"
+    )
+    parser.add_argument(
+        "--streams", type=int, default=300, help="audience: sampled listeners' event streams (default 300)"
+    )
+    parser.add_argument("--no-media", action="store_true", help="audience: skip the Janus CPU part")
+    parser.add_argument("--no-gui", action="store_true", help="audience: skip the host's app part")
+    parser.add_argument(
+        "--media-listeners", type=int, default=None, help="audience: aiortc listeners per media mode (10)"
+    )
     parser.add_argument("--events", type=int, default=100, help="fanout: events the host emits (default 100)")
     parser.add_argument("--joins", type=int, default=2000, help="flood: joins from one address")
     parser.add_argument("--reactions", type=int, default=1500, help="flood: reactions one listener sends")
@@ -69,9 +90,21 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     if args.name == "fanout":
         from spaces_desktop.bench.fanout import raise_file_limit, run_fanout, serve_args
 
-        raise_file_limit(args.listeners * 2 + 512)
-        with environment.backend(serve_args=serve_args(args.listeners)) as url:
-            return asyncio.run(run_fanout(url, args.listeners, args.events))
+        listeners = args.listeners or 2000
+        raise_file_limit(listeners * 2 + 512)
+        with environment.backend(serve_args=serve_args(listeners)) as url:
+            return asyncio.run(run_fanout(url, listeners, args.events))
+    if args.name == "audience":
+        # Signaling, then the host's app (when bench/audience_gui.py is there), then Janus per listener.
+        from spaces_desktop.bench.audience import run_all
+
+        return run_all(
+            args.listeners or 10_000,
+            args.streams,
+            media=not args.no_media,
+            gui=not args.no_gui,
+            media_listeners=args.media_listeners,
+        )
     if args.name == "flood":
         from spaces_desktop.bench.fanout import raise_file_limit
         from spaces_desktop.bench.flood import run_flood

@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,11 +36,13 @@ from typing import Any
 import httpx
 
 from spaces_desktop.bench.environment import free_port
+from spaces_desktop.bench.janus_nodes import Bridge, JanusNodeProcess, process_cpu_seconds
 from spaces_desktop.bench.redis_server import RedisServer
-from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus
+from spaces_desktop.server.janus_process import JanusKeys, JanusSettings, ManagedJanus
 
 log = logging.getLogger(__name__)
 
+EDGE_THRESHOLD = 1
 EVENT_EVERY_S = 0.05
 RECONNECT_EVERY_S = 0.1
 """The listener's pause between reconnects (the app's own backoff starts lower and grows)."""
@@ -77,9 +80,18 @@ def haproxy_binary() -> str:
 
 
 class Serve:
-    """One `spaces-desktop serve --redis` process on the shared Redis and Janus."""
+    """One `spaces-desktop serve --redis` process on the shared Redis and Janus (or Janus nodes)."""
 
-    def __init__(self, name: str, folder: Path, redis_url: str, janus: ManagedJanus) -> None:
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        redis_url: str,
+        janus: ManagedJanus | None,
+        nodes: list[JanusNodeProcess] | None = None,
+        keys: JanusKeys | None = None,
+        cluster_secret: str = "",
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -90,15 +102,24 @@ class Serve:
             "--data-dir", str(folder / name),
             "--redis", redis_url,
             "--backend-id", name,
-            "--janus-url", janus.url,
             "--rate-limit-scale", "0",
         ]  # fmt: skip
+        if janus is not None:
+            self.args += ["--janus-url", janus.url]
+            keys = janus.keys
+        for node in nodes or []:
+            self.args += ["--janus-node", f"{node.name}={node.url}"]
+        if nodes:
+            # The first listener on the origin's VideoRoom, everyone after it on an edge.
+            self.args += ["--audience-threshold", str(EDGE_THRESHOLD)]
+        assert keys is not None
         # Secrets go in the environment, never on a command line.
         self.env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
-            "SPACES_JANUS_SECRET": janus.secret,
-            "SPACES_JANUS_ADMIN_KEY": janus.keys.room_admin_key,
+            "SPACES_JANUS_SECRET": keys.api_secret,
+            "SPACES_JANUS_ADMIN_KEY": keys.room_admin_key,
+            "SPACES_CLUSTER_SECRET": cluster_secret,
         }
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -119,6 +140,9 @@ class Serve:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.process.pid) if self.process and self.process.poll() is None else 0.0
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -179,37 +203,61 @@ class HAProxy:
 class Cluster:
     folder: Path
     redis: RedisServer
-    janus: ManagedJanus
+    janus: ManagedJanus | None
     backends: list[Serve]
     balancer: HAProxy
+    nodes: list[JanusNodeProcess] = field(default_factory=list)
 
     def backend(self, name: str) -> Serve:
         return next(b for b in self.backends if b.name == name)
 
+    def node(self, name: str) -> JanusNodeProcess:
+        return next(n for n in self.nodes if n.name == name)
+
 
 @contextlib.asynccontextmanager
-async def cluster(backends: int = 2) -> AsyncIterator[Cluster]:
-    """Redis, one Janus, `backends` serve processes and HAProxy, all on loopback; stopped on exit."""
+async def cluster(backends: int = 2, janus_nodes: int = 0) -> AsyncIterator[Cluster]:
+    """Redis, Janus, `backends` serve processes and HAProxy; stopped on exit.
+
+    With `janus_nodes` = 0, one Janus on loopback (no media between machines); otherwise
+    that many Janus nodes, each in a network namespace of its own on a bridge
+    (bench/janus_nodes.py: the caller must be in a private namespace already).
+    """
     with tempfile.TemporaryDirectory(prefix="spaces-cluster-") as tmp:
         folder = Path(tmp)
         redis = RedisServer(folder)
-        janus = ManagedJanus(folder / "janus", JanusSettings(ice_interface="lo"))
+        janus = ManagedJanus(folder / "janus", JanusSettings(ice_interface="lo")) if not janus_nodes else None
+        bridge = Bridge() if janus_nodes else None
+        keys = JanusKeys.generate()
+        nodes = [JanusNodeProcess(i, folder, keys) for i in range(janus_nodes)]
         serves: list[Serve] = []
         balancer: HAProxy | None = None
         try:
-            await janus.start()
-            serves = [Serve(f"backend{i + 1}", folder, redis.url, janus) for i in range(backends)]
+            if janus is not None:
+                await janus.start()
+            for node in nodes:
+                await asyncio.to_thread(node.start)
+            secret = secrets.token_urlsafe(24)
+            serves = [
+                Serve(f"backend{i + 1}", folder, redis.url, janus, nodes, keys, secret)
+                for i in range(backends)
+            ]
             for serve in serves:
                 await asyncio.to_thread(serve.start)
             balancer = HAProxy(folder, serves)
             await asyncio.to_thread(balancer.start)
-            yield Cluster(folder, redis, janus, serves, balancer)
+            yield Cluster(folder, redis, janus, serves, balancer, nodes)
         finally:
             if balancer is not None:
                 balancer.stop()
             for serve in serves:
                 serve.stop()
-            await janus.stop()
+            if janus is not None:
+                await janus.stop()
+            for node in nodes:
+                node.stop()
+            if bridge is not None:
+                bridge.close()
             redis.stop()
 
 
@@ -254,18 +302,23 @@ class Listener:
 
 
 async def _produce(
-    client: httpx.AsyncClient, base: str, space_id: str, token: str, stop: asyncio.Event
+    client: httpx.AsyncClient, base: str, space_id: str, tokens: list[str], stop: asyncio.Event
 ) -> int:
-    """Raises and lowers a hand until stopped; returns how many requests failed (during the failover)."""
+    """Raises and lowers hands (each token's in turn) until stopped; returns how many requests
+    failed (during the failover). The host's hand is news for everyone, a listener's for the
+    moderators only."""
     failed = 0
-    raised = False
+    raised = dict.fromkeys(tokens, False)
+    turn = 0
     while not stop.is_set():
-        raised = not raised
+        token = tokens[turn % len(tokens)]
+        turn += 1
+        raised[token] = not raised[token]
         with contextlib.suppress(asyncio.TimeoutError):
             try:
                 r = await client.post(
                     f"{base}/spaces/{space_id}/me/hand",
-                    json={"raised": raised},
+                    json={"raised": raised[token]},
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=2,
                 )
@@ -298,7 +351,8 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
         host = Listener(base, space_id, host_token)
         tasks = [asyncio.create_task(listener.run(client)), asyncio.create_task(host.run(client))]
         stop = asyncio.Event()
-        producer = asyncio.create_task(_produce(client, base, space_id, raiser["token"], stop))
+        tokens = [host_token, raiser["token"]]
+        producer = asyncio.create_task(_produce(client, base, space_id, tokens, stop))
         try:
             await asyncio.wait_for(listener.ready.wait(), 10)
             await asyncio.sleep(BEFORE_KILL_S)
@@ -324,6 +378,8 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
             failed = await producer
             viewer = listener_join["participant"]["id"]
             logged = await _caught_up(c, space_id, viewer, listener)
+            host_id = created.json()["snapshot"]["you"]
+            host_logged = await _caught_up(c, space_id, host_id, host, moderator=True)
         finally:
             stop.set()
             if not producer.done():
@@ -336,9 +392,11 @@ async def measure_backend_failover(c: Cluster) -> dict[str, Any]:
     received = listener.received
     return {
         "backend_failover_s": round(resumed - killed_at, 3),
-        "lost_events": len(set(logged) - set(received)),
+        "lost_events": len(set(logged) - set(received)) + len(set(host_logged) - set(host.received)),
         "repeated_events": len(received) - len(set(received)),
         "events_logged": len(logged),
+        "moderator_events_logged": len(host_logged) - len(logged),
+        "listener_saw_moderator_events": len(set(received) - set(logged)),
         "killed": victim.name,
         "resumed_on": listener.served_by,
         "requests_failed_during_failover": failed,
@@ -365,11 +423,13 @@ async def _media_owner_after(c: Cluster, space_id: str, gone: str, deadline: flo
     return None
 
 
-async def _caught_up(c: Cluster, space_id: str, viewer_id: str, listener: Listener) -> list[int]:
+async def _caught_up(
+    c: Cluster, space_id: str, viewer_id: str, listener: Listener, moderator: bool = False
+) -> list[int]:
     """The viewer's events in the log, once the stream has had time to deliver the last of them."""
     deadline = time.monotonic() + 10
     while True:
-        logged = _logged_ids(c, space_id, viewer_id)
+        logged = _logged_ids(c, space_id, viewer_id, moderator)
         if (
             listener.received and logged and listener.received[-1] >= logged[-1]
         ) or time.monotonic() > deadline:
@@ -377,20 +437,43 @@ async def _caught_up(c: Cluster, space_id: str, viewer_id: str, listener: Listen
         await asyncio.sleep(0.05)
 
 
-def _logged_ids(c: Cluster, space_id: str, viewer_id: str) -> list[int]:
+def _logged_ids(c: Cluster, space_id: str, viewer_id: str, moderator: bool = False) -> list[int]:
     from spaces_desktop.server.redis_store import RedisStore
 
     store = RedisStore(c.redis.client())
     try:
-        return [e.id for e in store.events_after(space_id, 0, viewer_id, limit=1_000_000)]
+        return [e.id for e in store.events_after(space_id, 0, viewer_id, 1_000_000, moderator)]
     finally:
         store.close()
 
 
 async def run_cluster() -> dict[str, Any]:
-    async with cluster(2) as c:
+    """Media first (both backends up, so media calls are forwarded), then the backends' cost and failover."""
+    from spaces_desktop.bench.cascade import measure_backend_cost, measure_cascade, project_nodes
+
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    async with cluster(2, janus_nodes=3) as c:
+        media = await measure_cascade(c)
+        cost = await measure_backend_cost(c)
         result = await measure_backend_failover(c)
-    return {**result, "backends": 2, "load_balancer": "haproxy", "janus_nodes": 1}
+    projection = project_nodes(
+        media["janus_cpu_per_forwarded_subscriber_pct"],
+        cost["backend_cpu_ms_per_join"],
+        cost["backend_cpu_ms_per_event"],
+    )
+    return {
+        **media,
+        **cost,
+        **result,
+        **projection,
+        "backends": 2,
+        "load_balancer": "haproxy",
+        "janus_nodes": 3,
+        "load_average_1min_before": round(load_before, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
+        "duration_s": round(time.monotonic() - started, 1),
+    }
 
 
 if __name__ == "__main__":  # python -m spaces_desktop.bench.cluster

@@ -130,6 +130,18 @@ DIRECTOR_LOG = 20
 
 
 @dataclass(frozen=True)
+class NetworkStats:
+    """How one remote participant's media arrived over the last interval, in numbers a tooltip shows."""
+
+    loss_percent: float
+    """Packets lost of those expected, over all their streams."""
+    kbps: int | None = None
+    """What we received from them, kbit/s (None when the transport cannot count bytes)."""
+    round_trip_ms: int | None = None
+    """Our own round trip to the media server (None until we publish and it reports)."""
+
+
+@dataclass(frozen=True)
 class SessionState:
     connection: Connection = Connection.IDLE
     reason: str | None = None
@@ -147,6 +159,8 @@ class SessionState:
     pinned: str | None = None
     quality: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """How well each remote participant's media arrives: "good", "fair" or "poor"."""
+    network: Mapping[str, NetworkStats] = field(default_factory=lambda: MappingProxyType({}))
+    """The numbers behind ``quality``, per remote participant."""
     waiting: Mapping[str, Member] = field(default_factory=lambda: EMPTY)
     """Who waits to be let in (known to the host and co-hosts only), in arrival order."""
     paused_video: frozenset[tuple[str, CameraSource]] = frozenset()
@@ -159,6 +173,13 @@ class SessionState:
     """Why the stage director switched or held, newest last (the last `DIRECTOR_LOG` of them)."""
     requests: tuple[str, ...] = ()
     """Who asks to speak, in the order they asked (a snapshot's in its own order)."""
+    audience_listeners: int = 0
+    """How many listen, as the backend last counted (its `audience` event, at most once a second)."""
+    roster_complete: bool = True
+    """`members` holds every participant (a moderator's, once all pages are in); else the stage,
+    us and whoever a page brought."""
+    left_while_paging: frozenset[str] = frozenset()
+    """Who left while the pages were still coming in, so a late page cannot bring them back."""
 
     @property
     def myself(self) -> Member | None:
@@ -181,6 +202,11 @@ class SessionState:
     @property
     def listeners(self) -> list[Member]:
         return [m for m in self.members.values() if m.role is Role.LISTENER]
+
+    @property
+    def listener_count(self) -> int:
+        """Listeners in the Space: counted from the rows when they are all here, else the backend's count."""
+        return len(self.listeners) if self.roster_complete else self.audience_listeners
 
     @property
     def pending_requests(self) -> list[Member]:

@@ -86,6 +86,14 @@ def name_key(name: str) -> str:
 
 
 def _clean(value: str, noun: str, limit: int) -> str:
+    if value.isascii() and value.isprintable():
+        # Most names: no marks, emoji, invisibles or line breaks can be in it (a join's hot path).
+        text = " ".join(value.split())
+        if len(text) > limit:
+            raise TextRuleError(f"A {noun} can have at most {limit} characters.")
+        if not text:
+            raise TextRuleError(f"A {noun} needs at least one visible character.")
+        return text
     text = unicodedata.normalize("NFC", value)
     for ch in text:
         refused = "line breaks" if ch in _LINE_BREAKS else _REFUSED.get(unicodedata.category(ch))

@@ -1,8 +1,10 @@
 """Network quality per remote participant, from the receiver's RTP statistics.
 
-Every few seconds the engine samples each receiver's cumulative packet counts;
-the loss over that interval (and whether packets arrive at all) gives a
-three-step verdict a tile can show as signal bars. Pure: no I/O, no clocks.
+Every few seconds the engine samples each receiver's cumulative packet and byte
+counts; the loss over that interval (and whether packets arrive at all) gives a
+three-step verdict a tile can show as signal bars, and the numbers behind it
+(loss, bitrate, our round trip) for its tooltip. Pure: no I/O, no clocks (the
+caller says how long the interval was).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from spaces_desktop.domain.state import NetworkStats
 
 
 class Quality(StrEnum):
@@ -30,6 +34,16 @@ class ReceiverSample:
     stream: str
     received: int
     lost: int
+    bytes_received: int = 0
+    """RTP bytes received so far (0 when the transport does not count them)."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One participant over one interval: the verdict and its numbers."""
+
+    quality: Quality
+    network: NetworkStats
 
 
 def classify(received: int, lost: int) -> Quality:
@@ -45,24 +59,55 @@ def classify(received: int, lost: int) -> Quality:
     return Quality.GOOD
 
 
+@dataclass
+class _Interval:
+    quality: Quality = Quality.GOOD
+    received: int = 0
+    lost: int = 0
+    bytes: int = 0
+
+
 class QualityMeter:
     """Turns successive samples into a verdict per participant (the worst of their streams)."""
 
     def __init__(self) -> None:
-        self._last: dict[tuple[str, str], tuple[int, int]] = {}
+        self._last: dict[tuple[str, str], tuple[int, int, int]] = {}
 
     def update(self, samples: Iterable[ReceiverSample]) -> dict[str, Quality]:
-        verdicts: dict[str, Quality] = {}
-        seen: dict[tuple[str, str], tuple[int, int]] = {}
+        return {pid: m.quality for pid, m in self.measure(samples, 0.0).items()}
+
+    def measure(
+        self, samples: Iterable[ReceiverSample], seconds: float, round_trip_ms: int | None = None
+    ) -> dict[str, Measurement]:
+        """Each participant's verdict and numbers since the last call, ``seconds`` ago.
+
+        Loss is over all their streams together; the bitrate is None when no bytes
+        were counted or the interval is unknown (``seconds`` <= 0).
+        """
         order = list(Quality)
+        intervals: dict[str, _Interval] = {}
+        seen: dict[tuple[str, str], tuple[int, int, int]] = {}
         for sample in samples:
             key = (sample.participant_id, sample.stream)
-            seen[key] = (sample.received, sample.lost)
+            seen[key] = (sample.received, sample.lost, sample.bytes_received)
             previous = self._last.get(key)
             if previous is None:
                 continue  # the first sample only sets the baseline
-            verdict = classify(sample.received - previous[0], sample.lost - previous[1])
-            current = verdicts.get(sample.participant_id, Quality.GOOD)
-            verdicts[sample.participant_id] = max(current, verdict, key=order.index)
+            received, lost = sample.received - previous[0], sample.lost - previous[1]
+            interval = intervals.setdefault(sample.participant_id, _Interval())
+            interval.quality = max(interval.quality, classify(received, lost), key=order.index)
+            interval.received += max(received, 0)
+            interval.lost += max(lost, 0)
+            interval.bytes += max(sample.bytes_received - previous[2], 0)
         self._last = seen
-        return verdicts
+        return {
+            pid: Measurement(
+                i.quality,
+                NetworkStats(
+                    loss_percent=round(100 * i.lost / max(i.received + i.lost, 1), 1),
+                    kbps=round(i.bytes * 8 / seconds / 1000) if i.bytes and seconds > 0 else None,
+                    round_trip_ms=round_trip_ms,
+                ),
+            )
+            for pid, i in intervals.items()
+        }

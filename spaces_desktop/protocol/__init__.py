@@ -4,6 +4,7 @@ from spaces_desktop.protocol.events import EventType, Reactions, ReactionSender
 from spaces_desktop.protocol.models import (
     SMALL_LAYER_TRACK_PREFIX,
     Admission,
+    AudienceCounts,
     CameraRequest,
     CreateSpaceRequest,
     ErrorBody,
@@ -16,6 +17,7 @@ from spaces_desktop.protocol.models import (
     JoinRequest,
     Layer,
     MuteRequest,
+    ParticipantPage,
     ParticipantView,
     ReactionRequest,
     RemoveRequest,
@@ -44,6 +46,7 @@ from spaces_desktop.protocol.models import (
 __all__ = [
     "SMALL_LAYER_TRACK_PREFIX",
     "Admission",
+    "AudienceCounts",
     "CameraRequest",
     "CreateSpaceRequest",
     "ErrorBody",
@@ -57,6 +60,7 @@ __all__ = [
     "Joined",
     "Layer",
     "MuteRequest",
+    "ParticipantPage",
     "ParticipantView",
     "ReactionRequest",
     "ReactionSender",

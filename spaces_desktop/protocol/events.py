@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 class EventType(StrEnum):
     SPACE_UPDATED = "space_updated"  # {space}: started, ended, title
-    PARTICIPANT_JOINED = "participant_joined"  # {participant}
+    PARTICIPANT_JOINED = "participant_joined"  # {participant}; a listener's: to moderators and itself
     PARTICIPANT_UPDATED = "participant_updated"  # {participant, change, by?}
     PARTICIPANT_LEFT = "participant_left"  # {participant, reason: left|removed|gone}
     INVITED = "invited"  # {participant_id, by}: sent to the invited listener only
@@ -24,6 +24,7 @@ class EventType(StrEnum):
     JOIN_REQUEST = "join_request"  # {participant}: someone waits to be let in; to moderators only
     JOIN_REQUEST_CLOSED = "join_request_closed"  # {participant_id, outcome: admitted|denied|left}
     SCENE = "scene"  # {scene: {kind, participant_id?}, by}: the program the host directs for everyone
+    AUDIENCE = "audience"  # {listeners, speakers, total}: at most once a second, to everyone
 
 
 class ReactionSender(BaseModel):

@@ -247,9 +247,19 @@ class SceneView(BaseModel):
     by: str | None = None
 
 
+class AudienceCounts(BaseModel):
+    """How many are in a Space: `data` of an `audience` event, and part of every snapshot."""
+
+    listeners: int = 0
+    speakers: int = Field(default=0, description="The host, co-hosts and speakers.")
+    total: int = 0
+
+
 class Snapshot(BaseModel):
     space: SpaceView
-    participants: list[ParticipantView]
+    participants: list[ParticipantView] = Field(
+        description="The stage, you, and the first page of everyone in join order (see `next_cursor`)."
+    )
     streams: list[StreamView]
     you: str
     last_event_id: int
@@ -262,6 +272,19 @@ class Snapshot(BaseModel):
     scene: SceneView = Field(
         default_factory=SceneView, description="The program the host directs, so a late joiner shows it."
     )
+    counts: AudienceCounts | None = Field(default=None, description="How many are in the Space now.")
+    next_cursor: str | None = Field(
+        default=None,
+        description="More participants: `GET /spaces/{id}/participants?cursor=…`; null when listed all.",
+    )
+
+
+class ParticipantPage(BaseModel):
+    """One page of a Space's active participants in join order, optionally those matching a name."""
+
+    participants: list[ParticipantView]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null at the end.")
+    last_event_id: int = Field(description="The event log's id when the page was read.")
 
 
 class SpacePreview(BaseModel):

@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +35,7 @@ from spaces_desktop.protocol import (
     Joined,
     JoinRequest,
     MuteRequest,
+    ParticipantPage,
     ParticipantView,
     ReactionRequest,
     RemoveRequest,
@@ -59,7 +61,7 @@ from spaces_desktop.protocol.events import EventType
 from spaces_desktop.server.ratelimit import ClientAddress, Limits, RateLimit
 from spaces_desktop.server.scenes import set_scene
 from spaces_desktop.server.scheduled import scheduled_spaces
-from spaces_desktop.server.service import SpacesService
+from spaces_desktop.server.service import DEFAULT_PAGE, MAX_PAGE, SpacesService
 from spaces_desktop.server.store import EventRow, ParticipantRow
 from spaces_desktop.server.web import web_router
 
@@ -225,6 +227,17 @@ def create_app(
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)}, status_code=exc.status_code)
 
+    base_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The schema, with the join body the join route validates itself."""
+        schema = base_openapi()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("JoinRequest", JoinRequest.model_json_schema())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     @app.get("/healthz")
     async def healthz() -> dict[str, object]:
         return {"ok": True, "version": __version__}
@@ -248,8 +261,20 @@ def create_app(
         status_code=201,
         response_model=Joined,
         responses={202: {"model": Waiting, "description": "The host lets new listeners in: wait."}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": {"$ref": "#/components/schemas/JoinRequest"}}},
+            }
+        },
     )
-    async def join(space_id: str, body: JoinRequest, request: Request) -> Response:
+    async def join(space_id: str, request: Request) -> Response:
+        # The body is validated here rather than by FastAPI: the busiest route of a big Space,
+        # and FastAPI's body handling costs it more than the join itself.
+        try:
+            body = JoinRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError([_body_error(error) for error in exc.errors()]) from None
         outcome = await service.join(space_id, body, client_address(request))
         if isinstance(outcome, Waiting):
             return Response(outcome.model_dump_json(), status_code=202, media_type=JSON)
@@ -272,6 +297,18 @@ def create_app(
     @app.post("/spaces/{space_id}/lobby/{participant_id}/deny", status_code=204)
     async def deny(participant_id: str, me: Caller) -> None:
         await service.deny(me, participant_id)
+
+    @app.get("/spaces/{space_id}/participants", response_model=ParticipantPage)
+    async def participants(
+        me: Caller,
+        cursor: Annotated[str | None, Query(max_length=32)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(description=f"1 to {MAX_PAGE}")] = DEFAULT_PAGE,
+    ) -> Response:
+        """Active participants in join order, a page at a time; `q` keeps those whose name contains it
+        (compared as names are: case and width folded, NFC)."""
+        page = service.participants_page(me, cursor, q, limit)
+        return Response(service.views.page_json(page, me.space_id), media_type=JSON)
 
     @app.get("/spaces/{space_id}", response_model=Snapshot)
     async def snapshot(me: Caller) -> Response:
@@ -411,6 +448,13 @@ def create_app(
     return app
 
 
+def _body_error(error: Any) -> dict[str, Any]:
+    """A body validation error as FastAPI words it; a JSON parser's finding is not shown."""
+    if error.get("type") == "json_invalid":
+        return {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+    return {**error, "loc": ("body", *error["loc"])}
+
+
 def _for_log(detail: str) -> str:
     """Client-supplied text (SDP fragments) quoted and cut short, so it cannot flood or forge log lines."""
     text = detail if len(detail) <= LOGGED_DETAIL_CHARS else detail[:LOGGED_DETAIL_CHARS] + "..."
@@ -445,7 +489,8 @@ async def _event_stream(
         last = service.store.last_event_id(me.space_id) if after is None else after
         while True:
             # Page by page, so a long replay holds one page in memory and waits on the reader.
-            page = service.store.events_after(me.space_id, last, me.id, limit=REPLAY_PAGE)
+            moderator = service.sees_moderator_events(me.id)  # read per page: roles change meanwhile
+            page = service.store.events_after(me.space_id, last, me.id, REPLAY_PAGE, moderator)
             for event in page:
                 yield event.sse
                 last = event.id
@@ -463,7 +508,8 @@ async def _event_stream(
                 continue
             if live is None:
                 # Closed (removed, left, ended): flush what is left in the log for this viewer.
-                for late in service.store.events_after(me.space_id, last, me.id):
+                moderator = service.sees_moderator_events(me.id)
+                for late in service.store.events_after(me.space_id, last, me.id, moderator=moderator):
                     yield late.sse
                 return
             if live.id <= last:

@@ -50,6 +50,8 @@ class RedisSettings:
     prefix: str = "sd:"
     backend_id: str = ""
     """This process's name in media leases; empty picks host:pid:random."""
+    internal_url: str | None = None
+    """Where other backends reach this one to forward media calls (server/forwarding.py)."""
 
 
 def check_redis_url(url: str) -> str:
@@ -103,11 +105,19 @@ class Cluster:
             store,
             RedisEventBus(store, aclient),
             SharedPresence(client, settings.prefix),
-            MediaLeases(client, backend_id, settings.prefix),
+            MediaLeases(client, backend_id, settings.prefix, url=settings.internal_url),
             client,
             aclient,
             [],
         )
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client
+
+    @property
+    def prefix(self) -> str:
+        return self.leases.prefix
 
     def start(
         self,

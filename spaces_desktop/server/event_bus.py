@@ -3,15 +3,18 @@
 Every event is written to the store first, so its id is final before anyone
 sees it; a stream that falls behind is closed rather than allowed to grow
 without bound, and its client resumes from the log with Last-Event-ID.
+Streams are kept by viewer, so an event for one participant or for the
+moderators touches only their streams, not the whole audience's.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
-from spaces_desktop.server.store import EventRow, Store
+from spaces_desktop.server.store import MODERATORS, EventRow, Store
 
 QUEUE_LIMIT = 1024
 
@@ -25,8 +28,12 @@ class Subscription:
         self.queue: asyncio.Queue[EventRow | None] = asyncio.Queue(QUEUE_LIMIT)
         self.overflowed = False
 
-    def offer(self, event: EventRow) -> None:
-        if event.target_id is not None and event.target_id != self.viewer_id:
+    def offer(self, event: EventRow, chosen: bool = False) -> None:
+        """Queues the event; `chosen`: the caller picked this viewer as one it is for. Otherwise
+        only events for everyone or for this viewer pass (a moderators' event needs choosing)."""
+        if not chosen and not (
+            event.target_id == self.viewer_id or (event.target_id is None and event.audience is None)
+        ):
             return
         try:
             self.queue.put_nowait(event)
@@ -41,40 +48,71 @@ class Subscription:
             self.overflowed = True
 
 
+def deliver(
+    event: EventRow, viewers: dict[str, set[Subscription]], moderator_ids: Callable[[str], list[str]]
+) -> None:
+    """Hands the event to the feeds (by viewer id) it is for; moderators are asked for only when
+    the event is theirs, so it reaches whoever holds the role as the event goes out."""
+    if event.audience == MODERATORS:
+        recipients = set(moderator_ids(event.space_id))
+        if event.target_id is not None:
+            recipients.add(event.target_id)
+        chosen = [sub for viewer in recipients for sub in viewers.get(viewer, ())]
+    elif event.target_id is not None:
+        chosen = list(viewers.get(event.target_id, ()))
+    else:
+        chosen = [sub for subs in viewers.values() for sub in subs]
+    for subscription in chosen:
+        subscription.offer(event, chosen=True)
+
+
 class EventBus:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
+        self._subscriptions: dict[str, dict[str, set[Subscription]]] = defaultdict(dict)
+        """Space id -> viewer id -> that viewer's open streams."""
 
     def publish(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None = None,
+        audience: str | None = None,
     ) -> EventRow:
-        event = self._store.append_event(space_id, type_, data, target_id)
-        for subscription in tuple(self._subscriptions.get(space_id, ())):
-            subscription.offer(event)
+        """Logs the event and offers it to the streams allowed to see it (see `EventRow.visible_to`)."""
+        event = self._store.append_event(space_id, type_, data, target_id, audience)
+        viewers = self._subscriptions.get(space_id)
+        if viewers:
+            deliver(event, viewers, self._store.moderator_ids)
         return event
 
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
         subscription = Subscription(space_id, viewer_id)
-        self._subscriptions[space_id].add(subscription)
+        self._subscriptions[space_id].setdefault(viewer_id, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subs = self._subscriptions.get(subscription.space_id)
+        viewers = self._subscriptions.get(subscription.space_id)
+        if viewers is None:
+            return
+        subs = viewers.get(subscription.viewer_id)
         if subs is not None:
             subs.discard(subscription)
             if not subs:
-                del self._subscriptions[subscription.space_id]
+                del viewers[subscription.viewer_id]
+        if not viewers:
+            del self._subscriptions[subscription.space_id]
 
     def close_viewer(self, space_id: str, viewer_id: str) -> None:
         """Ends the live streams of one participant (after removal)."""
-        for subscription in tuple(self._subscriptions.get(space_id, ())):
-            if subscription.viewer_id == viewer_id:
-                subscription.close()
+        for subscription in tuple(self._subscriptions.get(space_id, {}).get(viewer_id, ())):
+            subscription.close()
 
     def close_space(self, space_id: str) -> None:
-        for subscription in tuple(self._subscriptions.get(space_id, ())):
-            subscription.close()
+        for subs in tuple(self._subscriptions.get(space_id, {}).values()):
+            for subscription in tuple(subs):
+                subscription.close()
 
     def close_all(self) -> None:
         """Ends every live stream (the backend is stopping; clients resume from the log)."""
@@ -82,4 +120,4 @@ class EventBus:
             self.close_space(space_id)
 
     def listener_count(self, space_id: str) -> int:
-        return len(self._subscriptions.get(space_id, ()))
+        return sum(len(subs) for subs in self._subscriptions.get(space_id, {}).values())

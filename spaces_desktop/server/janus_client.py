@@ -177,6 +177,16 @@ class JanusSession:
                 await self.post({"janus": "destroy"})
         self._stop()
 
+    def abandon(self, why: str) -> None:
+        """Treats the session as lost now, as if its long-poll had failed: for a Janus that went
+        silent (a machine off the network sends no reset; the long-poll would wait it out)."""
+        if not self.alive:
+            return
+        log.warning("Janus session %s abandoned: %s", self.id, why)
+        self._stop()
+        if self._on_lost is not None:
+            self._on_lost()
+
     def _stop(self) -> None:
         self.alive = False
         if self._poller is not None and self._poller is not asyncio.current_task():

@@ -114,7 +114,9 @@ class JanusKeys:
         return cls(secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(24))
 
 
-def write_config(folder: Path, binary: str, port: int, settings: JanusSettings, keys: JanusKeys) -> Path:
+def write_config(
+    folder: Path, binary: str, port: int, settings: JanusSettings, keys: JanusKeys, http_ip: str = "127.0.0.1"
+) -> Path:
     """Writes a private config folder (0700, files 0600) and returns the path of its janus.jcfg."""
     private_dir(folder)
     tighten_tree(folder)
@@ -163,7 +165,7 @@ events: {{
     json = "plain"
     base_path = "/janus"
     http = true
-    ip = "127.0.0.1"
+    ip = "{http_ip}"
     port = {port}
     https = false
 }}

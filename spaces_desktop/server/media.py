@@ -143,10 +143,14 @@ class MediaService:
         listener: MediaListener,
         live_rooms: Callable[[], list[tuple[str, int]]],
         room_admin_key: Callable[[], str | None] = lambda: None,
+        room_secret: Callable[[int], str] | None = None,
     ) -> None:
         self._janus_url = janus_url
         self._janus_secret = janus_secret
         self._room_admin_key = room_admin_key
+        self._room_secret = room_secret
+        """With several backends: a secret every backend derives alike, so one taking over a Space
+        can destroy the room a dead backend left on the shared Janus (a random one could not)."""
         self._listener = listener
         self._live_rooms = live_rooms
         self._client: JanusClient | None = None
@@ -162,6 +166,8 @@ class MediaService:
         self._detaching: set[asyncio.Task[None]] = set()
         self.resets = 0
         self.audience: AudienceRoute | None = None
+        self.on_lost: Callable[[], None] | None = None
+        """Told at once when the Janus session is lost (server/cascade.py moves rooms to another node)."""
 
     # --- lifecycle ---
 
@@ -186,6 +192,8 @@ class MediaService:
         self._session = await self._client.create_session(on_lost=self._session_lost)
 
     def _session_lost(self) -> None:
+        if self.on_lost is not None and not self._closed:
+            self.on_lost()
         if self._closed or (self._recovering is not None and not self._recovering.done()):
             return
         self._recovering = asyncio.get_running_loop().create_task(self._recover(), name="janus-recover")
@@ -227,9 +235,13 @@ class MediaService:
             if space_id in self._rooms:
                 return
             room = Room(space_id, room_id)
+            if self._room_secret is not None:
+                room.secret = self._room_secret(room_id)
             monitor = await self.session.attach(VIDEOROOM, lambda event: self._on_monitor_event(room, event))
             with contextlib.suppress(JanusError):  # usually: no such room, which is what we want
-                await monitor.request({"request": "destroy", "room": room_id, "permanent": False})
+                await monitor.request(
+                    {"request": "destroy", "room": room_id, "secret": room.secret, "permanent": False}
+                )
             admin_key = self._room_admin_key()
             await monitor.request(
                 {

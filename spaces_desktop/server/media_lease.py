@@ -30,6 +30,10 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
+_REPLACE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') end
+return 0
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -40,26 +44,42 @@ return 0
 class Ownership:
     backend: str
     janus: str = DEFAULT_NODE
+    """The Janus node holding the Space's room (its origin)."""
+    url: str | None = None
+    """The owner's internal URL, where other backends forward the Space's media calls."""
 
     def encode(self) -> str:
-        return json.dumps({"backend": self.backend, "janus": self.janus}, sort_keys=True)
+        record: dict[str, str] = {"backend": self.backend, "janus": self.janus}
+        if self.url:
+            record["url"] = self.url
+        return json.dumps(record, sort_keys=True)
 
     @staticmethod
     def decode(text: str) -> Ownership:
         d = json.loads(text)
-        return Ownership(str(d["backend"]), str(d.get("janus", DEFAULT_NODE)))
+        url = d.get("url")
+        return Ownership(str(d["backend"]), str(d.get("janus", DEFAULT_NODE)), str(url) if url else None)
 
 
 class MediaLeases:
     def __init__(
-        self, client: redis.Redis, backend_id: str, prefix: str = "sd:", lease_ms: int = LEASE_MS
+        self,
+        client: redis.Redis,
+        backend_id: str,
+        prefix: str = "sd:",
+        lease_ms: int = LEASE_MS,
+        url: str | None = None,
     ) -> None:
         self._r = client
         self._prefix = prefix
-        self.me = Ownership(backend_id)
+        self.prefix = prefix
+        self.me = Ownership(backend_id, url=url)
         self.lease_ms = lease_ms
         self._owned: set[str] = set()
+        self._values: dict[str, str] = {}
+        """The record each owned lease holds (its node may differ from Space to Space)."""
         self._renew = client.register_script(_RENEW)
+        self._replace = client.register_script(_REPLACE)
         self._release = client.register_script(_RELEASE)
 
     def _key(self, space_id: str) -> str:
@@ -69,16 +89,35 @@ class MediaLeases:
         text = self._r.get(self._key(space_id))
         return Ownership.decode(str(text)) if text else None
 
+    def _value(self, space_id: str) -> str:
+        return self._values.get(space_id) or self.me.encode()
+
     def acquire(self, space_id: str) -> bool:
         """True if this backend owns the Space's media now (it did, or the lease was free)."""
         if space_id in self._owned and self._renew(
-            keys=[self._key(space_id)], args=[self.me.encode(), self.lease_ms]
+            keys=[self._key(space_id)], args=[self._value(space_id), self.lease_ms]
         ):
             return True
-        if self._r.set(self._key(space_id), self.me.encode(), nx=True, px=self.lease_ms):
+        value = self.me.encode()
+        if self._r.set(self._key(space_id), value, nx=True, px=self.lease_ms):
             self._owned.add(space_id)
+            self._values[space_id] = value
             return True
         self._owned.discard(space_id)
+        self._values.pop(space_id, None)
+        return False
+
+    def place(self, space_id: str, node: str) -> bool:
+        """Records the Janus node holding the owned Space's room; False if the lease is not ours."""
+        if space_id not in self._owned:
+            return False
+        old = self._value(space_id)
+        new = Ownership(self.me.backend, node, self.me.url).encode()
+        if old == new:
+            return True
+        if self._replace(keys=[self._key(space_id)], args=[old, new]):
+            self._values[space_id] = new
+            return True
         return False
 
     def owns(self, space_id: str) -> bool:
@@ -89,14 +128,15 @@ class MediaLeases:
 
     def release(self, space_id: str) -> None:
         self._owned.discard(space_id)
-        self._release(keys=[self._key(space_id)], args=[self.me.encode()])
+        self._release(keys=[self._key(space_id)], args=[self._values.pop(space_id, self.me.encode())])
 
     def renew_all(self) -> set[str]:
         """Renews every lease held; returns the Spaces whose lease was lost (it expired meanwhile)."""
         lost = set()
         for space_id in tuple(self._owned):
-            if not self._renew(keys=[self._key(space_id)], args=[self.me.encode(), self.lease_ms]):
+            if not self._renew(keys=[self._key(space_id)], args=[self._value(space_id), self.lease_ms]):
                 self._owned.discard(space_id)
+                self._values.pop(space_id, None)
                 lost.add(space_id)
         return lost
 

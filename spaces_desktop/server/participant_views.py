@@ -8,6 +8,10 @@ the store replaces a participant's row object on every write, so a change can
 never be served stale, whichever path made it. A whole list (the Space's
 participants, its lobby) is reused while the store's version of the Space and
 the set of publishing feeds are the ones it was built with.
+
+Someone who is not a moderator sees other people's rows without what only the
+host and co-hosts should know (a pending speak request, an invitation): the
+`public` variant of a view, cached beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from spaces_desktop.domain import ParticipantStatus
-from spaces_desktop.protocol import Joined, ParticipantView, Snapshot
+from spaces_desktop.protocol import Joined, ParticipantPage, ParticipantView, Snapshot
 from spaces_desktop.server.store import ParticipantRow
 
 _SNAPSHOT_LISTS = {"participants", "waiting"}
@@ -30,6 +34,9 @@ class _Cached:
     publishing: bool
     view: ParticipantView
     json: bytes
+    public: ParticipantView
+    """The view without moderator-only fields (the same object when it has none set)."""
+    public_json: bytes
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,10 @@ class ParticipantViews:
             self._listings[(space_id, status)] = listing
         return list(listing.views)  # a copy: whoever holds it cannot change the cached one
 
-    def view(self, row: ParticipantRow, publishing: bool) -> ParticipantView:
-        return self._entry(self._spaces.setdefault(row.space_id, {}), row, publishing).view
+    def view(self, row: ParticipantRow, publishing: bool, public: bool = False) -> ParticipantView:
+        """The row's view; `public` leaves out what only moderators may see."""
+        entry = self._entry(self._spaces.setdefault(row.space_id, {}), row, publishing)
+        return entry.public if public else entry.view
 
     @staticmethod
     def _entry(space: dict[str, _Cached], row: ParticipantRow, publishing: bool) -> _Cached:
@@ -88,7 +97,12 @@ class ParticipantViews:
             publishing=publishing,
             backstage=row.backstage,
         )
-        cached = _Cached(row, publishing, view, view.model_dump_json().encode())
+        encoded = view.model_dump_json().encode()
+        public, public_json = view, encoded
+        if row.speak_requested or row.invited:
+            public = view.model_copy(update={"speak_requested": False, "invited": False})
+            public_json = public.model_dump_json().encode()
+        cached = _Cached(row, publishing, view, encoded, public, public_json)
         if row.status in _LISTED:
             space[row.id] = cached
         else:  # gone: no snapshot lists it again
@@ -112,7 +126,11 @@ class ParticipantViews:
 
     def json(self, view: ParticipantView, space_id: str) -> bytes:
         cached = self._spaces.get(space_id, {}).get(view.id)
-        return cached.json if cached is not None and cached.view is view else view.model_dump_json().encode()
+        if cached is not None and cached.view is view:
+            return cached.json
+        if cached is not None and cached.public is view:
+            return cached.public_json
+        return view.model_dump_json().encode()
 
     def snapshot_json(self, snapshot: Snapshot) -> bytes:
         """The snapshot as `model_dump_json` would write it, with each participant's JSON cached."""
@@ -121,6 +139,11 @@ class ParticipantViews:
         participants = self._list_json(snapshot.participants, space_id, ParticipantStatus.ACTIVE)
         waiting = self._list_json(snapshot.waiting, space_id, ParticipantStatus.PENDING)
         return rest[:-1] + b',"participants":[' + participants + b'],"waiting":[' + waiting + b"]}"
+
+    def page_json(self, page: ParticipantPage, space_id: str) -> bytes:
+        rest = page.model_dump_json(exclude={"participants"}).encode()
+        listed = b",".join(self.json(v, space_id) for v in page.participants)
+        return rest[:-1] + b',"participants":[' + listed + b"]}"
 
     def joined_json(self, joined: Joined) -> bytes:
         rest = joined.model_dump_json(exclude={"snapshot"}).encode()

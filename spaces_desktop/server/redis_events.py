@@ -9,6 +9,12 @@ the feed's replay from the log (XRANGE, done after subscribing) covers
 everything up to then, the reader everything after. Ending feeds (removal,
 leaving, the end of a Space) is a control entry in the stream, so it reaches
 the feeds on every backend, after the events logged before it.
+
+Feeds are kept by viewer, as in the in-process bus: an event for one
+participant touches that viewer's feeds only, and an event for the moderators
+(`audience` MODERATORS) goes to the feeds of whoever is host or co-host when the
+reader hands it out (the shared roster, checked against its version), never to
+a listener's, whichever backend logged it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from spaces_desktop.server.event_bus import Subscription
+from spaces_desktop.server.event_bus import Subscription, deliver
 from spaces_desktop.server.redis_store import ALL_VIEWERS, CONTROL_FIELD, RedisStore, event_from_entry
 from spaces_desktop.server.store import EventRow
 
@@ -38,7 +44,8 @@ class RedisEventBus:
     def __init__(self, store: RedisStore, client: aioredis.Redis) -> None:
         self._store = store
         self._client = client
-        self._subscriptions: dict[str, set[Subscription]] = defaultdict(set)
+        self._subscriptions: dict[str, dict[str, set[Subscription]]] = defaultdict(dict)
+        """Space id -> viewer id -> that viewer's feeds open here."""
         self._cursors: dict[str, str] = {}
         """Space id -> the last stream id handed to its feeds here."""
         self._task: asyncio.Task[None] | None = None
@@ -46,24 +53,34 @@ class RedisEventBus:
     # --- the EventFanout interface ---
 
     def publish(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None = None,
+        audience: str | None = None,
     ) -> EventRow:
-        return self._store.append_event(space_id, type_, data, target_id)
+        return self._store.append_event(space_id, type_, data, target_id, audience)
 
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
         if space_id not in self._cursors:
             self._cursors[space_id] = f"0-{self._store.last_event_id(space_id)}"
         subscription = Subscription(space_id, viewer_id)
-        self._subscriptions[space_id].add(subscription)
+        self._subscriptions[space_id].setdefault(viewer_id, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subs = self._subscriptions.get(subscription.space_id)
+        viewers = self._subscriptions.get(subscription.space_id)
+        if viewers is None:
+            return
+        subs = viewers.get(subscription.viewer_id)
         if subs is not None:
             subs.discard(subscription)
             if not subs:
-                del self._subscriptions[subscription.space_id]
-                self._cursors.pop(subscription.space_id, None)
+                del viewers[subscription.viewer_id]
+        if not viewers:
+            del self._subscriptions[subscription.space_id]
+            self._cursors.pop(subscription.space_id, None)
 
     def close_viewer(self, space_id: str, viewer_id: str) -> None:
         self._store.append_close(space_id, viewer_id)
@@ -72,12 +89,13 @@ class RedisEventBus:
         self._store.append_close(space_id, ALL_VIEWERS)
 
     def close_all(self) -> None:
-        for subs in tuple(self._subscriptions.values()):
-            for subscription in tuple(subs):
-                subscription.close()
+        for viewers in tuple(self._subscriptions.values()):
+            for subs in tuple(viewers.values()):
+                for subscription in tuple(subs):
+                    subscription.close()
 
     def listener_count(self, space_id: str) -> int:
-        return len(self._subscriptions.get(space_id, ()))
+        return sum(len(subs) for subs in self._subscriptions.get(space_id, {}).values())
 
     # --- the reader ---
 
@@ -121,13 +139,11 @@ class RedisEventBus:
         if space_id not in self._cursors:
             return  # its last feed went away while the read was out
         self._cursors[space_id] = stream_id
-        subs = tuple(self._subscriptions.get(space_id, ()))
+        viewers = self._subscriptions.get(space_id, {})
         closing = fields.get(CONTROL_FIELD)
         if closing is not None:
-            for subscription in subs:
-                if closing in (ALL_VIEWERS, subscription.viewer_id):
-                    subscription.close()
+            closed = viewers.values() if closing == ALL_VIEWERS else [viewers.get(closing, set())]
+            for subscription in [sub for subs in closed for sub in subs]:
+                subscription.close()
             return
-        event = event_from_entry(space_id, stream_id, fields)
-        for subscription in subs:
-            subscription.offer(event)
+        deliver(event_from_entry(space_id, stream_id, fields), viewers, self._store.moderator_ids)

@@ -6,16 +6,20 @@ Keys (all under one prefix, default `sd:`):
   token:{sha256}             participant id by token digest (tokens are never stored)
   space:{id}:members         sorted set of participant ids, scored by seq (join order)
   space:{id}:version         counter, bumped with every participant write of the Space
+  space:{id}:changes         stream of the participant ids written, entry `0-V` for version V
   space:{id}:bans / :addrbans   client-id set / address -> 1 blocked, 0 key-less only
   space:{id}:events          the event log, a Redis Stream whose entry ids are `0-N`:
                              N is the event id clients see and send back as Last-Event-ID,
                              the same on every backend (XADD `0-*` numbers them atomically)
+                             fields: type, target, data, at, and audience (only when set)
   seq:space, seq:participant counters for row seqs (a participant's seq is its Janus feed id)
 
 Every write is one MULTI/EXEC, so another backend never sees half of it. A
 Space's participants are cached in this process together with the version they
 were read at; every read asks Redis for the version (one GET) and reloads when
-another backend wrote since, so the cache is never served stale.
+another backend wrote since, so the cache is never served stale. The cache is a
+`Roster`, as in the SQLite store: pages (a seq cursor, join order, name keys),
+the stage, the moderators and the counts come from it the same way on both.
 """
 
 from __future__ import annotations
@@ -28,8 +32,20 @@ from typing import Any, cast
 import redis
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
-from spaces_desktop.server.store import EventRow, ParticipantRow, SpaceRow, now, token_digest
+from spaces_desktop.server.store import (
+    MODERATORS,
+    EventRow,
+    ParticipantRow,
+    Roster,
+    SpaceRow,
+    now,
+    token_digest,
+)
 
+CATCH_UP_MAX = 2_000
+"""A roster this many writes behind (or fewer) is brought up to date from the changes stream."""
+CHANGES_KEPT = 10_000
+"""About how many participant writes a Space's changes stream keeps."""
 CONTROL_FIELD = "close"
 """A stream entry with this field is no event: it ends live feeds (a viewer id, or `*` for all)."""
 ALL_VIEWERS = "*"
@@ -38,7 +54,7 @@ ALL_VIEWERS = "*"
 @dataclass
 class _Members:
     version: int
-    rows: dict[str, ParticipantRow]
+    roster: Roster
 
 
 def _encode(row: SpaceRow | ParticipantRow) -> str:
@@ -96,7 +112,18 @@ def event_from_entry(space_id: str, stream_id: str, fields: dict[str, str]) -> E
         fields["type"],
         json.loads(fields["data"]),
         datetime.fromisoformat(fields["at"]),
+        fields.get("audience") or None,
     )
+
+
+def visible_entry(fields: dict[str, str], viewer_id: str, moderator: bool) -> bool:
+    """`EventRow.visible_to`, on a stream entry's fields (without decoding its data)."""
+    target = fields.get("target") or None
+    if target == viewer_id:
+        return True
+    if fields.get("audience") == MODERATORS:
+        return moderator
+    return target is None
 
 
 class RedisStore:
@@ -182,8 +209,8 @@ class RedisStore:
         pipe.set(self.key("participant", added.id), _encode(added))
         pipe.set(self.key("pseq", str(added.seq)), added.id)
         pipe.zadd(self.key("space", space_id, "members"), {added.id: added.seq})
-        pipe.incr(self.key("space", space_id, "version"))
-        token_new, *_, version = pipe.execute()
+        self._bump(pipe, space_id, added.id)
+        token_new, *_, version, _ = pipe.execute()
         if not token_new:
             raise ValueError("token in use")
         self._cached_write(space_id, int(version), added)
@@ -192,19 +219,31 @@ class RedisStore:
     def update_participant(self, participant: ParticipantRow) -> None:
         pipe = self._r.pipeline()
         pipe.set(self.key("participant", participant.id), _encode(participant), xx=True)
-        pipe.incr(self.key("space", participant.space_id, "version"))
-        _, version = pipe.execute()
+        self._bump(pipe, participant.space_id, participant.id)
+        _, version, _ = pipe.execute()
         self._cached_write(participant.space_id, int(version), participant)
+
+    def _bump(self, pipe: redis.client.Pipeline, space_id: str, participant_id: str) -> None:
+        """In the write's MULTI: a new version, and the changed id as the changes stream's entry
+        `0-<that version>` (both count up by one per write, together), so a backend whose roster
+        is a few versions behind reads only the rows that changed."""
+        pipe.incr(self.key("space", space_id, "version"))
+        changes = self.key("space", space_id, "changes")
+        pipe.xadd(changes, {"id": participant_id}, id="0-*", maxlen=CHANGES_KEPT, approximate=True)
 
     def _cached_write(self, space_id: str, version: int, row: ParticipantRow) -> None:
         cached = self._members.get(space_id)
         if cached is None:
             return
-        if cached.version == version - 1:  # nobody else wrote in between: the cache stays whole
-            cached.rows[row.id] = row
+        roster = cached.roster
+        # Nobody else wrote in between (and a new row is the newest): the cache stays whole.
+        if cached.version == version - 1 and (row.id in roster.by_id or row.seq > roster.last_seq):
+            if row.id in roster.by_id:
+                roster.update(row)
+            else:
+                roster.add(row)
             cached.version = version
-        else:
-            del self._members[space_id]
+        # Else the next read catches up from the changes stream (this write among them).
 
     def participant_by_token(self, token: str) -> ParticipantRow | None:
         participant_id = self._r.get(self.key("token", token_digest(token)))
@@ -222,16 +261,39 @@ class RedisStore:
         return self.participants_with_status(space_id, ParticipantStatus.ACTIVE)
 
     def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
-        return [p for p in self._participants_of(space_id).values() if p.status is status]
+        return [p for p in self._roster(space_id).by_id.values() if p.status is status]
 
     def participants_version(self, space_id: str) -> int:
         return int(cast(str | None, self._r.get(self.key("space", space_id, "version"))) or 0)
 
-    def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
+    def stage_participants(self, space_id: str) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers, in join order."""
+        return self._roster(space_id).stage_rows()
+
+    def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
+        """A participant of the Space as stored now (from the cache, checked against the version)."""
+        return self._roster(space_id).by_id.get(participant_id)
+
+    def moderator_ids(self, space_id: str) -> list[str]:
+        return self._roster(space_id).moderator_ids()
+
+    def participants_page(
+        self, space_id: str, after_seq: int, limit: int, name_query: str = ""
+    ) -> tuple[list[ParticipantRow], int | None]:
+        """As `Store.participants_page`: the cursor is a seq, which never moves (rows are kept)."""
+        return self._roster(space_id).page(after_seq, limit, name_query)
+
+    def _roster(self, space_id: str) -> Roster:
         version = self.participants_version(space_id)
         cached = self._members.get(space_id)
         if cached is not None and cached.version == version:
-            return cached.rows
+            return cached.roster
+        if (
+            cached is not None
+            and 0 < version - cached.version <= CATCH_UP_MAX
+            and self._catch_up(space_id, cached, version)
+        ):
+            return cached.roster
         for _ in range(20):
             pipe = self._r.pipeline()
             pipe.get(self.key("space", space_id, "version"))
@@ -241,27 +303,48 @@ class RedisStore:
                 cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids])) if ids else []
             )
             if int(read_version or 0) == self.participants_version(space_id):
-                rows = {p.id: p for p in (_participant(t) for t in texts if t)}
-                self._members[space_id] = _Members(int(read_version or 0), rows)
-                return rows
+                roster = Roster([_participant(t) for t in texts if t])
+                self._members[space_id] = _Members(int(read_version or 0), roster)
+                return roster
         # A Space written to without pause: serve what was read, uncached.
-        return {p.id: p for p in (_participant(t) for t in texts if t)}
+        return Roster([_participant(t) for t in texts if t])
+
+    def _catch_up(self, space_id: str, cached: _Members, version: int) -> bool:
+        """Applies the writes from `cached.version` to `version` (read from the changes stream) to
+        the roster; False when they cannot all be had (trimmed, or written before the stream)."""
+        entries = cast(
+            list[tuple[str, dict[str, str]]],
+            self._r.xrange(
+                self.key("space", space_id, "changes"), min=f"(0-{cached.version}", max=f"0-{version}"
+            ),
+        )
+        if [event_id(stream_id) for stream_id, _ in entries] != list(range(cached.version + 1, version + 1)):
+            return False
+        ids = list(dict.fromkeys(fields["id"] for _, fields in entries))
+        texts = cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids]))
+        rows = sorted((_participant(t) for t in texts if t), key=lambda row: row.seq)
+        roster = cached.roster
+        if len(rows) != len(ids) or any(r.id not in roster.by_id and r.seq < roster.last_seq for r in rows):
+            return False  # a row missing, or one joined before a row already listed: read it all
+        for row in rows:
+            if row.id in roster.by_id:
+                roster.update(row)
+            else:
+                roster.add(row)
+        # A row may be newer than `version` (written since): applied again when that write is read.
+        cached.version = version
+        return True
 
     def present_participants(self) -> list[ParticipantRow]:
         present = (ParticipantStatus.ACTIVE, ParticipantStatus.PENDING)
         rows = [
-            p
-            for s in self._open_spaces()
-            for p in self._participants_of(s.id).values()
-            if p.status in present
+            p for s in self._open_spaces() for p in self._roster(s.id).by_id.values() if p.status in present
         ]
         return sorted(rows, key=lambda p: p.seq)
 
     def count_roles(self, space_id: str) -> dict[Role, int]:
-        counts = dict.fromkeys(Role, 0)
-        for p in self.active_participants(space_id):
-            counts[p.role] += 1
-        return counts
+        """Active participants by role (kept by the cached roster, read from the shared version)."""
+        return dict(self._roster(space_id).counts)
 
     # --- bans ---
 
@@ -285,7 +368,12 @@ class RedisStore:
     # --- events ---
 
     def append_event(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None,
+        audience: str | None = None,
     ) -> EventRow:
         at = now()
         fields = {
@@ -294,16 +382,19 @@ class RedisStore:
             "data": json.dumps(data, default=str),
             "at": at.isoformat(),
         }
+        if audience is not None:
+            fields["audience"] = audience
         stream_id = cast(str, self._r.xadd(self.events_key(space_id), fields, id="0-*"))  # type: ignore[arg-type]
-        return EventRow(event_id(stream_id), space_id, target_id, type_, data, at)
+        return EventRow(event_id(stream_id), space_id, target_id, type_, data, at, audience)
 
     def append_close(self, space_id: str, viewer_id: str) -> None:
         """Ends a viewer's live feeds (or all: `ALL_VIEWERS`) on every backend, after what is logged."""
         self._r.xadd(self.events_key(space_id), {CONTROL_FIELD: viewer_id}, id="0-*")
 
     def events_after(
-        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000, moderator: bool = False
     ) -> list[EventRow]:
+        """The events `viewer_id` may see after `after_id`; `moderator` adds the moderators' ones."""
         found: list[EventRow] = []
         start = f"(0-{after_id}"
         page = max(limit, 100)
@@ -316,8 +407,7 @@ class RedisStore:
                 start = f"({stream_id}"
                 if CONTROL_FIELD in fields:
                     continue
-                target = fields.get("target") or None
-                if target is None or target == viewer_id:
+                if visible_entry(fields, viewer_id, moderator):
                     found.append(event_from_entry(space_id, stream_id, fields))
                     if len(found) == limit:
                         break

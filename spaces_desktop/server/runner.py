@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +19,15 @@ from fastapi import FastAPI
 
 from spaces_desktop.protocol import EventType
 from spaces_desktop.server.app import create_app
+from spaces_desktop.server.cascade import EDGE_GONE, MediaRouter
 from spaces_desktop.server.cluster import Cluster, RedisSettings
 from spaces_desktop.server.connection_guard import DEFAULT_REQUEST_TIMEOUT_S, guarded_protocol
 from spaces_desktop.server.event_bus import EventBus
+from spaces_desktop.server.forwarding import MediaForwarding
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.janus_process import JanusSettings, ManagedJanus, find_janus
 from spaces_desktop.server.media import MediaService
+from spaces_desktop.server.nodes import JanusNode, NodeLoads
 from spaces_desktop.server.ratelimit import ClientAddress, Limits
 from spaces_desktop.server.service import DEFAULT_HOST_GRACE_S, DEFAULT_PRESENCE_TIMEOUT_S, SpacesService
 from spaces_desktop.server.store import Store
@@ -77,11 +82,15 @@ class ServerSettings:
     """Share state with other backends through this Redis instead of keeping it in SQLite."""
     janus_admin_key: str | None = None
     """An external Janus's VideoRoom admin_key, if it has one (from the environment)."""
+    janus_nodes: tuple[JanusNode, ...] = ()
+    """Several external Janus nodes: rooms placed on origins by load, listeners on edges (cascade.py)."""
+    cluster_secret: str | None = None
+    """Shared by the backends of one cluster: marks media calls one forwards to another (forwarding.py)."""
 
 
 def build_app(settings: ServerSettings) -> FastAPI:
     """The backend as an ASGI app; Janus starts and stops with the app's lifespan."""
-    if settings.janus_url is None:
+    if settings.janus_url is None and not settings.janus_nodes:
         find_janus(settings.janus.binary)  # fail now, with the install hint, rather than at first request
     cluster = Cluster.connect(settings.redis) if settings.redis is not None else None
     store: SpaceStore
@@ -104,22 +113,53 @@ def build_app(settings: ServerSettings) -> FastAPI:
     if cluster is not None:
         service.media_leases = cluster.leases
     managed: ManagedJanus | None = None
-    if settings.janus_url is None:
+    if settings.janus_url is None and not settings.janus_nodes:
         managed = ManagedJanus(settings.data_dir / "janus", settings.janus)
-    media = MediaService(
-        janus_url=lambda: managed.url if managed else str(settings.janus_url),
-        janus_secret=lambda: managed.secret if managed else settings.janus_secret,
-        listener=service,
-        # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
-        live_rooms=service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster),
-        room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
-    )
-    media.audience = AudienceMedia(
-        media,
-        service.feed_id_to_participant,
-        threshold=settings.audience_threshold,
-        admin_key=lambda: managed.keys.room_admin_key if managed else None,
-    )
+    # With several backends, each drives (and re-creates after a Janus restart) only its own rooms.
+    owned_rooms = service.live_rooms if cluster is None else lambda: _owned_rooms(service, cluster)
+    room_secret = _shared_room_secret(settings) if cluster is not None else None
+    media: MediaService | MediaRouter
+    if settings.janus_nodes:
+        nodes = list(settings.janus_nodes)
+        backend_id = cluster.leases.me.backend if cluster is not None else "local"
+        loads = NodeLoads(
+            [n.name for n in nodes],
+            cluster.client if cluster is not None else None,
+            backend_id,
+            cluster.prefix if cluster is not None else "sd:",
+        )
+
+        def reset_one(space_id: str, feed: int) -> None:
+            participant = service.feed_id_to_participant(feed)
+            if participant is not None:
+                bus.publish(space_id, EventType.MEDIA_RESET, {"reason": EDGE_GONE}, target_id=participant)
+
+        media = MediaRouter(
+            nodes,
+            loads,
+            service,
+            owned_rooms,
+            reset_one,
+            leases=cluster.leases if cluster is not None else None,
+            threshold=settings.audience_threshold,
+            room_secret=room_secret,
+        )
+    else:
+        single = MediaService(
+            janus_url=lambda: managed.url if managed else str(settings.janus_url),
+            janus_secret=lambda: managed.secret if managed else settings.janus_secret,
+            listener=service,
+            live_rooms=owned_rooms,
+            room_admin_key=lambda: managed.keys.room_admin_key if managed else settings.janus_admin_key,
+            room_secret=room_secret,
+        )
+        single.audience = AudienceMedia(
+            single,
+            service.feed_id_to_participant,
+            threshold=settings.audience_threshold,
+            admin_key=lambda: managed.keys.room_admin_key if managed else None,
+        )
+        media = single
 
     async def take_over(space_id: str, room_id: int) -> None:
         await media.open_room(space_id, room_id)
@@ -170,6 +210,14 @@ def build_app(settings: ServerSettings) -> FastAPI:
         ClientAddress.trusting(settings.trusted_proxies),
         cors_origins=settings.cors_origins,
     )
+    if cluster is not None and settings.cluster_secret:
+        # Outermost: a forwarded call meets the owner's own limits and checks.
+        app.add_middleware(
+            MediaForwarding,
+            leases=cluster.leases,
+            secret=settings.cluster_secret,
+            addresses=ClientAddress.trusting(settings.trusted_proxies),
+        )
     app.state.bus = bus
     app.state.service = service
     app.state.media = media
@@ -210,6 +258,17 @@ def serve(settings: ServerSettings) -> None:
     os.umask(0o077)  # a process of its own: whatever the backend writes is its user's alone
     app = build_app(settings)
     BackendServer(uvicorn_config(app, settings), app.state.bus).run()
+
+
+def _shared_room_secret(settings: ServerSettings) -> Callable[[int], str] | None:
+    """Room secrets every backend of a cluster derives alike (from a secret only they hold)."""
+    key = settings.cluster_secret or settings.janus_admin_key or settings.janus_secret
+    if not key:
+        key = next((n.admin_key or n.secret for n in settings.janus_nodes if n.admin_key or n.secret), None)
+    if not key:
+        return None
+    secret = key.encode()
+    return lambda room_id: hmac.new(secret, f"room:{room_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _owned_rooms(service: SpacesService, cluster: Cluster) -> list[tuple[str, int]]:

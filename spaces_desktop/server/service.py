@@ -15,6 +15,11 @@ freed; one that never opened a stream is an API client and is not watched until
 the backend restarts, after which everyone is watched); the host is
 given `host_grace` seconds instead, after which the Space ends, because a
 crashed app is not the host leaving and the host may reopen it with their token.
+
+Big audiences: a listener's arrival, departure and changes go to the moderators
+(and the listener) only; everyone learns the audience's size from the coalesced
+`audience` count (see audience.py). Joins and snapshots carry the stage, the
+counts and the first page of participants; the rest is paged on request.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from spaces_desktop.domain import (
     may_speak,
     outranks,
 )
-from spaces_desktop.domain.text_rules import name_key
+from spaces_desktop.domain.text_rules import MAX_NAME_CHARS, TextRuleError, clean_name, name_key
 from spaces_desktop.errors import (
     Conflict,
     DomainError,
@@ -55,10 +60,12 @@ from spaces_desktop.errors import (
 )
 from spaces_desktop.protocol import (
     Admission,
+    AudienceCounts,
     CreateSpaceRequest,
     EventType,
     Joined,
     JoinRequest,
+    ParticipantPage,
     ParticipantView,
     Snapshot,
     SpacePreview,
@@ -69,6 +76,7 @@ from spaces_desktop.protocol import (
 )
 from spaces_desktop.protocol.models import SCHEDULE_HORIZON_DAYS, StreamTicket
 from spaces_desktop.server import backstage
+from spaces_desktop.server.audience import AudienceCounter, Counts
 from spaces_desktop.server.codecs import require_room_codecs
 from spaces_desktop.server.ice import IceConfig
 from spaces_desktop.server.media import FeedStream
@@ -79,7 +87,7 @@ from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.redis_presence import SharedPresence
 from spaces_desktop.server.scenes import scene_of
 from spaces_desktop.server.sdp import parse_media_lines
-from spaces_desktop.server.store import ParticipantRow, SpaceRow, now
+from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, now
 from spaces_desktop.server.store_api import EventFanout, SpaceStore
 from spaces_desktop.server.tickets import StreamTickets
 
@@ -92,6 +100,11 @@ ADMISSION_WAIT_S = 8.0
 """How long an admission poll waits for a decision: under the client's 10 s read timeout."""
 WAITING_MESSAGE = "Waiting for the host to let you in."
 DENIED_MESSAGE = "The host did not let you in to this Space."
+FIRST_PAGE = 20
+"""Participants a join or snapshot lists beyond the stage and the caller."""
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+BAD_CURSOR = "That cursor is not one this server gave out; ask for the first page without a cursor."
 
 
 def new_token() -> str:
@@ -139,6 +152,7 @@ class SpacesService:
         self.reactions = ReactionBatcher(bus, self._is_live)
         self._media_turns: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.views = ParticipantViews()
+        self.audience = AudienceCounter(self.audience_counts, self._send_audience)
 
     # --- views ---
 
@@ -202,27 +216,74 @@ class SpacesService:
         ]
 
     def snapshot(self, caller: ParticipantRow) -> Snapshot:
+        """The stage, the caller, the counts and the first page of everyone (see `participants_page`)."""
         space = self._space(caller.space_id)
         room = self._room_streams(space.id)  # asked of the media service once per snapshot
         stage = [(owner, stream) for owner, stream in room if not owner.backstage]
         feeds = self._publishing_feeds(space.id, stage)
+        page, next_seq = self.store.participants_page(space.id, 0, FIRST_PAGE)
+        rows = {row.id: row for row in self.store.stage_participants(space.id)}
+        if caller.status is ParticipantStatus.ACTIVE:
+            rows.setdefault(caller.id, caller)
+        for row in page:
+            rows.setdefault(row.id, row)
+        moderator = is_moderator(caller.role)
         stamp = (self.store.participants_version(space.id), frozenset(feeds))
-
-        def listed(status: ParticipantStatus) -> list[ParticipantView]:
-            rows = functools.partial(self.store.participants_with_status, space.id, status)
-            return self.views.listed(space.id, status, stamp, rows)
-
         # Every part is built from stored rows and views already valid: no validation again.
         return Snapshot.model_construct(
             space=self.space_view(space),
-            participants=listed(ParticipantStatus.ACTIVE),
+            participants=[self._view_for(caller, moderator, row, feeds) for row in rows.values()],
             streams=self.stream_views(space.id, backstage.visible(caller, room)),
             you=caller.id,
             last_event_id=self.store.last_event_id(space.id),
             talking=self._talking_now(space.id, feeds),
-            waiting=listed(ParticipantStatus.PENDING) if is_moderator(caller.role) else [],
+            waiting=self.views.listed(
+                space.id, ParticipantStatus.PENDING, stamp, functools.partial(self._waiting, space.id)
+            )
+            if moderator
+            else [],
+            counts=AudienceCounts(**self.audience_counts(space.id)),
+            next_cursor=_cursor(next_seq),
             scene=scene_of(space),
         )
+
+    def participants_page(
+        self, caller: ParticipantRow, cursor: str | None, query: str | None, limit: int = DEFAULT_PAGE
+    ) -> ParticipantPage:
+        """Active participants in join order after `cursor`, those whose name contains `query` if given."""
+        after = _parse_cursor(cursor)
+        key = _query_key(query)
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
+        rows, next_seq = self.store.participants_page(caller.space_id, after, limit, key)
+        feeds = self._publishing_feeds(caller.space_id)
+        moderator = is_moderator(caller.role)
+        return ParticipantPage.model_construct(
+            participants=[self._view_for(caller, moderator, row, feeds) for row in rows],
+            next_cursor=_cursor(next_seq),
+            last_event_id=self.store.last_event_id(caller.space_id),
+        )
+
+    def _view_for(
+        self, caller: ParticipantRow, moderator: bool, row: ParticipantRow, feeds: set[int]
+    ) -> ParticipantView:
+        return self.views.view(row, row.seq in feeds, public=not moderator and row.id != caller.id)
+
+    def audience_counts(self, space_id: str) -> Counts:
+        counts = self.store.count_roles(space_id)
+        listeners = counts[Role.LISTENER]
+        speakers = counts[Role.HOST] + counts[Role.COHOST] + counts[Role.SPEAKER]
+        return {"listeners": listeners, "speakers": speakers, "total": listeners + speakers}
+
+    def _send_audience(self, space_id: str, counts: Counts) -> None:
+        space = self.store.space(space_id)
+        if space is not None and space.status is not SpaceStatus.ENDED:
+            self.bus.publish(space_id, EventType.AUDIENCE, dict(counts))
+
+    def sees_moderator_events(self, participant_id: str) -> bool:
+        """Whether the participant, as stored now, is the host or a co-host."""
+        current = self.store.participant(participant_id)
+        return current is not None and is_moderator(current.role)
 
     def preview(self, space_id: str) -> SpacePreview:
         space = self._space(space_id)
@@ -339,7 +400,7 @@ class SpacesService:
         if space.status is SpaceStatus.ENDED:
             raise Conflict("This Space has ended.", code="space_ended")
         self._refuse_banned(space_id, request.client_id, address)
-        host = self.store.participant(space.host_id)
+        host = self.store.space_participant(space_id, space.host_id)
         if host is not None and name_key(host.display_name) == name_key(request.display_name):
             raise Conflict("That is the host's name; choose another one.", code="name_taken")
         if space.locked:
@@ -375,11 +436,8 @@ class SpacesService:
                 title=space.title,
                 message=WAITING_MESSAGE,
             )
-        self.bus.publish(
-            space_id,
-            EventType.PARTICIPANT_JOINED,
-            {"participant": self._dump(view)},
-        )
+        joined_data = {"participant": self._dump(view)}
+        self._announce(participant, participant, EventType.PARTICIPANT_JOINED, joined_data)
         return Joined(
             token=token,
             participant=view,
@@ -415,6 +473,7 @@ class SpacesService:
         self.bus.close_space(space_id)
         self._talking.pop(space_id, None)
         self.views.forget_space(space_id)
+        self.audience.forget(space_id)
         if self.media is not None:
             await self.media.close_room(space_id)
 
@@ -433,11 +492,8 @@ class SpacesService:
         left = replace(participant, status=ParticipantStatus.LEFT)
         self.store.update_participant(left)
         self._away_since.pop(participant.id, None)
-        self.bus.publish(
-            participant.space_id,
-            EventType.PARTICIPANT_LEFT,
-            {"participant": self._dump(self.participant_view(left)), "reason": reason},
-        )
+        data = {"participant": self._dump(self.participant_view(left)), "reason": reason}
+        self._announce(participant, left, EventType.PARTICIPANT_LEFT, data)
         self.bus.close_viewer(participant.space_id, participant.id)
         await self._sync_media(participant)
 
@@ -466,7 +522,7 @@ class SpacesService:
         self._require_live_or_scheduled(caller.space_id)
         admitted = self._close_lobby_entry(target, ParticipantStatus.ACTIVE, "admitted", caller.id)
         view = self.participant_view(admitted)
-        self.bus.publish(caller.space_id, EventType.PARTICIPANT_JOINED, {"participant": self._dump(view)})
+        self._announce(admitted, admitted, EventType.PARTICIPANT_JOINED, {"participant": self._dump(view)})
         return view
 
     async def deny(self, caller: ParticipantRow, target_id: str) -> None:
@@ -530,9 +586,18 @@ class SpacesService:
         return target
 
     def _to_moderators(self, space_id: str, type_: str, data: dict[str, Any]) -> None:
-        for member in self.store.active_participants(space_id):
-            if is_moderator(member.role):
-                self.bus.publish(space_id, type_, data, target_id=member.id)
+        self.bus.publish(space_id, type_, data, audience=MODERATORS)
+
+    def _announce(
+        self, before: ParticipantRow, after: ParticipantRow, type_: str, data: dict[str, Any]
+    ) -> None:
+        """A participant's change: to everyone when it touches the stage, else to the moderators
+        and the participant; the audience count follows within its interval."""
+        if before.role is Role.LISTENER and after.role is Role.LISTENER:
+            self.bus.publish(after.space_id, type_, data, target_id=after.id, audience=MODERATORS)
+        else:
+            self.bus.publish(after.space_id, type_, data)
+        self.audience.changed(after.space_id)
 
     def _refuse_banned(self, space_id: str, client_id: str | None, address: str | None) -> None:
         refused = Forbidden("The host removed you from this Space; you cannot rejoin it.", code="banned")
@@ -787,11 +852,12 @@ class SpacesService:
             self.store.ban_address(target.space_id, target.address, blocked=block_address)
         self._away_since.pop(target.id, None)
         self.bus.publish(target.space_id, EventType.REMOVED, {"by": caller.id}, target_id=target.id)
-        self.bus.publish(
-            target.space_id,
-            EventType.PARTICIPANT_LEFT,
-            {"participant": self._dump(self.participant_view(removed)), "reason": "removed", "by": caller.id},
-        )
+        data = {
+            "participant": self._dump(self.participant_view(removed)),
+            "reason": "removed",
+            "by": caller.id,
+        }
+        self._announce(target, removed, EventType.PARTICIPANT_LEFT, data)
         self.bus.close_viewer(target.space_id, target.id)
         await self._sync_media(removed)
 
@@ -1073,11 +1139,8 @@ class SpacesService:
         updated = replace(target, **fields)
         self.store.update_participant(updated)
         view = self.participant_view(updated)
-        self.bus.publish(
-            target.space_id,
-            EventType.PARTICIPANT_UPDATED,
-            {"participant": self._dump(view), "change": change, "by": by},
-        )
+        data = {"participant": self._dump(view), "change": change, "by": by}
+        self._announce(target, updated, EventType.PARTICIPANT_UPDATED, data)
         return view
 
     @staticmethod
@@ -1116,6 +1179,32 @@ class SpacesService:
 
 def _on_stage(participant: ParticipantRow) -> bool:
     return participant.status is ParticipantStatus.ACTIVE and may_speak(participant.role)
+
+
+def _cursor(seq: int | None) -> str | None:
+    return None if seq is None else f"c{seq}"
+
+
+def _parse_cursor(cursor: str | None) -> int:
+    """The seq a cursor continues after (0: from the start)."""
+    if cursor is None or cursor == "":
+        return 0
+    digits = cursor[1:]
+    if not cursor.startswith("c") or not digits.isdigit() or len(digits) > 18:
+        raise InvalidInput(BAD_CURSOR, code="bad_cursor")
+    return int(digits)
+
+
+def _query_key(query: str | None) -> str:
+    """What names are searched by; empty for no search."""
+    if query is None or query.strip() == "":
+        return ""
+    if len(query) > MAX_NAME_CHARS * 2:
+        raise InvalidInput(f"Search for at most {MAX_NAME_CHARS} characters of a name.", code="bad_query")
+    try:
+        return name_key(clean_name(query))
+    except TextRuleError as exc:
+        raise InvalidInput(f"That search can't be used: {exc.message}", code="bad_query") from None
 
 
 def _rank(role: Role) -> int:

@@ -12,6 +12,7 @@ cannot read them at all.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.text_rules import name_key
 from spaces_desktop.server.private_files import private_dir, private_file, tighten_existing
 
 SCHEMA = """
@@ -85,7 +87,12 @@ ADDED_COLUMNS = (
     ("participants", "address", "TEXT"),
     ("spaces", "scene", "TEXT"),
     ("participants", "backstage", "INTEGER NOT NULL DEFAULT 0"),
+    ("events", "audience", "TEXT"),
 )
+
+SPACE_CACHE = 10_000
+MODERATORS = "moderators"
+"""An event's audience: the Space's host and co-hosts (and its target, if it has one)."""
 
 
 def now() -> datetime:
@@ -148,6 +155,15 @@ class EventRow:
     type: str
     data: dict[str, Any]
     at: datetime
+    audience: str | None = None
+    """None: everyone (or only `target_id` when set); MODERATORS: the moderators, and `target_id`."""
+
+    def visible_to(self, viewer_id: str, moderator: bool) -> bool:
+        if self.target_id == viewer_id:
+            return True
+        if self.audience == MODERATORS:
+            return moderator
+        return self.target_id is None
 
     @cached_property
     def sse(self) -> bytes:
@@ -196,6 +212,86 @@ def _participant_from_tuple(row: tuple[Any, ...]) -> ParticipantRow:
     )
 
 
+_STAGE_ROLES = (Role.HOST, Role.COHOST, Role.SPEAKER)
+_MODERATOR_ROLES = (Role.HOST, Role.COHOST)
+
+
+class Roster:
+    """One Space's participants in memory: by id in join order, with what joins and pages ask often.
+
+    Both stores keep one per Space (SQLite: kept equal to the table; Redis: valid for one version
+    of the Space's participants), so paging, counts and the stage behave the same on either."""
+
+    def __init__(self, rows: list[ParticipantRow]) -> None:
+        self.by_id: dict[str, ParticipantRow] = {}
+        self.seqs: list[int] = []
+        """Every participant's seq in join order (rows never leave the table), for paging by bisection."""
+        self.ids: list[str] = []
+        self.counts: dict[Role, int] = dict.fromkeys(Role, 0)
+        """Active participants by role."""
+        self.stage: dict[str, ParticipantRow] = {}
+        """Active host, co-hosts and speakers, in join order."""
+        self.name_keys: dict[str, str] = {}
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: ParticipantRow) -> None:
+        self.by_id[row.id] = row
+        self.seqs.append(row.seq)
+        self.ids.append(row.id)
+        self._count(row, 1)
+
+    def update(self, row: ParticipantRow) -> None:
+        old = self.by_id.get(row.id)
+        if old is None:
+            return
+        self._count(old, -1)
+        self.by_id[row.id] = row
+        self._count(row, 1)
+
+    def _count(self, row: ParticipantRow, sign: int) -> None:
+        if row.status is not ParticipantStatus.ACTIVE:
+            return
+        self.counts[row.role] += sign
+        if row.role in _STAGE_ROLES:
+            if sign > 0:
+                self.stage[row.id] = row
+            else:
+                self.stage.pop(row.id, None)
+
+    def name_key(self, row: ParticipantRow) -> str:
+        key = self.name_keys.get(row.id)
+        if key is None:
+            key = self.name_keys[row.id] = name_key(row.display_name)
+        return key
+
+    @property
+    def last_seq(self) -> int:
+        return self.seqs[-1] if self.seqs else 0
+
+    def stage_rows(self) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers in join order (not the order they went on stage)."""
+        return sorted(self.stage.values(), key=lambda row: row.seq)
+
+    def moderator_ids(self) -> list[str]:
+        return [row.id for row in self.stage_rows() if row.role in _MODERATOR_ROLES]
+
+    def page(self, after_seq: int, limit: int, name_query: str) -> tuple[list[ParticipantRow], int | None]:
+        """See `Store.participants_page`."""
+        start = bisect.bisect_right(self.seqs, after_seq)
+        found: list[ParticipantRow] = []
+        for index in range(start, len(self.ids)):
+            row = self.by_id[self.ids[index]]
+            if row.status is not ParticipantStatus.ACTIVE:
+                continue
+            if name_query and name_query not in self.name_key(row):
+                continue
+            if len(found) == limit:
+                return found, found[-1].seq
+            found.append(row)
+        return found, None
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         # SQLite gives the WAL and shared-memory files the database's mode: make it 0600 first.
@@ -211,8 +307,13 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._add_missing_columns()
-        self._space_participants: dict[str, dict[str, ParticipantRow]] = {}
-        """Space id -> its participants by id in join order, for the Spaces read since they began."""
+        self._rosters: dict[str, Roster] = {}
+        """Space id -> its participants in memory, for the Spaces read since they began."""
+        self._spaces: dict[str, SpaceRow] = {}
+        """Space rows as last read or written: every request of a Space reads its row."""
+        self._bans: dict[str, tuple[set[str], dict[str, bool]]] = {}
+        self._last_event: dict[str, int] = {}
+        """Space id -> the id of its newest event, once known."""
         self._writes = itertools.count(1)
         self._versions: dict[str, int] = {}
         """Space id -> a number that changes with every write of one of its participants."""
@@ -248,14 +349,24 @@ class Store:
         return replace(space, seq=cur.lastrowid)
 
     def space(self, space_id: str) -> SpaceRow | None:
+        cached = self._spaces.get(space_id)
+        if cached is not None:
+            return cached
         row = self._db.execute("SELECT * FROM spaces WHERE id = ?", (space_id,)).fetchone()
-        return self._space(row) if row else None
+        if row is None:
+            return None
+        space = self._space(row)
+        if len(self._spaces) >= SPACE_CACHE:
+            self._spaces.clear()  # a bound, not a policy: they are read again as asked
+        self._spaces[space_id] = space
+        return space
 
     def live_spaces(self) -> list[SpaceRow]:
         rows = self._db.execute("SELECT * FROM spaces WHERE status = ?", (SpaceStatus.LIVE.value,)).fetchall()
         return [self._space(r) for r in rows]
 
     def set_space_status(self, space_id: str, status: SpaceStatus) -> None:
+        self._spaces.pop(space_id, None)
         column = {SpaceStatus.LIVE: "started_at", SpaceStatus.ENDED: "ended_at"}.get(status)
         if column:
             self._db.execute(
@@ -265,15 +376,17 @@ class Store:
         else:
             self._db.execute("UPDATE spaces SET status = ? WHERE id = ?", (status.value, space_id))
         if status is SpaceStatus.ENDED:
-            self._space_participants.pop(space_id, None)  # read again from the table if ever asked
+            self._rosters.pop(space_id, None)  # read again from the table if ever asked
 
     def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
+        self._spaces.pop(space_id, None)
         self._db.execute(
             "UPDATE spaces SET locked = ?, approval_required = ? WHERE id = ?",
             (int(locked), int(approval_required), space_id),
         )
 
     def set_scene(self, space_id: str, scene: str | None) -> None:
+        self._spaces.pop(space_id, None)
         self._db.execute("UPDATE spaces SET scene = ? WHERE id = ?", (scene, space_id))
 
     @staticmethod
@@ -315,9 +428,9 @@ class Store:
         assert cur.lastrowid is not None
         added = replace(participant, seq=cur.lastrowid)
         self._versions[added.space_id] = next(self._writes)
-        cached = self._space_participants.get(added.space_id)
-        if cached is not None:
-            cached[added.id] = added  # the newest seq: join order stays
+        roster = self._rosters.get(added.space_id)
+        if roster is not None:
+            roster.add(added)  # the newest seq: join order stays
         return added
 
     def participant_by_token(self, token: str) -> ParticipantRow | None:
@@ -339,23 +452,42 @@ class Store:
 
     def participants_with_status(self, space_id: str, status: ParticipantStatus) -> list[ParticipantRow]:
         """In join order; the same row objects until one of them changes."""
-        return [p for p in self._participants_of(space_id).values() if p.status is status]
+        return [p for p in self._roster(space_id).by_id.values() if p.status is status]
 
     def participants_version(self, space_id: str) -> int:
         """Changes whenever a participant of the Space is added or changed (in this process)."""
         return self._versions.get(space_id, 0)
 
-    def _participants_of(self, space_id: str) -> dict[str, ParticipantRow]:
-        cached = self._space_participants.get(space_id)
-        if cached is None:
+    def stage_participants(self, space_id: str) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers, in join order."""
+        return self._roster(space_id).stage_rows()
+
+    def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
+        """A participant of the Space as stored now (from memory)."""
+        return self._roster(space_id).by_id.get(participant_id)
+
+    def moderator_ids(self, space_id: str) -> list[str]:
+        """The active host and co-hosts."""
+        return self._roster(space_id).moderator_ids()
+
+    def participants_page(
+        self, space_id: str, after_seq: int, limit: int, name_query: str = ""
+    ) -> tuple[list[ParticipantRow], int | None]:
+        """Active participants joined after `after_seq`, in join order, whose name key contains
+        `name_query` (already a `name_key`); and the seq to continue after, None at the end."""
+        return self._roster(space_id).page(after_seq, limit, name_query)
+
+    def _roster(self, space_id: str) -> Roster:
+        roster = self._rosters.get(space_id)
+        if roster is None:
             cursor = self._db.execute(
                 f"SELECT {_PARTICIPANT_COLUMNS} FROM participants WHERE space_id = ? ORDER BY seq",
                 (space_id,),
             )
             cursor.row_factory = None  # plain tuples, in the dataclass's field order
-            cached = {row[1]: _participant_from_tuple(row) for row in cursor.fetchall()}
-            self._space_participants[space_id] = cached
-        return cached
+            roster = Roster([_participant_from_tuple(row) for row in cursor.fetchall()])
+            self._rosters[space_id] = roster
+        return roster
 
     def present_participants(self) -> list[ParticipantRow]:
         """Everyone active or waiting in a Space that has not ended."""
@@ -367,13 +499,8 @@ class Store:
         return [self._participant(r) for r in rows]
 
     def count_roles(self, space_id: str) -> dict[Role, int]:
-        rows = self._db.execute(
-            "SELECT role, COUNT(*) AS n FROM participants WHERE space_id = ? AND status = ? GROUP BY role",
-            (space_id, ParticipantStatus.ACTIVE.value),
-        ).fetchall()
-        counts = dict.fromkeys(Role, 0)
-        counts.update({Role(r["role"]): r["n"] for r in rows})
-        return counts
+        """Active participants by role."""
+        return dict(self._roster(space_id).counts)
 
     def update_participant(self, participant: ParticipantRow) -> None:
         flags = ", ".join(f"{name} = ?" for name in _PARTICIPANT_FLAGS)
@@ -387,10 +514,10 @@ class Store:
             ),
         )
         self._versions[participant.space_id] = next(self._writes)
-        cached = self._space_participants.get(participant.space_id)
-        if cached is not None and participant.id in cached:
+        roster = self._rosters.get(participant.space_id)
+        if roster is not None:
             # Every column this statement does not write never changes after the insert.
-            cached[participant.id] = participant
+            roster.update(participant)
 
     @staticmethod
     def _participant(row: sqlite3.Row) -> ParticipantRow:
@@ -402,12 +529,29 @@ class Store:
         self._db.execute(
             "INSERT OR IGNORE INTO bans (space_id, client_id) VALUES (?, ?)", (space_id, client_id)
         )
+        self._bans.pop(space_id, None)
 
     def is_banned(self, space_id: str, client_id: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM bans WHERE space_id = ? AND client_id = ?", (space_id, client_id)
-        ).fetchone()
-        return row is not None
+        return client_id in self._bans_of(space_id)[0]
+
+    def _bans_of(self, space_id: str) -> tuple[set[str], dict[str, bool]]:
+        """The Space's banned installation keys and addresses (address -> blocked), read once:
+        every join asks, and bans are few."""
+        known = self._bans.get(space_id)
+        if known is None:
+            keys = {
+                r[0] for r in self._db.execute("SELECT client_id FROM bans WHERE space_id = ?", (space_id,))
+            }
+            addresses = {
+                r[0]: bool(r[1])
+                for r in self._db.execute(
+                    "SELECT address, blocked FROM address_bans WHERE space_id = ?", (space_id,)
+                )
+            }
+            if len(self._bans) >= SPACE_CACHE:
+                self._bans.clear()
+            known = self._bans[space_id] = (keys, addresses)
+        return known
 
     def ban_address(self, space_id: str, address: str, blocked: bool) -> None:
         """Remembers a removed person's address; `blocked` refuses everyone from it, else key-less joins."""
@@ -416,34 +560,40 @@ class Store:
             " ON CONFLICT (space_id, address) DO UPDATE SET blocked = MAX(blocked, excluded.blocked)",
             (space_id, address, int(blocked)),
         )
+        self._bans.pop(space_id, None)
 
     def address_ban(self, space_id: str, address: str) -> bool | None:
         """None when the address has no ban here; else whether it is blocked for everyone."""
-        row = self._db.execute(
-            "SELECT blocked FROM address_bans WHERE space_id = ? AND address = ?", (space_id, address)
-        ).fetchone()
-        return None if row is None else bool(row["blocked"])
+        return self._bans_of(space_id)[1].get(address)
 
     # --- events ---
 
     def append_event(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None,
+        audience: str | None = None,
     ) -> EventRow:
         at = now()
         cur = self._db.execute(
-            "INSERT INTO events (space_id, target_id, type, data, at) VALUES (?,?,?,?,?)",
-            (space_id, target_id, type_, json.dumps(data, default=str), at.isoformat()),
+            "INSERT INTO events (space_id, target_id, type, data, at, audience) VALUES (?,?,?,?,?,?)",
+            (space_id, target_id, type_, json.dumps(data, default=str), at.isoformat(), audience),
         )
         assert cur.lastrowid is not None
-        return EventRow(cur.lastrowid, space_id, target_id, type_, data, at)
+        self._last_event[space_id] = cur.lastrowid
+        return EventRow(cur.lastrowid, space_id, target_id, type_, data, at, audience)
 
     def events_after(
-        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000, moderator: bool = False
     ) -> list[EventRow]:
+        """The events `viewer_id` may see after `after_id`; `moderator` adds the moderators' ones."""
         rows = self._db.execute(
-            "SELECT * FROM events WHERE space_id = ? AND id > ? AND (target_id IS NULL OR target_id = ?)"
+            "SELECT * FROM events WHERE space_id = ? AND id > ? AND ("
+            "(target_id IS NULL AND audience IS NULL) OR target_id = ? OR (? AND audience = ?))"
             " ORDER BY id LIMIT ?",
-            (space_id, after_id, viewer_id, limit),
+            (space_id, after_id, viewer_id, int(moderator), MODERATORS, limit),
         ).fetchall()
         return [
             EventRow(
@@ -453,10 +603,14 @@ class Store:
                 r["type"],
                 json.loads(r["data"]),
                 _dt(r["at"]) or now(),
+                r["audience"],
             )
             for r in rows
         ]
 
     def last_event_id(self, space_id: str) -> int:
+        known = self._last_event.get(space_id)
+        if known is not None:
+            return known
         row = self._db.execute("SELECT MAX(id) AS m FROM events WHERE space_id = ?", (space_id,)).fetchone()
         return int(row["m"] or 0)

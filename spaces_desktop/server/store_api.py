@@ -48,8 +48,31 @@ class SpaceStore(Protocol):
         """Changes whenever a participant of the Space is added or changed (by any backend)."""
         ...
 
+    def stage_participants(self, space_id: str) -> list[ParticipantRow]:
+        """The active host, co-hosts and speakers, in join order."""
+        ...
+
+    def moderator_ids(self, space_id: str) -> list[str]:
+        """The active host and co-hosts, as stored now."""
+        ...
+
+    def space_participant(self, space_id: str, participant_id: str) -> ParticipantRow | None:
+        """A participant of the Space as stored now, from the in-process roster (no row read)."""
+        ...
+
+    def participants_page(
+        self, space_id: str, after_seq: int, limit: int, name_query: str = ""
+    ) -> tuple[list[ParticipantRow], int | None]:
+        """Active participants joined after `after_seq`, in join order, whose name key contains
+        `name_query` (already a `name_key`); and the seq to continue after, None at the end.
+        A seq cursor stays valid while people come and go: rows are never deleted."""
+        ...
+
     def present_participants(self) -> list[ParticipantRow]: ...
-    def count_roles(self, space_id: str) -> dict[Role, int]: ...
+    def count_roles(self, space_id: str) -> dict[Role, int]:
+        """Active participants by role."""
+        ...
+
     def update_participant(self, participant: ParticipantRow) -> None: ...
 
     # bans
@@ -60,11 +83,23 @@ class SpaceStore(Protocol):
 
     # the event log
     def append_event(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None
-    ) -> EventRow: ...
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None,
+        audience: str | None = None,
+    ) -> EventRow:
+        """Logs an event; `audience` MODERATORS: for the moderators (and `target_id`) only."""
+        ...
+
     def events_after(
-        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000
-    ) -> list[EventRow]: ...
+        self, space_id: str, after_id: int, viewer_id: str, limit: int = 10_000, moderator: bool = False
+    ) -> list[EventRow]:
+        """The events `viewer_id` may see after `after_id` (`EventRow.visible_to`); `moderator`
+        (the viewer's role as stored now) adds the moderators' ones."""
+        ...
+
     def last_event_id(self, space_id: str) -> int: ...
 
 
@@ -72,8 +107,17 @@ class EventFanout(Protocol):
     """Appends to a Space's log and hands each event, in log order, to the live feeds it is for."""
 
     def publish(
-        self, space_id: str, type_: str, data: dict[str, Any], target_id: str | None = None
-    ) -> EventRow: ...
+        self,
+        space_id: str,
+        type_: str,
+        data: dict[str, Any],
+        target_id: str | None = None,
+        audience: str | None = None,
+    ) -> EventRow:
+        """Logs the event and hands it to the feeds allowed to see it: with `audience` MODERATORS,
+        to the feeds of those who are moderators when it is delivered (and of `target_id`)."""
+        ...
+
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription: ...
     def unsubscribe(self, subscription: Subscription) -> None: ...
     def close_viewer(self, space_id: str, viewer_id: str) -> None:

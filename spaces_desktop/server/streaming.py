@@ -22,11 +22,11 @@ import logging
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from spaces_desktop.errors import Conflict, InvalidInput, MediaServerError
 from spaces_desktop.protocol import StreamView
-from spaces_desktop.server.janus_client import JanusError, JanusHandle, JsonDict
+from spaces_desktop.server.janus_client import JanusError, JanusHandle, JanusSession, JsonDict
 from spaces_desktop.server.media import (
     JANUS_SDP_ERRORS,
     PENDING_SUBSCRIPTION_S,
@@ -34,7 +34,6 @@ from spaces_desktop.server.media import (
     RETIRE_MAX_S,
     UNUSABLE_ANSWER,
     FeedStream,
-    MediaService,
     Room,
 )
 from spaces_desktop.server.sdp import parse_media_lines
@@ -53,6 +52,16 @@ H264_FMTP = "profile-level-id=42e01f;packetization-mode=1"
 
 Signature = tuple[tuple[int, int, str, str, str], ...]
 """(feed, publisher handle, mid, kind, codec) of every stage stream: a republish is a change."""
+
+
+class MediaSide(Protocol):
+    """Where mountpoints live (`session`) and where the Space's room is (`room`): the same
+    MediaService on one node; an edge node's session and the origin's room when cascading."""
+
+    @property
+    def session(self) -> JanusSession: ...
+
+    def room(self, space_id: str) -> Room: ...
 
 
 @dataclass
@@ -94,13 +103,18 @@ class AudienceMedia:
 
     def __init__(
         self,
-        media: MediaService,
+        media: MediaSide,
         participant_of: Callable[[int], str | None],
         threshold: int = DEFAULT_THRESHOLD,
         admin_key: Callable[[], str | None] = lambda: None,
         threads: int = HELPER_THREADS,
+        forward_host: str = FORWARD_HOST,
+        origin_admin_key: Callable[[Room], str | None] | None = None,
     ) -> None:
         self._media = media
+        self.forward_host = forward_host
+        """Where the origin sends RTP to this node's mountpoints (they bind there): loopback on one node."""
+        self._origin_admin_key = origin_admin_key or (lambda room: admin_key())
         self._participant_of = participant_of
         self.threshold = threshold
         self._admin_key = admin_key
@@ -233,6 +247,15 @@ class AudienceMedia:
         for viewer in audience.retiring.pop(feed, []):
             await viewer.handle.detach()
 
+    def forget(self) -> None:
+        """This node's Janus died, and its mountpoints and viewers with it: only the origin's
+        forwards into them are left to stop (destroying the mountpoint itself fails quietly)."""
+        for audience in self._spaces.values():
+            if audience.mountpoint is not None:
+                self._later(0.0, self._destroy(audience.mountpoint))
+        self._spaces.clear()
+        self._control = None
+
     async def close_room(self, space_id: str) -> None:
         audience = self._spaces.pop(space_id, None)
         if audience is None:
@@ -267,7 +290,7 @@ class AudienceMedia:
             mountpoint.mids[(feed, mid)] = ours
             stream = next(s for s in room.streams.get(feed, []) if s.mid == mid)
             mountpoint.streams[ours] = stream
-            entry: JsonDict = {"type": kind, "mid": ours, "port": 0, "iface": FORWARD_HOST}
+            entry: JsonDict = {"type": kind, "mid": ours, "port": 0, "iface": self.forward_host}
             if kind == "audio":
                 entry |= {"pt": OPUS_PT, "codec": "opus"}
             else:
@@ -310,7 +333,7 @@ class AudienceMedia:
     async def _forward(self, room: Room, mountpoint: Mountpoint, ports: dict[str, JsonDict]) -> None:
         if room.monitor is None:
             raise MediaServerError("This Space's media room is being set up; try again in a moment.")
-        admin_key = self._admin_key()
+        admin_key = self._origin_admin_key(room)
         by_feed: dict[int, list[JsonDict]] = {}
         for (feed, mid), ours in mountpoint.mids.items():
             port = ports[ours]
@@ -330,7 +353,7 @@ class AudienceMedia:
                     "room": room.room_id,
                     "publisher_id": feed,
                     "secret": room.secret,
-                    "host": FORWARD_HOST,
+                    "host": self.forward_host,
                     "host_family": "ipv4",
                     "streams": streams,
                     **({"admin_key": admin_key} if admin_key else {}),
@@ -350,7 +373,7 @@ class AudienceMedia:
                             "publisher_id": feed,
                             "stream_id": stream_id,
                             "secret": room.secret,
-                            **({"admin_key": key} if (key := self._admin_key()) else {}),
+                            **({"admin_key": key} if (key := self._origin_admin_key(room)) else {}),
                         }
                     )
         with contextlib.suppress(MediaServerError):  # Janus restarted: it is gone already

@@ -7,7 +7,8 @@ event classes below. Pure functions: no I/O, no clocks, no Qt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +22,7 @@ from spaces_desktop.domain.state import (
     DeviceProblem,
     DirectorNote,
     Member,
+    NetworkStats,
     Reaction,
     SessionState,
     SpaceInfo,
@@ -29,6 +31,7 @@ from spaces_desktop.domain.state import (
 from spaces_desktop.protocol import (
     Event,
     EventType,
+    ParticipantPage,
     ParticipantView,
     Reactions,
     SceneView,
@@ -61,6 +64,8 @@ class Pinned:
 @dataclass(frozen=True)
 class QualityMeasured:
     quality: dict[str, str]
+    network: Mapping[str, NetworkStats] = field(default_factory=dict)
+    """The numbers behind each verdict (loss, bitrate, round trip)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,16 @@ class DirectorExplained:
     note: DirectorNote
 
 
+@dataclass(frozen=True)
+class RosterPage:
+    """A page of participants the app asked for (a moderator loading everyone)."""
+
+    page: ParticipantPage
+
+
 LocalEvent = (
-    ConnectionChanged
+    RosterPage
+    | ConnectionChanged
     | StageChosen
     | Pinned
     | QualityMeasured
@@ -90,11 +103,19 @@ LocalEvent = (
 
 
 def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) -> SessionState:
+    """Someone who is not a moderator keeps the stage and themself: other listeners' rows would go
+    stale, as their arrivals and departures go to the moderators only (counts come instead)."""
+    me = next((p for p in snapshot.participants if p.id == snapshot.you), None)
+    moderator = me is not None and is_moderator(me.role)
+    kept = [p for p in snapshot.participants if moderator or p.id == snapshot.you or p.role != Role.LISTENER]
+    counts = snapshot.counts
     return SessionState(
         connection=connection,
         space=_space(snapshot.space),
         me=snapshot.you,
-        members=MappingProxyType({p.id: _member(p) for p in snapshot.participants}),
+        members=MappingProxyType({p.id: _member(p) for p in kept}),
+        audience_listeners=counts.listeners if counts else sum(p.role == Role.LISTENER for p in kept),
+        roster_complete=snapshot.next_cursor is None if moderator else counts is None,
         streams=tuple(_stream(s) for s in snapshot.streams),
         last_event_id=snapshot.last_event_id,
         waiting=MappingProxyType({p.id: _member(p) for p in snapshot.waiting}),
@@ -104,6 +125,8 @@ def from_snapshot(snapshot: Snapshot, connection: Connection = Connection.LIVE) 
 
 
 def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
+    if isinstance(event, RosterPage):
+        return _with_page(state, event.page)
     if isinstance(event, ConnectionChanged):
         return replace(state, connection=event.connection, reason=event.reason)
     if isinstance(event, StageChosen):
@@ -113,7 +136,11 @@ def apply(state: SessionState, event: Event | LocalEvent) -> SessionState:
     if isinstance(event, DeviceProblemsChanged):
         return replace(state, device_problems=event.problems)
     if isinstance(event, QualityMeasured):
-        return replace(state, quality=MappingProxyType(dict(event.quality)))
+        return replace(
+            state,
+            quality=MappingProxyType(dict(event.quality)),
+            network=MappingProxyType(dict(event.network)),
+        )
     if isinstance(event, VideoPaused):
         return replace(state, paused_video=event.videos)
     if isinstance(event, Pinned):
@@ -134,8 +161,10 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         view = ParticipantView.model_validate(data["participant"])
         if view.status is not ParticipantStatus.ACTIVE:
             return _without(state, view.id)
-        if view.id == state.me and not is_moderator(view.role):
-            state = replace(state, waiting=EMPTY)  # the lobby is for the host and co-hosts
+        if view.id == state.me:
+            state = _my_role(state, view.role)
+        elif view.role is Role.LISTENER and not _moderating(state):
+            return _without(state, view.id)  # off stage: not followed further (see `from_snapshot`)
         member = _member(view)
         previous = state.members.get(view.id)
         if previous is not None:
@@ -146,7 +175,11 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
         view = ParticipantView.model_validate(data["participant"])
         if view.id == state.me:
             return replace(_without(state, view.id), connection=Connection.LEFT)
+        if not state.roster_complete:
+            state = replace(state, left_while_paging=state.left_while_paging | {view.id})
         return _without(state, view.id)
+    if type_ == EventType.AUDIENCE:
+        return replace(state, audience_listeners=int(data.get("listeners", 0)))
     if type_ == EventType.JOIN_REQUEST:
         view = ParticipantView.model_validate(data["participant"])
         return replace(state, waiting=MappingProxyType({**state.waiting, view.id: _member(view)}))
@@ -177,6 +210,44 @@ def _apply_backend(state: SessionState, type_: str, data: dict[str, Any], at: da
     if type_ == EventType.REMOVED:
         return replace(state, connection=Connection.REMOVED, reason="The host removed you from this Space.")
     return state  # INVITED is reflected by participant_updated; unknown types are ignored
+
+
+def _moderating(state: SessionState) -> bool:
+    me = state.myself
+    return me is not None and is_moderator(me.role)
+
+
+def _my_role(state: SessionState, role: Role) -> SessionState:
+    """Losing the moderator role drops the lobby and the other listeners; gaining it means the
+    roster is incomplete until the session has paged everyone in."""
+    was = _moderating(state)
+    now = is_moderator(role)
+    if was and not now:
+        members = {
+            pid: m for pid, m in state.members.items() if pid == state.me or m.role is not Role.LISTENER
+        }
+        return replace(state, waiting=EMPTY, members=MappingProxyType(members), roster_complete=False)
+    if not now:
+        return replace(state, waiting=EMPTY)  # the lobby is for the host and co-hosts
+    if not was:
+        return replace(state, roster_complete=False)
+    return state
+
+
+def _with_page(state: SessionState, page: ParticipantPage) -> SessionState:
+    """Adds a page's rows; a row already here came from an event at least as new, and one that
+    left meanwhile stays out. The last page completes the roster."""
+    members = dict(state.members)
+    for view in page.participants:
+        if view.id not in members and view.id not in state.left_while_paging:
+            members[view.id] = _member(view)
+    done = page.next_cursor is None
+    return replace(
+        state,
+        members=MappingProxyType(members),
+        roster_complete=done,
+        left_while_paging=frozenset() if done else state.left_while_paging,
+    )
 
 
 def _floating(batch: Reactions, at: datetime) -> list[Reaction]:

@@ -29,7 +29,7 @@ from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.devices.errors import DeviceError
 from spaces_desktop.devices.speaker import SpeakerSink
 from spaces_desktop.devices.watcher import DeviceChange, DeviceWatcher
-from spaces_desktop.domain import CameraSource, Role, SpaceStatus
+from spaces_desktop.domain import CameraSource, Role, SpaceStatus, is_moderator
 from spaces_desktop.domain.director import DirectorNote
 from spaces_desktop.domain.state import Connection, DeviceSlot, SessionState, Stream, slot_camera
 from spaces_desktop.errors import Conflict, SpacesError
@@ -49,6 +49,7 @@ from spaces_desktop.session.reducer import (
     LocalEvent,
     Pinned,
     QualityMeasured,
+    RosterPage,
     StageChosen,
     VideoPaused,
     apply,
@@ -64,6 +65,10 @@ from spaces_desktop.transport.uplink import UplinkMeter
 
 log = logging.getLogger(__name__)
 
+ROSTER_PAGE = 500
+ROSTER_MAX_PAGES = 1000
+"""Half a million participants: a bound on one pass, not a limit anyone meets."""
+ROSTER_RETRY_S = 2.0
 TERMINAL = (Connection.ENDED, Connection.REMOVED, Connection.LEFT, Connection.FAILED)
 MEDIA_STALL_S = 3.0  # no packet on any subscribed stream for this long: rebuild the subscription
 MEDIA_STALL_MAX_S = 12.0
@@ -162,6 +167,8 @@ class SpaceSession:
         self._retiring: dict[SubscriberLink, asyncio.Task[None]] = {}
         self._media_dirty = asyncio.Event()
         self._server_back = asyncio.Event()
+        self._roster_wanted = asyncio.Event()
+        """Set when a moderator's `members` lacks participants: the roster loader pages them in."""
         """Set when the event stream opens: a waiting media retry need not wait any longer."""
         self._media_broken = False
         self._last_packet = time.monotonic()
@@ -241,6 +248,7 @@ class SpaceSession:
         self._tasks = [
             loop.create_task(self._read_events(), name="session-events"),
             loop.create_task(self._reconcile_media(), name="session-media"),
+            loop.create_task(self._load_roster(), name="session-roster"),
             loop.create_task(self._direct_stage(), name="session-stage"),
             loop.create_task(self._show_self(), name="session-self-view"),
             loop.create_task(self._measure_quality(), name="session-quality"),
@@ -425,12 +433,36 @@ class SpaceSession:
             or state.connection != previous.connection
         ):
             self._media_dirty.set()
+        if not state.roster_complete and state.myself is not None and is_moderator(state.myself.role):
+            self._roster_wanted.set()
         for gone in set(previous.members) - set(state.members):
             self.director.remove(gone, self._now())
             self.frames.drop(gone)
             self.mixer.remove_participant(gone)
         if self._on_state is not None and state is not previous:
             self._on_state(state)
+
+    async def _load_roster(self) -> None:
+        """Pages every participant in for a host or co-host, who sees each listener; arrivals and
+        departures meanwhile come from the event stream (the reducer merges both)."""
+        while not self._closed.is_set():
+            await self._roster_wanted.wait()
+            self._roster_wanted.clear()
+            cursor: str | None = None
+            for _ in range(ROSTER_MAX_PAGES):
+                try:
+                    page = await self.api.participants(cursor, limit=ROSTER_PAGE)
+                except SpacesError as exc:
+                    log.warning("Could not load the participant list (will retry): %s", exc.message)
+                    await asyncio.sleep(ROSTER_RETRY_S)
+                    self._roster_wanted.set()
+                    break
+                self._dispatch(RosterPage(page))
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            if self.state.roster_complete:
+                self._roster_wanted.clear()  # set again by the pages of this very pass
 
     async def _read_events(self) -> None:
         def on_stream_state(state: StreamState, reason: str | None) -> None:
@@ -822,6 +854,7 @@ class SpaceSession:
     async def _measure_quality(self) -> None:
         """Samples the subscription's receivers and rates each remote participant's network."""
         meter = QualityMeter()
+        sampled_at = time.monotonic()
         while not self._closed.is_set():
             await asyncio.sleep(QUALITY_INTERVAL_S)
             subscriber = self._subscriber
@@ -833,12 +866,28 @@ class SpaceSession:
                 if stream is not None:
                     samples.append(
                         ReceiverSample(
-                            stream.participant_id, stream.mid, sample.packets_received, sample.packets_lost
+                            stream.participant_id,
+                            stream.mid,
+                            sample.packets_received,
+                            sample.packets_lost,
+                            sample.bytes_received,
                         )
                     )
-            verdicts = {pid: quality.value for pid, quality in meter.update(samples).items()}
-            if verdicts != dict(self.state.quality):
-                self._dispatch(QualityMeasured(verdicts))
+            now = time.monotonic()
+            measured = meter.measure(samples, now - sampled_at, await self._round_trip_ms())
+            sampled_at = now
+            verdicts = {pid: m.quality.value for pid, m in measured.items()}
+            network = {pid: m.network for pid, m in measured.items()}
+            if verdicts != dict(self.state.quality) or network != dict(self.state.network):
+                self._dispatch(QualityMeasured(verdicts, network))
+
+    async def _round_trip_ms(self) -> int | None:
+        """Our round trip to the SFU, from the publisher's receiver reports (None when not publishing)."""
+        publisher = self._publisher
+        if publisher is None:
+            return None
+        seconds = (await publisher.stats()).round_trip_s
+        return round(seconds * 1000) if seconds is not None else None
 
     async def _watch_video(self) -> None:
         """Per-track freeze detection: audio flowing says nothing about a frozen picture."""

@@ -25,7 +25,7 @@ import math
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -42,6 +42,7 @@ from spaces_desktop.protocol import (
     Joined,
     JoinRequest,
     MuteRequest,
+    ParticipantPage,
     ParticipantView,
     ReactionRequest,
     RemoveRequest,
@@ -325,6 +326,15 @@ class ParticipantClient:
 
     async def snapshot(self) -> Snapshot:
         return await self._model(Snapshot, "GET", "", idempotent=True)
+
+    async def participants(
+        self, cursor: str | None = None, query: str | None = None, limit: int | None = None
+    ) -> ParticipantPage:
+        """A page of the Space's participants in join order (`query`: whose name contains it)."""
+        params = {"cursor": cursor, "q": query, "limit": None if limit is None else str(limit)}
+        encoded = urlencode({k: v for k, v in params.items() if v is not None})
+        path = "/participants" + (f"?{encoded}" if encoded else "")
+        return await self._model(ParticipantPage, "GET", path, idempotent=True)
 
     async def start(self) -> SpaceView:
         """Starts a scheduled Space (host only)."""

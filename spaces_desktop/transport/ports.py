@@ -36,6 +36,10 @@ class PublisherLink(Protocol):
         """The connection state as WebRTC names it: "new", "connected", "failed", "closed", …"""
         ...
 
+    async def stats(self) -> TransportStats:
+        """Our round trip to the SFU (``round_trip_s``), from its receiver reports."""
+        ...
+
     async def close(self) -> None: ...
 
 

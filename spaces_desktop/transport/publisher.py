@@ -16,6 +16,7 @@ from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 
 from spaces_desktop.media.hwcodec import prefer_h264
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
+from spaces_desktop.transport.stats import TransportStats, sender_stats
 
 SendOffer = Callable[[str], Awaitable[str]]
 
@@ -53,6 +54,10 @@ class Publisher:
     @property
     def state(self) -> str:
         return str(self.pc.connectionState)
+
+    async def stats(self) -> TransportStats:
+        """The round trip to the SFU its receiver reports give (None until the first one)."""
+        return await sender_stats(self.pc.getSenders())
 
     async def close(self) -> None:
         await close_quietly(self.pc)

@@ -16,7 +16,7 @@ from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 from spaces_desktop.protocol import StreamView, SubscribeOffer
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 from spaces_desktop.transport.receive_guard import VideoReceiveGuard, install_audio, install_video
-from spaces_desktop.transport.stats import TransportStats, receiver_stats
+from spaces_desktop.transport.stats import ByteCounter, TransportStats, receiver_stats
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class Subscriber:
         self.pc = new_peer_connection(on_dead, ice_servers)
         self.streams: dict[str, StreamView] = {}
         self._guards: dict[str, VideoReceiveGuard] = {}
+        self._bytes: dict[str, ByteCounter] = {}
         self._on_track = on_track
         self.pc.on("track", self._track)
 
@@ -60,6 +61,8 @@ class Subscriber:
                 installed = install_audio(transceiver.receiver)
             if not installed:
                 log.warning("Low-latency jitter buffer not installed; aiortc's default is used")
+            if transceiver.mid is not None:  # last, around whatever handles the packets
+                self._bytes[transceiver.mid] = ByteCounter(transceiver.receiver)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         await send_answer(self.pc.localDescription.sdp)
         return list(offer.streams)
@@ -79,7 +82,7 @@ class Subscriber:
 
     async def stats(self) -> TransportStats:
         """Every receiver's counters now (the session rates the network from them)."""
-        return await receiver_stats(self.pc.getTransceivers())
+        return await receiver_stats(self.pc.getTransceivers(), self._bytes)
 
     @property
     def state(self) -> str:

@@ -58,8 +58,12 @@ def run(
     *,
     self_check: bool = False,
     server_factory: ServerFactory | None = None,
+    quit_requested: threading.Event | None = None,
 ) -> int:
     """Open the app (blocks until it quits); ``link`` is a Space to join at once.
+
+    ``quit_requested`` is set by a Ctrl+C or SIGTERM that came while the app was loading; the app
+    then closes as soon as it runs, through the same orderly shutdown.
 
     ``self_check`` opens the main window, lets it paint, and quits: a packaged build
     proves it starts without a display or a server.
@@ -117,6 +121,8 @@ def run(
     heartbeat = QTimer()
     heartbeat.start(250)
     heartbeat.timeout.connect(lambda: None)  # lets Python see the signal while Qt runs
+    if quit_requested is not None and quit_requested.is_set():
+        QTimer.singleShot(0, app.quit)
 
     if self_check:
         QTimer.singleShot(1000, app.quit)

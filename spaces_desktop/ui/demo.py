@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from spaces_desktop.devices.catalog import list_devices
@@ -58,11 +58,19 @@ def host_devices(name: str) -> tuple[DeviceChoice, str | None]:
     catalog = list_devices()
     camera = str(catalog.cameras[0].index) if catalog.cameras else SYNTHETIC
     mic = str(catalog.audio.default_microphone.index) if catalog.audio.default_microphone else NONE
-    missing = [what for what, spec in (("camera", camera), ("microphone", mic)) if spec in (SYNTHETIC, NONE)]
     note = None
-    if missing:
-        note = f"No {' or '.join(missing)} found on this machine: you appear with a test picture" + (
-            " and without a microphone." if mic == NONE else "."
+    if camera == SYNTHETIC and mic == NONE:
+        note = QCoreApplication.translate(
+            "Demo",
+            "No camera or microphone found: you appear with a test picture, without a microphone.",
+        )
+    elif camera == SYNTHETIC:
+        note = QCoreApplication.translate(
+            "Demo", "No camera found on this machine: you appear with a test picture."
+        )
+    elif mic == NONE:
+        note = QCoreApplication.translate(
+            "Demo", "No microphone found on this machine: you appear without a microphone."
         )
     return DeviceChoice(camera=camera, microphone=mic, label=name, width=1280, height=720), note
 
@@ -117,7 +125,11 @@ def run_demo(
     def invite(done: concurrent.futures.Future[list[str]]) -> None:
         error = done.exception()
         if error is not None:
-            window.statusBar().showMessage(f"The demo guests could not join: {error}")
+            window.statusBar().showMessage(
+                QCoreApplication.translate("Demo", "The demo guests could not join: %1").replace(
+                    "%1", str(error)
+                )
+            )
             return
         for participant_id in done.result():
             engine.invite(participant_id)

@@ -88,7 +88,7 @@ def ask(parent: QWidget, title: str, text: str, confirm_label: str) -> bool:
         label.setTextFormat(Qt.TextFormat.PlainText)
     go = box.addButton(confirm_label, QMessageBox.ButtonRole.DestructiveRole)
     go.setProperty("kind", "danger")
-    box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.addButton(QCoreApplication.translate("MainWindow", "Cancel"), QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is go
 
@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Spaces")
+        self.setWindowTitle(self.tr("Spaces"))
         self.settings = settings
         self.theme = theme
         self.dispatcher = dispatcher or GuiDispatcher(self)
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
             for radio in (self.home.embedded_radio, self.home.network_radio, self.home.url_radio):
                 radio.setEnabled(False)
             self.home.server_edit.setEnabled(False)
-            self.home.set_server_status(f"Using {self.fixed_server_url}", ready=True)
+            self.home.set_server_status(self.tr("Using %1").replace("%1", self.fixed_server_url), ready=True)
             return
         self.home.set_server(self.settings.server_mode, self.settings.server_url)
         self._show_server_status()
@@ -309,28 +309,34 @@ class MainWindow(QMainWindow):
         if self.settings.server_mode is ServerMode.URL:
             url = self.settings.server_url
             self.home.set_server_status(
-                f"Spaces you start are hosted on {url}" if url else "Enter the server's address.",
+                self.tr("Spaces you start are hosted on %1").replace("%1", url)
+                if url
+                else self.tr("Enter the server's address."),
                 ready=bool(url),
                 error=not url,
             )
         elif self.embedded_url:
             if self._embedded_lan and self.embedded is not None:
                 where = self.embedded_url.removeprefix("http://")
-                self.home.set_server_status(f"Others on your network join at {where}", ready=True)
+                self.home.set_server_status(
+                    self.tr("Others on your network join at %1").replace("%1", where), ready=True
+                )
                 parts = [
-                    f"Hosting on {self.embedded.network_address}." if self.embedded.network_address else "",
+                    self.tr("Hosting on %1.").replace("%1", self.embedded.network_address)
+                    if self.embedded.network_address
+                    else "",
                     self.embedded.firewall_note or "",
                     self.embedded.port_note or "",
                 ]
                 note = " ".join(part for part in parts if part)
             else:
-                self.home.set_server_status("Ready — only this computer can join", ready=True)
+                self.home.set_server_status(self.tr("Ready — only this computer can join"), ready=True)
         elif self.embedded_error:
             self.home.set_server_status(self.embedded_error, ready=False, error=True)
         elif self._embedded_switching:
-            self.home.set_server_status("Restarting the built-in server…", ready=False)
+            self.home.set_server_status(self.tr("Restarting the built-in server…"), ready=False)
         else:
-            self.home.set_server_status("Starting the built-in server…", ready=False)
+            self.home.set_server_status(self.tr("Starting the built-in server…"), ready=False)
         self.home.set_server_note(note)
 
     def _server_changed(self, mode: str, url: str) -> None:
@@ -360,11 +366,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        app_menu = bar.addMenu("&Spaces")
-        self.start_action = self._action("Start a Space…", None, self.open_setup)
-        self.join_action = self._action("Join a Space…", None, lambda: self.open_join(""))
-        self.settings_action = self._action("Settings…", shortcuts.SETTINGS, self.open_settings)
-        quit_action = QAction("Quit", self)
+        app_menu = bar.addMenu(self.tr("&Spaces"))
+        self.start_action = self._action(self.tr("Start a Space…"), None, self.open_setup)
+        self.join_action = self._action(self.tr("Join a Space…"), None, lambda: self.open_join(""))
+        self.settings_action = self._action(self.tr("Settings…"), shortcuts.SETTINGS, self.open_settings)
+        quit_action = QAction(self.tr("Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         for action in (self.start_action, self.join_action):
@@ -374,26 +380,26 @@ class MainWindow(QMainWindow):
         app_menu.addSeparator()
         app_menu.addAction(quit_action)
 
-        space_menu = bar.addMenu("&Space")
+        space_menu = bar.addMenu(self.tr("&Space"))
         c = self.controller
-        self.mic_action = self._action("Mute / unmute", shortcuts.MIC, c.toggle_mic)
+        self.mic_action = self._action(self.tr("Mute / unmute"), shortcuts.MIC, c.toggle_mic)
         self.camera_action = self._action(
-            "Camera on / off", shortcuts.CAMERA, lambda: c.toggle_camera(CameraSource.MAIN)
+            self.tr("Camera on / off"), shortcuts.CAMERA, lambda: c.toggle_camera(CameraSource.MAIN)
         )
         self.second_camera_action = self._action(
-            "Product camera on / off", None, lambda: c.toggle_camera(CameraSource.SECOND)
+            self.tr("Product camera on / off"), None, lambda: c.toggle_camera(CameraSource.SECOND)
         )
-        self.hand_action = self._action("Raise / lower hand", shortcuts.HAND, self._hand)
-        self.pin_action = self._action("Pin / unpin the big tile", shortcuts.PIN, c.toggle_pin)
-        self.leave_action = self._action("Leave", shortcuts.LEAVE, self.request_leave)
-        self.end_action = self._action("End Space…", None, self.request_end)
-        self.overlays_action = self._action("Overlays…", shortcuts.OVERLAYS, self.open_overlays)
+        self.hand_action = self._action(self.tr("Raise / lower hand"), shortcuts.HAND, self._hand)
+        self.pin_action = self._action(self.tr("Pin / unpin the big tile"), shortcuts.PIN, c.toggle_pin)
+        self.leave_action = self._action(self.tr("Leave"), shortcuts.LEAVE, self.request_leave)
+        self.end_action = self._action(self.tr("End Space…"), None, self.request_end)
+        self.overlays_action = self._action(self.tr("Overlays…"), shortcuts.OVERLAYS, self.open_overlays)
         self.overlay_actions = {
             kind: self._action(text, shortcut, partial(self.toggle_overlay, kind))
             for kind, text, shortcut in (
-                (OverlayKind.LOWER_THIRD, "Lower third on / off", shortcuts.LOWER_THIRD),
-                (OverlayKind.LOGO, "Logo on / off", shortcuts.LOGO),
-                (OverlayKind.PRODUCT, "Product card on / off", shortcuts.PRODUCT_CARD),
+                (OverlayKind.LOWER_THIRD, self.tr("Lower third on / off"), shortcuts.LOWER_THIRD),
+                (OverlayKind.LOGO, self.tr("Logo on / off"), shortcuts.LOGO),
+                (OverlayKind.PRODUCT, self.tr("Product card on / off"), shortcuts.PRODUCT_CARD),
             )
         }
         self.space_actions = [
@@ -415,7 +421,7 @@ class MainWindow(QMainWindow):
         space_menu.addAction(self.leave_action)
         space_menu.addAction(self.end_action)
 
-        view_menu = bar.addMenu("&View")
+        view_menu = bar.addMenu(self.tr("&View"))
         self.layout_group = QActionGroup(self)
         for mode, label in LAYOUTS:
             action = QAction(QCoreApplication.translate("ControlBar", label), self, checkable=True)
@@ -514,7 +520,7 @@ class MainWindow(QMainWindow):
         self._show_upcoming()
         self.upcoming.refresh()
         self.stack.setCurrentWidget(self.home)
-        self.setWindowTitle("Spaces")
+        self.setWindowTitle(self.tr("Spaces"))
         self._update_actions()
         self.screen_changed.emit("home")
 
@@ -523,7 +529,7 @@ class MainWindow(QMainWindow):
             return None  # one Space at a time
         name = self.home.display_name
         if not name:
-            self.home.show_error("Enter your name first: it's what others see.")
+            self.home.show_error(self.tr("Enter your name first: it's what others see."))
             self.home.name_edit.setFocus()
             return None
         if self.server_url is None:
@@ -552,7 +558,9 @@ class MainWindow(QMainWindow):
             return
         self.settings.devices = setup.prefs
         self._pending_setup = setup
-        self.home.set_busy("Going live…" if setup.scheduled_for is None else "Scheduling your Space…")
+        self.home.set_busy(
+            self.tr("Going live…") if setup.scheduled_for is None else self.tr("Scheduling your Space…")
+        )
         self.controller.create(
             server,
             setup.title,
@@ -570,7 +578,10 @@ class MainWindow(QMainWindow):
         self.home.set_busy(None)
         self.go_home()
         when = day_and_time(made.starts_at, datetime.now(UTC))
-        self.statusBar().showMessage(f"Scheduled for {when}. Share the link: {made.link}", 30000)
+        self.statusBar().showMessage(
+            self.tr("Scheduled for %1. Share the link: %2").replace("%1", when).replace("%2", made.link),
+            30000,
+        )
 
     def _show_upcoming(self) -> None:
         self.home.set_upcoming(self.upcoming.rows)
@@ -578,11 +589,17 @@ class MainWindow(QMainWindow):
     def _remind(self, space: ScheduledSpace) -> None:
         """Shortly before a scheduled Space starts: the desktop's notification, else a line in the window."""
         when = day_and_time(space.starts_at, datetime.now(UTC))
-        title = "Your Space starts soon"
-        text = f"“{space.title}” · {when}. Start it from Home when you're ready."
+        title = self.tr("Your Space starts soon")
+        text = (
+            self.tr("“%1” · %2. Start it from Home when you're ready.")
+            .replace("%1", space.title)
+            .replace("%2", when)
+        )
         if not self.notifier.notify(title, text):
-            self.home.show_reminder(f"{title}: {text}")
-        self.statusBar().showMessage(f"{title}: {space.title} · {when}", 60000)
+            self.home.show_reminder(self.tr("%1: %2").replace("%1", title).replace("%2", text))
+        self.statusBar().showMessage(
+            self.tr("%1: %2 · %3").replace("%1", title).replace("%2", space.title).replace("%3", when), 60000
+        )
 
     def start_scheduled(self, link: str) -> None:
         """Takes a Space scheduled for later live now, and goes in as its host."""
@@ -591,16 +608,16 @@ class MainWindow(QMainWindow):
             return
         self._pending_setup, self._starting = None, link
         devices = devices_for(self.settings.devices, self.directory.catalog, self.home.display_name, True)
-        self.home.set_busy("Going live…")
+        self.home.set_busy(self.tr("Going live…"))
         self.controller.start_scheduled(link, token, devices)
 
     def cancel_scheduled(self, link: str) -> None:
         title = next((r.space.title for r in self.upcoming.rows if r.space.link == link), "")
         if self.confirm(
             self,
-            "Call off this Space?",
-            f"“{title}” won't take place, and its link stops working for everyone.",
-            "Call off",
+            self.tr("Call off this Space?"),
+            self.tr("“%1” won't take place, and its link stops working for everyone.").replace("%1", title),
+            self.tr("Call off"),
         ):
             self.upcoming.cancel(link)
 
@@ -614,7 +631,9 @@ class MainWindow(QMainWindow):
         if not link:
             return
         if self.space_screen is not None:
-            self.space_screen.show_message("You're in a Space: leave it to join the one in the link.")
+            self.space_screen.show_message(
+                self.tr("You're in a Space: leave it to join the one in the link.")
+            )
             return
         if self.join_dialog is not None:
             self.join_dialog.close()
@@ -641,7 +660,7 @@ class MainWindow(QMainWindow):
         self.home.set_link(link)
         self._pending_setup = None
         devices = devices_for(self.settings.devices, self.directory.catalog, name, video=True)
-        self.home.set_busy("Joining…")
+        self.home.set_busy(self.tr("Joining…"))
         self.controller.join(link, name, devices, self.settings.client_id)
 
     def reopen(self, link: str) -> None:
@@ -651,7 +670,7 @@ class MainWindow(QMainWindow):
             return
         self._pending_setup, self._reopening = None, link
         devices = devices_for(self.settings.devices, self.directory.catalog, self.home.display_name, True)
-        self.home.set_busy("Reopening your Space…")
+        self.home.set_busy(self.tr("Reopening your Space…"))
         self.controller.reopen(link, token, devices)
 
     def stop_waiting(self) -> None:
@@ -716,7 +735,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.space_screen)
         self.space_screen.start()
         title = self.controller.state.space.title if self.controller.state.space else ""
-        self.setWindowTitle(f"{window_title(title)} · Spaces" if title else "Spaces")
+        self.setWindowTitle(
+            self.tr("%1 · Spaces").replace("%1", window_title(title)) if title else self.tr("Spaces")
+        )
         self._update_actions()
         self.screen_changed.emit("space")
         return self.space_screen
@@ -758,7 +779,7 @@ class MainWindow(QMainWindow):
             self._drop_space_screen()
             self.ended.show_end(ending, state.space.title if state.space else "")
             self.stack.setCurrentWidget(self.ended)
-            self.setWindowTitle("Spaces")
+            self.setWindowTitle(self.tr("Spaces"))
             self._update_actions()
             self.screen_changed.emit("ended")
         elif state.connection is Connection.LEFT and self.space_screen is not None:
@@ -794,9 +815,9 @@ class MainWindow(QMainWindow):
         host = me is not None and me.role is Role.HOST
         if host and not self.confirm(
             self,
-            "Leave and end the Space?",
-            "You're the host: leaving ends the Space for everyone.",
-            "End Space",
+            self.tr("Leave and end the Space?"),
+            self.tr("You're the host: leaving ends the Space for everyone."),
+            self.tr("End Space"),
         ):
             return
         self.controller.leave()
@@ -806,9 +827,9 @@ class MainWindow(QMainWindow):
             return
         if self.confirm(
             self,
-            "End this Space?",
-            "Everyone will be disconnected, and the Space can't be restarted.",
-            "End Space",
+            self.tr("End this Space?"),
+            self.tr("Everyone will be disconnected, and the Space can't be restarted."),
+            self.tr("End Space"),
         ):
             self.controller.end_space()
 

@@ -115,3 +115,10 @@ def test_embedded_server_without_janus_says_how_to_fix_it(tmp_path: Path) -> Non
     assert done.wait(10)
     server.stop()
     assert messages and "sudo apt-get install janus" in messages[0]
+
+
+def test_ctrl_c_while_the_app_is_still_loading_quits_cleanly(tmp_path: Path) -> None:
+    # Half a second in, Python is still importing Qt: the request is kept and honoured once the app runs.
+    result = run_and_interrupt(["gui", "--server", "http://127.0.0.1:9"], app_env(tmp_path), after_s=0.5)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr

@@ -339,3 +339,15 @@ def test_stage_pin_requests_go_to_the_engine(qtbot: QtBot, screen: SpaceScreen, 
 
 def test_controls_default() -> None:
     assert Controls().leave
+
+
+def test_a_host_invites_a_listener_backstage_from_their_menu(
+    qtbot: QtBot, screen: SpaceScreen, engine: FakeEngine
+) -> None:
+    engine.push(busy_room(HOST_ID))
+    qtbot.waitUntil(lambda: screen.people.row("listeners", "p_lee") is not None)
+    row = screen.people.row("listeners", "p_lee")
+    assert row is not None and Action.INVITE_BACKSTAGE in row.menu
+    row.menu_actions[Action.INVITE_BACKSTAGE].trigger()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: bool(engine.called("invite_backstage")))
+    assert engine.called("invite_backstage") == [("p_lee",)]

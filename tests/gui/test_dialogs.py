@@ -116,13 +116,6 @@ def test_schedule_is_limited_to_fourteen_days(
     assert when <= datetime.now(UTC) + timedelta(days=MAX_SCHEDULE_DAYS, minutes=1)
 
 
-def test_schedule_is_off_when_the_engine_cannot_schedule(
-    qtbot: QtBot, theme: Theme, directory: DeviceDirectory, devices: CountingDevices
-) -> None:
-    dialog = make_setup(qtbot, theme, directory, devices, allow_schedule=False)
-    assert not dialog.schedule_check.isEnabled()
-
-
 def test_synthetic_devices_stand_in_with_a_note(
     qtbot: QtBot, theme: Theme, empty_directory: DeviceDirectory, devices: CountingDevices
 ) -> None:

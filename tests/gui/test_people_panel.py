@@ -426,11 +426,14 @@ def test_painted_buttons_and_menus_request_the_actions(qtbot: QtBot, panel: Peop
     qtbot.waitUntil(lambda: any(m.isVisible() for m in panel.view.findChildren(QMenu)))
     shown = next(m for m in panel.view.findChildren(QMenu) if m.isVisible())
     assert [a.text() for a in shown.actions()] == [
+        "Invite backstage (green room)",
         "Make speaker",
         "Remove from Space",
         "Remove and block their network address",
     ]
     shown.close()
+    listener.menu_actions[Action.INVITE_BACKSTAGE].trigger()
+    assert requested[-1] == ("invite_backstage", "p_lee")
 
 
 def test_a_listener_sees_rows_without_buttons(panel: PeoplePanel) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from spaces_desktop.domain import CameraSource, Role
-from spaces_desktop.domain.state import Connection
+from spaces_desktop.domain.state import Connection, NetworkStats
 from spaces_desktop.session.frames import FrameBoard
 from spaces_desktop.ui.dialogs.join_dialog import JoinDialog
 from spaces_desktop.ui.main_window import MainWindow
@@ -55,7 +55,8 @@ def test_reconnecting_and_failed_hide_live_and_disable_what_needs_the_server(
     qtbot.waitUntil(lambda: screen.people.row("requests", "p_req") is not None)
     assert screen.live_badge.text() == "LIVE" and screen.live_badge.property("role") == "badge"
     accept = screen.people.row("requests", "p_req").buttons  # type: ignore[union-attr]
-    assert all(b.isEnabled() for b in accept.values())
+    row = screen.people.row("requests", "p_req")
+    assert row is not None and all(row.enabled(a) for a in accept)
     assert screen.controls.end.isEnabled()
 
     for connection, word, name in (
@@ -68,7 +69,7 @@ def test_reconnecting_and_failed_hide_live_and_disable_what_needs_the_server(
         qtbot.waitUntil(lambda word=word: screen.live_badge.text() == word)
         assert screen.live_badge.property("role") == "chip"
         row = screen.people.row("requests", "p_req")
-        assert row is not None and row.buttons and not any(b.isEnabled() for b in row.buttons.values())
+        assert row is not None and row.buttons and not any(row.enabled(a) for a in row.buttons)
         assert not any(a.isEnabled() for a in row.menu_actions.values())  # type: ignore[attr-defined]
         assert not any(s.isEnabled() for s in screen.people.access.switches.values())
         c = screen.controls
@@ -77,7 +78,7 @@ def test_reconnecting_and_failed_hide_live_and_disable_what_needs_the_server(
         shot(window, name)
 
     calls = len(engine.calls)
-    screen.controller.moderate(screen.people.row("requests", "p_req").row.actions[0], "p_req")  # type: ignore[union-attr]
+    screen.controller.moderate(screen.people.row("requests", "p_req").person.actions[0], "p_req")  # type: ignore[union-attr]
     screen.controller.set_access("locked", True)
     screen.controller.end_space()
     assert len(engine.calls) == calls, "nothing is sent to a server we can't reach"
@@ -85,7 +86,7 @@ def test_reconnecting_and_failed_hide_live_and_disable_what_needs_the_server(
     engine.push(busy_room(HOST_ID))
     qtbot.waitUntil(lambda: screen.live_badge.text() == "LIVE")
     row = screen.people.row("requests", "p_req")
-    assert row is not None and all(b.isEnabled() for b in row.buttons.values())
+    assert row is not None and all(row.enabled(a) for a in row.buttons)
 
 
 # --- the setup's camera ---
@@ -180,6 +181,23 @@ def test_tiles_explain_their_network_bars(qtbot: QtBot) -> None:
     assert "over 8%" in tiles[("p_sam", MAIN)].toolTip()
     assert "Chris Cohost" in tiles[("p_co", MAIN)].toolTip()
     assert "Network" not in tiles[("p_host", MAIN)].toolTip(), "no bars on our own tile, no story either"
+
+
+def test_tile_tooltips_carry_the_live_network_numbers(qtbot: QtBot) -> None:
+    view = StageView(FrameBoard())
+    qtbot.addWidget(view)
+    view.resize(900, 540)
+    numbers = {"p_co": NetworkStats(3.0, 640, 85), "p_sam": NetworkStats(12.4, None, None)}
+    view.set_state(replace(busy_room(HOST_ID), quality={"p_co": "fair", "p_sam": "poor"}, network=numbers))
+    view.show()
+    tiles = view.tiles()
+    co = tiles[("p_co", MAIN)].toolTip().splitlines()
+    assert co[1] == "Network: fair — 3 % lost, 640 kbit/s, 85 ms round trip"
+    assert "2–8% of their packets lost" in co[2]  # what the rating means stays under the numbers
+    # A listener's tile (no byte counts, no round trip yet) shows what it has.
+    assert tiles[("p_sam", MAIN)].toolTip().splitlines()[1] == "Network: poor — 12 % lost"
+    assert "640 kbit/s" in tiles[("p_co", MAIN)].accessibleDescription()
+    assert "Network" not in tiles[("p_host", MAIN)].toolTip()
 
 
 # --- names for every button ---

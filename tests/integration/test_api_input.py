@@ -101,6 +101,7 @@ async def test_every_endpoint_rejects_malformed_and_oversized_bodies(
                     "/admit",
                     "/deny",
                     "/events/ticket",
+                    "/on-stage",
                 )
             )
             big = await http.post(url, content=b'{"x": "' + b"a" * 200_000 + b'"}', headers=auth)

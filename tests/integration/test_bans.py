@@ -119,8 +119,14 @@ async def test_new_listeners_wait_until_a_host_lets_them_in(quick: Backend) -> N
     await cohost.post(f"/lobby/{wendy.id}/admit")
     admitted = await asyncio.wait_for(poll, 5)
     assert admitted.json()["status"] == "admitted"
-    await listener_events.wait_for(
+    await host_events.wait_for(
         lambda e: e["type"] == "participant_joined" and e["data"]["participant"]["id"] == wendy.id
+    )
+    # Another listener hears of her as a count only (arrivals go to the host and co-hosts).
+    await listener_events.wait_for(lambda e: e["type"] == "audience" and e["data"]["listeners"] == 2)
+    assert not any(
+        e["type"] == "participant_joined" and e["data"]["participant"]["id"] != listener.id
+        for e in listener_events.events
     )
     await host_events.wait_for(
         lambda e: e["type"] == "join_request_closed" and e["data"]["outcome"] == "admitted"

@@ -40,6 +40,15 @@ def test_fanout_bench() -> None:
     assert set(result) >= {"delivery_p50_ms", "delivery_p99_ms", "join_rate_per_s"}
 
 
+def test_audience_bench_signaling() -> None:
+    result = bench("audience", "--listeners", "60", "--streams", "6", "--no-media", "--no-gui")
+    assert result["media_skipped"] == "--no-media" and result["gui_skipped"] == "--no-gui"
+    assert result["listeners"] == 60 and result["sample_listener_streams"] == 6
+    assert result["deliveries_missing"] == 0 and result["listener_rows_of_others"] == 0
+    assert result["moderator_arrivals_min"] == 60 and result["listener_last_count"] == 60
+    assert set(result) >= {"join_rate_per_s", "delivery_p99_ms", "backend_rss_mb"}
+
+
 def test_flood_bench() -> None:
     result = bench("flood", "--joins", "100", "--reactions", "60", "--half-open", "10", "--seconds", "20")
     assert result["flood_joins"] == 100 and result["accepted"] + result["rate_limited"] == 100

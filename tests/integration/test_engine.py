@@ -17,6 +17,11 @@ from tests.support.backend import Backend
 from tests.support.bots import BotProcess
 
 
+def _full_numbers(state: SessionState, participant_id: str) -> bool:
+    network = state.network.get(participant_id)
+    return network is not None and network.kbps is not None and network.round_trip_ms is not None
+
+
 def test_engine_hosts_a_space_and_receives_a_guest(backend: Backend, tmp_path: Path) -> None:
     states: list[SessionState] = []
     threads: set[str] = set()
@@ -53,6 +58,13 @@ def test_engine_hosts_a_space_and_receives_a_guest(backend: Backend, tmp_path: P
         while time.monotonic() < deadline and states[-1].quality.get(request.id) is None:
             time.sleep(0.1)
         assert states[-1].quality.get(request.id) == "good"
+        # ... with the numbers behind it: what arrives from them, and our own round trip to the SFU.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _full_numbers(states[-1], request.id):
+            time.sleep(0.1)
+        network = states[-1].network[request.id]
+        assert network.loss_percent < 2 and network.kbps is not None and network.kbps > 20, network
+        assert network.round_trip_ms is not None and 0 <= network.round_trip_ms < 500, network
         assert threads == {"spaces-engine"}
         me = states[-1].myself
         assert me is not None and me.camera_on

@@ -76,6 +76,14 @@ async def test_backstage_guest_is_seen_by_the_host_only_until_brought_on_stage(b
         host_snapshot = (await host.get()).json()
         assert any(s["participant_id"] == guest.id for s in host_snapshot["streams"])
         assert _mentions(listener_events.events, guest.id) == []
+        # Pages (listed or searched by name) say of the backstage guest what the snapshot says:
+        # not publishing, and no feed of theirs anywhere in the answer.
+        snapshot_row = next(p for p in snapshot["participants"] if p["id"] == guest.id)
+        assert snapshot_row["publishing"] is False
+        for query in ("", "?q=GIA"):
+            page = (await listener.get(f"/participants{query}")).json()
+            assert [p for p in page["participants"] if p["id"] == guest.id] == [snapshot_row]
+            assert "streams" not in page and '"mid"' not in json.dumps(page)
         # The whole stream the listener read does not name a backstage feed.
         assert guest.id not in json.dumps(
             [e for e in listener_events.events if e["type"] in ("streams", "talking")]
@@ -87,6 +95,8 @@ async def test_backstage_guest_is_seen_by_the_host_only_until_brought_on_stage(b
         assert on_stage["backstage"] is False and on_stage["publishing"] is True
         shown = await listener_events.wait_for(lambda e: bool(_mentions([e], guest.id)))
         assert shown["type"] == "streams"
+        paged = (await listener.get("/participants?q=gia")).json()["participants"]
+        assert [p["publishing"] for p in paged] == [True]
         await listener_sub.close()
         listener_sub = Subscriber(listener)
         await listener_sub.subscribe()

@@ -201,12 +201,17 @@ class FakePublisher:
         self.on_dead = on_dead
         self.state = "new"
         self.answer: str | None = None
+        self.round_trip_s: float | None = None
+        """What `stats()` reports as the round trip to the SFU."""
 
     async def connect(self, send_offer: SendOffer) -> None:
         await self.transport.checkpoint("publisher.connect")
         video = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" if self.tracks.camera is not None else ""
         self.answer = await send_offer(f"v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n{video}")
         self.state = "connected"
+
+    async def stats(self) -> TransportStats:
+        return TransportStats(round_trip_s=self.round_trip_s)
 
     def die(self) -> None:
         """The connection fails by itself (network gone, SFU restarted)."""
@@ -231,6 +236,8 @@ class FakeSubscriber:
         self.keyframes: list[str] = []
         self.received: dict[str, tuple[int, int]] = {}
         """mid -> (packets received, lost) that `stats()` reports."""
+        self.bytes: dict[str, int] = {}
+        """mid -> bytes received that `stats()` reports."""
 
     async def connect(self, request_offer: RequestOffer, send_answer: SendAnswer) -> list[StreamView]:
         await self.transport.checkpoint("subscriber.connect")
@@ -259,7 +266,7 @@ class FakeSubscriber:
     async def stats(self) -> TransportStats:
         return TransportStats(
             tuple(
-                InboundSample(mid, self.streams[mid].kind, received, lost, 0.0)
+                InboundSample(mid, self.streams[mid].kind, received, lost, 0.0, self.bytes.get(mid, 0))
                 for mid, (received, lost) in self.received.items()
                 if mid in self.streams
             )

@@ -6,16 +6,18 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import pytest
 import redis.asyncio as aioredis
 
+from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
 from spaces_desktop.server.event_bus import Subscription
 from spaces_desktop.server.media_lease import MediaLeases
 from spaces_desktop.server.redis_events import RedisEventBus
 from spaces_desktop.server.redis_presence import SharedPresence
 from spaces_desktop.server.redis_store import RedisStore
-from spaces_desktop.server.store import EventRow
+from spaces_desktop.server.store import MODERATORS, EventRow, ParticipantRow, SpaceRow, now
 from tests.support.redis_server import RedisServer
 
 
@@ -90,6 +92,48 @@ async def test_a_feed_opened_after_events_misses_none_between_replay_and_live(
     a.publish("s1", "between", {})  # after subscribing, before the reader's next round
     got = await _take(feed, 1)
     assert got[0] is not None and got[0].type == "between"
+
+
+async def test_moderators_events_reach_only_whoever_is_moderator_on_any_backend(
+    buses: tuple[RedisEventBus, RedisEventBus],
+) -> None:
+    """Logged on one backend, read live on the other: a listener's feed never gets a moderators'
+    event (unless it is about them), and a co-host promoted meanwhile does."""
+    a, b = buses
+    store = a._store
+    store.add_space(_space())
+    store.add_participant(_row("h", Role.HOST), "tok-h")
+    cohost = store.add_participant(_row("c", Role.LISTENER), "tok-c")
+    for pid in "xy":
+        store.add_participant(_row(pid, Role.LISTENER), f"tok-{pid}")
+    feeds = {pid: b.subscribe("s1", pid) for pid in "hcxy"}
+    await asyncio.sleep(0.3)  # b's reader follows s1 now
+    a.publish("s1", "participant_joined", {"id": "x"}, target_id="x", audience=MODERATORS)
+    store.update_participant(replace(cohost, role=Role.COHOST))
+    a.publish("s1", "participant_left", {"id": "y"}, audience=MODERATORS)
+    a.publish("s1", "audience", {"listeners": 2})
+    # All logged before b's reader runs again: c is a co-host when they are handed out.
+    expected = {
+        "h": ["participant_joined", "participant_left", "audience"],
+        "c": ["participant_joined", "participant_left", "audience"],
+        "x": ["participant_joined", "audience"],
+        "y": ["audience"],
+    }
+    seen = {pid: [e.type for e in await _take(feeds[pid], len(want)) if e] for pid, want in expected.items()}
+    assert seen == expected
+    await asyncio.sleep(0.3)
+    assert all(feed.queue.empty() for feed in feeds.values())  # nothing more, on no feed
+
+
+def _space() -> SpaceRow:
+    return SpaceRow(0, "s1", "T", False, SpaceStatus.LIVE, "h", now(), None, now(), None)
+
+
+def _row(pid: str, role: Role) -> ParticipantRow:
+    return ParticipantRow(
+        0, pid, "s1", pid, role, ParticipantStatus.ACTIVE, None,
+        False, False, False, False, False, False, now(),
+    )  # fmt: skip
 
 
 def test_presence_is_claimed_by_one_backend(redis_server: RedisServer) -> None:

@@ -6,9 +6,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from spaces_desktop.domain import Role, SpaceStatus
-from spaces_desktop.domain.state import Connection, SessionState
+from spaces_desktop.domain.state import Connection, NetworkStats, SessionState
 from spaces_desktop.protocol import Event, ParticipantView, Snapshot, SpaceView
-from spaces_desktop.session.reducer import ConnectionChanged, Pinned, StageChosen, apply, from_snapshot
+from spaces_desktop.session.reducer import (
+    ConnectionChanged,
+    Pinned,
+    QualityMeasured,
+    StageChosen,
+    apply,
+    from_snapshot,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -150,6 +157,16 @@ def test_a_batch_of_reactions_floats_each_sender_and_the_unnamed_rest() -> None:
     assert len(set(floating)) == len(floating)  # distinct, so the screen floats every one
     crowd = event(31, "reaction", counts={"🎉": 500}, senders=[], total=500)
     assert len(apply(state, crowd).reactions) == 12
+
+
+def test_quality_measured_keeps_the_verdicts_and_their_numbers() -> None:
+    fair = NetworkStats(loss_percent=3.0, kbps=640, round_trip_ms=85)
+    state = apply(SessionState(), QualityMeasured({"a": "fair"}, {"a": fair}))
+    assert dict(state.quality) == {"a": "fair"}
+    assert dict(state.network) == {"a": fair}
+    # The next measurement replaces the last: whoever is no longer measured has no numbers.
+    state = apply(state, QualityMeasured({"b": "good"}))
+    assert dict(state.network) == {} and dict(state.quality) == {"b": "good"}
 
 
 def test_requests_to_speak_keep_the_order_they_were_made_in() -> None:

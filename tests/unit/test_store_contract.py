@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
+from spaces_desktop.domain.text_rules import name_key
 from spaces_desktop.server.redis_store import RedisStore
-from spaces_desktop.server.store import ParticipantRow, SpaceRow, Store
+from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, Store
 from spaces_desktop.server.store_api import SpaceStore
 from tests.support.redis_server import RedisServer
 
@@ -161,3 +162,130 @@ def test_scene_and_backstage_are_kept(store: SpaceStore) -> None:
     assert store.participant("g1").backstage  # type: ignore[union-attr]
     assert [p.backstage for p in store.active_participants("s1")] == [True]
     assert store.participant_by_token("token-g").backstage  # type: ignore[union-attr]
+
+
+def test_pages_go_in_join_order_with_a_cursor_that_survives_comings_and_goings(store: SpaceStore) -> None:
+    store.add_space(_space())
+    rows = [store.add_participant(_person(f"p{n}"), f"token-{n}") for n in range(7)]
+    page, after = store.participants_page("s1", 0, 3)
+    assert [p.id for p in page] == ["p0", "p1", "p2"] and after == rows[2].seq
+    # Someone on the next page leaves and someone new arrives: the cursor still means "after p2".
+    store.update_participant(replace(rows[3], status=ParticipantStatus.LEFT))
+    store.add_participant(_person("p7"), "token-7")
+    assert after is not None
+    page, after = store.participants_page("s1", after, 3)
+    assert [p.id for p in page] == ["p4", "p5", "p6"] and after == rows[6].seq
+    assert after is not None
+    page, after = store.participants_page("s1", after, 3)
+    assert [p.id for p in page] == ["p7"] and after is None
+    # Exactly a page left: no cursor to a page that would be empty.
+    assert store.participants_page("s1", rows[4].seq, 3) == (
+        store.participants_page("s1", 0, 10)[0][-3:],
+        None,
+    )
+
+
+def test_pages_search_by_folded_name(store: SpaceStore) -> None:
+    store.add_space(_space())
+    for n, name in enumerate(("Zoë Adams", "ZOE\u0308 Brown", "Ｚｏｅ Wide", "Max Strauß", "Bob")):
+        store.add_participant(_person(f"p{n}", display_name=name), f"token-{n}")
+    page, after = store.participants_page("s1", 0, 10, name_key("zoë"))
+    assert [p.id for p in page] == ["p0", "p1"] and after is None  # NFC and case folded alike
+    assert [p.id for p in store.participants_page("s1", 0, 10, name_key("zoe"))[0]] == ["p2"]
+    assert [p.id for p in store.participants_page("s1", 0, 10, name_key("STRAUSS"))[0]] == ["p3"]
+    page, after = store.participants_page("s1", 0, 1, name_key("zoë"))
+    assert [p.id for p in page] == ["p0"] and after is not None
+    assert [p.id for p in store.participants_page("s1", after, 1, name_key("zoë"))[0]] == ["p1"]
+    assert store.participants_page("s1", 0, 10, name_key("nobody")) == ([], None)
+
+
+def test_stage_moderators_counts_and_rows_as_stored_now(store: SpaceStore) -> None:
+    store.add_space(_space())
+    host = store.add_participant(_person("h1", role=Role.HOST), "token-h")
+    early = store.add_participant(_person("e1"), "token-e")
+    late = store.add_participant(_person("l1"), "token-l")
+    store.add_participant(_person("w1", status=ParticipantStatus.PENDING), "token-w")
+    assert [p.id for p in store.stage_participants("s1")] == ["h1"]
+    assert store.moderator_ids("s1") == ["h1"]
+    # Promoted in the reverse of join order: the stage still lists them by join order.
+    store.update_participant(replace(late, role=Role.COHOST))
+    store.update_participant(replace(early, role=Role.SPEAKER))
+    assert [p.id for p in store.stage_participants("s1")] == ["h1", "e1", "l1"]
+    assert store.moderator_ids("s1") == ["h1", "l1"]
+    counts = store.count_roles("s1")
+    assert (counts[Role.HOST], counts[Role.COHOST], counts[Role.SPEAKER], counts[Role.LISTENER]) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    current = store.space_participant("s1", "l1")
+    assert current is not None and current.role is Role.COHOST
+    assert store.space_participant("s1", "nobody") is None
+    assert store.space_participant("s2", "h1") is None
+    store.update_participant(replace(late, role=Role.LISTENER))  # demoted: no moderator any more
+    store.update_participant(replace(host, status=ParticipantStatus.LEFT))
+    assert store.moderator_ids("s1") == [] and [p.id for p in store.stage_participants("s1")] == ["e1"]
+    assert store.count_roles("s1")[Role.LISTENER] == 1 and store.count_roles("s1")[Role.HOST] == 0
+
+
+def test_moderators_events_replay_to_moderators_and_their_target(store: SpaceStore) -> None:
+    everyone = store.append_event("s1", "talking", {}, None)
+    joined = store.append_event("s1", "participant_joined", {"id": "a"}, "a", MODERATORS)
+    raised = store.append_event("s1", "hand", {}, None, MODERATORS)
+    assert joined.audience == MODERATORS and everyone.audience is None
+    mine = [e.type for e in store.events_after("s1", 0, "a")]
+    assert mine == ["talking", "participant_joined"]
+    assert [e.type for e in store.events_after("s1", 0, "b")] == ["talking"]
+    replayed = store.events_after("s1", 0, "h", moderator=True)
+    assert [e.id for e in replayed] == [everyone.id, joined.id, raised.id]
+    assert [e.audience for e in replayed] == [None, MODERATORS, MODERATORS]
+    assert replayed[1].visible_to("a", False) and not replayed[2].visible_to("b", False)
+    assert [e.type for e in store.events_after("s1", joined.id, "h", limit=1, moderator=True)] == ["hand"]
+
+
+def test_a_redis_page_sees_the_other_backends_joins_and_roles(redis_server: RedisServer) -> None:
+    """The roster a backend caches is checked against the shared version before every page and count."""
+    prefix = f"t{secrets.token_hex(4)}:"
+    a, b = RedisStore(redis_server.client(), prefix), RedisStore(redis_server.client(), prefix)
+    a.add_space(_space())
+    a.add_participant(_person("h1", role=Role.HOST), "tok-h")
+    first = a.add_participant(_person("g1"), "tok-1")
+    assert [p.id for p in b.participants_page("s1", 0, 10)[0]] == ["h1", "g1"]  # b caches it
+    a.add_participant(_person("g2", display_name="Ünïcode"), "tok-2")
+    a.update_participant(replace(first, role=Role.COHOST))
+    assert [p.id for p in b.participants_page("s1", 0, 10, name_key("ÜNÏCODE"))[0]] == ["g2"]
+    assert b.moderator_ids("s1") == ["h1", "g1"] and b.count_roles("s1")[Role.LISTENER] == 1
+    b.add_participant(_person("g3"), "tok-3")  # b's own write, then a's view of it
+    assert a.count_roles("s1")[Role.LISTENER] == 2
+    assert [p.id for p in a.participants_page("s1", first.seq, 10)[0]] == ["g2", "g3"]
+    event = b.append_event("s1", "participant_joined", {}, "g3", MODERATORS)
+    assert [e.id for e in a.events_after("s1", 0, "h1", moderator=True)] == [event.id]
+    assert a.events_after("s1", 0, "g2") == []
+
+
+def test_a_redis_roster_behind_by_a_few_writes_reads_only_those_rows(redis_server: RedisServer) -> None:
+    prefix = f"t{secrets.token_hex(4)}:"
+    a, b = RedisStore(redis_server.client(), prefix), RedisStore(redis_server.client(), prefix)
+    a.add_space(_space())
+    rows = [a.add_participant(_person(f"g{n}"), f"tok-{n}") for n in range(4)]
+    before = {p.id: p for p in b.active_participants("s1")}  # b caches the Space
+    a.update_participant(replace(rows[1], role=Role.SPEAKER))
+    a.add_participant(_person("g4", display_name="Late Comer"), "tok-4")
+    a.update_participant(replace(rows[2], status=ParticipantStatus.LEFT))
+    after = {p.id: p for p in b.active_participants("s1")}
+    assert list(after) == ["g0", "g1", "g3", "g4"]
+    assert after["g0"] is before["g0"] and after["g3"] is before["g3"]  # caught up, not read again
+    assert after["g1"].role is Role.SPEAKER and b.count_roles("s1")[Role.LISTENER] == 3
+    assert [p.id for p in b.participants_page("s1", rows[3].seq, 5, name_key("late"))[0]] == ["g4"]
+    # Its own write while behind: applied when it next reads, with everyone else's.
+    b.update_participant(replace(rows[0], hand_raised=True))
+    a.update_participant(replace(rows[3], muted=True))
+    b.add_participant(_person("g5"), "tok-5")
+    caught = {p.id: p for p in b.active_participants("s1")}
+    assert caught["g0"].hand_raised and caught["g3"].muted and "g5" in caught
+    assert [p.id for p in a.active_participants("s1")] == [p.id for p in b.active_participants("s1")]
+    # Changes it cannot read (trimmed away): the whole Space is read again, still right.
+    a._r.delete(a.key("space", "s1", "changes"))
+    a.update_participant(replace(rows[1], role=Role.LISTENER))
+    assert b.active_participants("s1")[1].role is Role.LISTENER and b.count_roles("s1")[Role.SPEAKER] == 0

@@ -160,6 +160,8 @@
     state.participants = new Map(snapshot.participants.map((p) => [p.id, p]));
     state.streams = snapshot.streams;
     state.lastEventId = snapshot.last_event_id;
+    // The backend's count: listeners' arrivals and departures go to the hosts only.
+    state.listenerCount = snapshot.counts ? snapshot.counts.listeners : null;
     state.talking = new Set(snapshot.talking || []);
     state.active = (snapshot.talking || [])[0] || null;
     state.scene = snapshot.scene || { kind: "auto" };
@@ -219,6 +221,9 @@
         break;
       case "scene":
         state.scene = data.scene || { kind: "auto" };
+        break;
+      case "audience":
+        state.listenerCount = data.listeners;
         break;
       case "media_reset":
         scheduleResubscribe(RESUBSCRIBE_DEBOUNCE_MS);
@@ -520,7 +525,9 @@
     if (state.ended) return;
     const people = [...state.participants.values()];
     const stage = people.filter(onStage).sort((a, b) => STAGE_ROLES.indexOf(a.role) - STAGE_ROLES.indexOf(b.role));
-    const listeners = people.filter((p) => p.role === "listener" && p.status === "active").length;
+    const listeners = state.listenerCount !== null && state.listenerCount !== undefined
+      ? state.listenerCount
+      : people.filter((p) => p.role === "listener" && p.status === "active").length;
     $("top-count").textContent = `${plural(stage.length, "speaker", "speakers")} · ${plural(listeners, "listener", "listeners")}`;
     $("live-badge").hidden = !(state.space && state.space.status === "live");
 

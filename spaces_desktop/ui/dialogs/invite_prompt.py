@@ -34,7 +34,7 @@ class InvitePrompt(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Invitation to speak")
+        self.setWindowTitle(self.tr("Invitation to speak"))
         self.setModal(True)
         self._devices = devices
         self._choice = choice
@@ -50,11 +50,11 @@ class InvitePrompt(QDialog):
         self.mic_error.setWordWrap(True)
         self.mic_error.hide()
         self.probe.failed.connect(self._mic_failed)
-        self.accept_button = QPushButton("Join the stage")
+        self.accept_button = QPushButton(self.tr("Join the stage"))
         self.accept_button.setProperty("kind", "primary")
         self.accept_button.setIcon(theme.icon("mic", "#ffffff", 18))
         self.accept_button.setDefault(True)
-        self.decline_button = QPushButton("Not now")
+        self.decline_button = QPushButton(self.tr("Not now"))
 
         icon = PlainLabel()
         icon.setPixmap(theme.icon("hand", theme.palette.accent, 32).pixmap(32, 32))
@@ -63,8 +63,8 @@ class InvitePrompt(QDialog):
         top.addWidget(icon)
         heading = QVBoxLayout()
         heading.setSpacing(0)
-        heading.addWidget(_label("You're invited to speak", "title"))
-        where = _label(f"in “{space_title}”", "muted")
+        heading.addWidget(_label(self.tr("You're invited to speak"), "title"))
+        where = _label(self.tr("in “%1”").replace("%1", space_title), "muted")
         where.setWordWrap(True)
         heading.addWidget(where)
         top.addLayout(heading, 1)
@@ -75,18 +75,20 @@ class InvitePrompt(QDialog):
         layout.addLayout(top)
         layout.addSpacing(4)
         check = _label(
-            "Check your camera and microphone before going on stage."
+            self.tr("Check your camera and microphone before going on stage.")
             if self._video
-            else "Check your microphone before going on stage.",
+            else self.tr("Check your microphone before going on stage."),
             "muted",
         )
         check.setWordWrap(True)
         layout.addWidget(check)
         layout.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(_label("MICROPHONE", "section"))
+        layout.addWidget(_label(self.tr("MICROPHONE"), "section"))
         layout.addWidget(self.meter)
         layout.addWidget(self.mic_error)
-        note = _label("Others hear you as soon as you're on stage; you can mute any time (Ctrl+D).", "muted")
+        note = _label(
+            self.tr("Others hear you as soon as you're on stage; you can mute any time (Ctrl+D)."), "muted"
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         buttons = QHBoxLayout()

@@ -49,7 +49,7 @@ class JoinDialog(QDialog):
 
         self.link_edit = QLineEdit(link)
         self.link_edit.setAccessibleName(self.tr("Space link"))
-        self.link_edit.setPlaceholderText("https://example.com/s/AbC123")
+        self.link_edit.setPlaceholderText(self.tr("https://example.com/s/AbC123"))
         self.where = _label("", "muted")
         self.space_title = _label("", "subtitle")
         self.space_title.setWordWrap(True)

@@ -74,7 +74,7 @@ class SettingsDialog(QDialog):
         video_encoding: VideoCodecPolicy = POLICY,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self._directory = directory
         self._speaker_pref = values.devices.speaker
         self.setModal(True)
@@ -82,22 +82,24 @@ class SettingsDialog(QDialog):
 
         devices_page, devices_layout = _page()
         self.pickers = DevicePickers(theme, directory, devices, values.devices, display_name)
-        refresh = QPushButton("Look for devices again")
+        refresh = QPushButton(self.tr("Look for devices again"))
         refresh.setProperty("kind", "ghost")
         refresh.setIcon(theme.icon("refresh", theme.palette.accent, 16))
         refresh.clicked.connect(directory.refresh)
         self.speaker = QComboBox()
-        self.speaker.setAccessibleName("Speaker")
+        self.speaker.setAccessibleName(self.tr("Speaker"))
         self._fill_speakers()
         directory.changed.connect(self._fill_speakers)
         devices_layout.addWidget(self.pickers)
-        devices_layout.addWidget(_label("SPEAKER", "section"))
+        devices_layout.addWidget(_label(self.tr("SPEAKER"), "section"))
         devices_layout.addWidget(self.speaker)
         devices_layout.addWidget(refresh, 0, Qt.AlignmentFlag.AlignLeft)
         self.apply_note = _label(
-            "Device changes apply to this Space as soon as you save; others keep seeing and hearing you."
+            self.tr(
+                "Device changes apply to this Space as soon as you save; others keep seeing and hearing you."
+            )
             if in_space
-            else "Device changes apply from the next Space you start or join.",
+            else self.tr("Device changes apply from the next Space you start or join."),
             "muted",
         )
         devices_layout.addWidget(self.apply_note)
@@ -109,11 +111,13 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(devices_page, "Devices")
 
         stage_page, stage_layout = _page()
-        stage_layout.addWidget(_label("Who gets the big tile", "title"))
+        stage_layout.addWidget(_label(self.tr("Who gets the big tile"), "title"))
         stage_layout.addWidget(
             _label(
-                "The stage enlarges whoever holds the floor. Choose how quickly it moves "
-                "to someone who starts talking.",
+                self.tr(
+                    "The stage enlarges whoever holds the floor. Choose how quickly it moves "
+                    "to someone who starts talking."
+                ),
                 "muted",
             )
         )
@@ -125,12 +129,14 @@ class SettingsDialog(QDialog):
             group.addButton(button)
             stage_layout.addWidget(button)
             self.sensitivity_buttons[value] = button
-        stage_layout.addWidget(_label("Pin someone (P, or from their tile) to keep them large.", "muted"))
+        stage_layout.addWidget(
+            _label(self.tr("Pin someone (P, or from their tile) to keep them large."), "muted")
+        )
         stage_layout.addStretch(1)
         self.tabs.addTab(stage_page, "Stage")
 
         look_page, look_layout = _page()
-        look_layout.addWidget(_label("Theme", "title"))
+        look_layout.addWidget(_label(self.tr("Theme"), "title"))
         self.theme_combo = QComboBox()
         for choice in ThemeChoice:
             self.theme_combo.addItem(THEME_LABELS[choice], choice)
@@ -155,10 +161,10 @@ class SettingsDialog(QDialog):
         keys_layout.addWidget(self.shortcut_table)
         self.tabs.addTab(keys_page, "Shortcuts")
 
-        save = QPushButton("Save")
+        save = QPushButton(self.tr("Save"))
         save.setProperty("kind", "primary")
         save.setDefault(True)
-        cancel = QPushButton("Cancel")
+        cancel = QPushButton(self.tr("Cancel"))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(cancel)

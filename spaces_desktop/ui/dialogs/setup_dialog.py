@@ -55,54 +55,51 @@ class SetupDialog(QDialog):
         prefs: DevicePrefs,
         display_name: str,
         *,
-        allow_schedule: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Start a Space")
+        self.setWindowTitle(self.tr("Start a Space"))
         self.setModal(True)
         self._name = display_name
         self.result_setup: SpaceSetup | None = None
 
         self.title_edit = QLineEdit()
-        self.title_edit.setPlaceholderText("What do you want to talk about?")
+        self.title_edit.setPlaceholderText(self.tr("What do you want to talk about?"))
         self.title_edit.setMaxLength(MAX_TITLE)
-        self.title_edit.setAccessibleName("Title")
+        self.title_edit.setAccessibleName(self.tr("Title"))
 
         self.video_toggle = ToggleSwitch(theme.palette)
-        self.video_toggle.setAccessibleName("Enable video")
-        self.video_toggle.setToolTip("Let people on stage turn their cameras on")
-        video_label = _label("Enable video")
+        self.video_toggle.setAccessibleName(self.tr("Enable video"))
+        self.video_toggle.setToolTip(self.tr("Let people on stage turn their cameras on"))
+        video_label = _label(self.tr("Enable video"))
         video_label.setBuddy(self.video_toggle)
         self.video_hint = _label("", "muted")
 
-        self.schedule_check = QCheckBox("Schedule for later")
+        self.schedule_check = QCheckBox(self.tr("Schedule for later"))
         self.schedule_edit = QDateTimeEdit()
         self.schedule_edit.setCalendarPopup(True)
-        self.schedule_edit.setDisplayFormat("ddd d MMM yyyy, HH:mm")
-        self.schedule_edit.setAccessibleName("Start time")
+        # A Qt date pattern: the locale names the day and month; a translation may reorder them.
+        self.schedule_edit.setDisplayFormat(self.tr("ddd d MMM yyyy, HH:mm"))
+        self.schedule_edit.setAccessibleName(self.tr("Start time"))
         now = QDateTime.currentDateTime()
         self.schedule_edit.setMinimumDateTime(now.addSecs(5 * 60))
         self.schedule_edit.setMaximumDateTime(now.addDays(MAX_SCHEDULE_DAYS))
         self.schedule_edit.setDateTime(now.addSecs(3600))
         self.schedule_edit.setEnabled(False)
-        self.schedule_hint = _label(f"Up to {MAX_SCHEDULE_DAYS} days ahead.", "muted")
-        if not allow_schedule:
-            self.schedule_check.setEnabled(False)
-            self.schedule_hint.setText("Scheduling isn't available with this version of the engine.")
+        self.schedule_hint = _label(self.tr("Up to %n days ahead.", "", MAX_SCHEDULE_DAYS), "muted")
 
         self.pickers = DevicePickers(theme, directory, devices, prefs, display_name)
 
-        self.go_button = QPushButton("Go live")
+        self.go_button = QPushButton(self.tr("Go live"))
         self.go_button.setProperty("kind", "primary")
         self.go_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
-        layout.addWidget(_label("Start a Space", "title"))
-        layout.addWidget(_label("TITLE", "section"))
+        layout.addWidget(_label(self.tr("Start a Space"), "title"))
+        layout.addWidget(_label(self.tr("TITLE"), "section"))
         layout.addWidget(self.title_edit)
 
         video_row = QHBoxLayout()
@@ -146,7 +143,9 @@ class SetupDialog(QDialog):
 
     def _video_toggled(self, on: bool) -> None:
         self.video_hint.setText(
-            "Speakers can turn their cameras on." if on else "Audio only: nobody's camera is used."
+            self.tr("Speakers can turn their cameras on.")
+            if on
+            else self.tr("Audio only: nobody's camera is used.")
         )
         self.pickers.set_video(on)
         self.adjustSize()
@@ -157,7 +156,7 @@ class SetupDialog(QDialog):
 
     def _update(self) -> None:
         self.go_button.setEnabled(bool(self.title_edit.text().strip()))
-        self.go_button.setText("Schedule" if self.schedule_check.isChecked() else "Go live")
+        self.go_button.setText(self.tr("Schedule") if self.schedule_check.isChecked() else self.tr("Go live"))
 
     def scheduled_for(self) -> datetime | None:
         if not self.schedule_check.isChecked():

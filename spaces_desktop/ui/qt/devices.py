@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from spaces_desktop.devices.camera import CameraDevice
 from spaces_desktop.devices.catalog import DeviceCatalog, list_devices
@@ -22,13 +22,24 @@ from spaces_desktop.domain.state import DeviceSlot
 from spaces_desktop.session.local_media import NONE, SYNTHETIC, DeviceChoice, open_camera, open_microphone
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
 from spaces_desktop.ui.qt.screen_source import screen_options
+from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
 
 log = logging.getLogger(__name__)
 
-SYNTHETIC_CAMERA_LABEL = "Synthetic camera (test picture)"
-SYNTHETIC_MIC_LABEL = "Synthetic microphone (tone)"
-NO_MIC_LABEL = "No microphone"
-SYSTEM_SPEAKER_LABEL = "System default"
+# English here; options carry them translated (``tr``).
+SYNTHETIC_CAMERA_LABEL = QT_TRANSLATE_NOOP("Devices", "Synthetic camera (test picture)")
+SYNTHETIC_MIC_LABEL = QT_TRANSLATE_NOOP("Devices", "Synthetic microphone (tone)")
+NO_MIC_LABEL = QT_TRANSLATE_NOOP("Devices", "No microphone")
+SYSTEM_SPEAKER_LABEL = QT_TRANSLATE_NOOP("Devices", "System default")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Devices", text)
+
+
+def default_mark(name: str, is_default: bool) -> str:
+    """A device's name, marked when it is the system's default."""
+    return QCoreApplication.translate("Devices", "%1 (default)").replace("%1", name) if is_default else name
 
 
 @dataclass(frozen=True)
@@ -44,21 +55,21 @@ class DeviceOption:
 
 def camera_options(catalog: DeviceCatalog | None) -> list[DeviceOption]:
     real = [DeviceOption(c.name, str(c.index)) for c in (catalog.cameras if catalog else ())]
-    return [*real, DeviceOption(SYNTHETIC_CAMERA_LABEL, SYNTHETIC)]
+    return [*real, DeviceOption(tr(SYNTHETIC_CAMERA_LABEL), SYNTHETIC)]
 
 
 def microphone_options(catalog: DeviceCatalog | None) -> list[DeviceOption]:
     mics = catalog.audio.microphones if catalog else ()
     ordered = sorted(mics, key=lambda m: not m.is_default)
-    real = [DeviceOption(m.name + (" (default)" if m.is_default else ""), str(m.index)) for m in ordered]
-    return [*real, DeviceOption(SYNTHETIC_MIC_LABEL, SYNTHETIC), DeviceOption(NO_MIC_LABEL, NONE)]
+    real = [DeviceOption(default_mark(m.name, m.is_default), str(m.index)) for m in ordered]
+    return [*real, DeviceOption(tr(SYNTHETIC_MIC_LABEL), SYNTHETIC), DeviceOption(tr(NO_MIC_LABEL), NONE)]
 
 
 def speaker_options(catalog: DeviceCatalog | None) -> list[DeviceOption]:
     """Outputs; "" is the system default (what the engine opens when nothing was picked)."""
     speakers = catalog.audio.speakers if catalog else ()
-    real = [DeviceOption(s.name + (" (default)" if s.is_default else ""), str(s.index)) for s in speakers]
-    return [DeviceOption(SYSTEM_SPEAKER_LABEL, ""), *real]
+    real = [DeviceOption(default_mark(s.name, s.is_default), str(s.index)) for s in speakers]
+    return [DeviceOption(tr(SYSTEM_SPEAKER_LABEL), ""), *real]
 
 
 def live_options(slot: DeviceSlot, catalog: DeviceCatalog | None) -> list[DeviceOption]:
@@ -83,14 +94,26 @@ def default_index(options: Sequence[DeviceOption], preferred: str = "") -> int:
 def device_notes(catalog: DeviceCatalog | None) -> list[str]:
     """What a person should know about the devices found (shown under the pickers)."""
     if catalog is None:
-        return ["Looking for cameras and microphones…"]
+        return [QCoreApplication.translate("Devices", "Looking for cameras and microphones…")]
     notes = []
     if not catalog.cameras:
-        notes.append("No camera found: the synthetic camera (a moving test picture) stands in.")
+        notes.append(
+            QCoreApplication.translate(
+                "Devices", "No camera found: the synthetic camera (a moving test picture) stands in."
+            )
+        )
     if catalog.audio.unavailable_reason:
-        notes.append(f"{catalog.audio.unavailable_reason} The synthetic microphone (a tone) stands in.")
+        notes.append(
+            QCoreApplication.translate("Devices", "%1 The synthetic microphone (a tone) stands in.").replace(
+                "%1", catalog.audio.unavailable_reason
+            )
+        )
     elif not catalog.audio.microphones:
-        notes.append("No microphone found: the synthetic microphone (a tone) stands in.")
+        notes.append(
+            QCoreApplication.translate(
+                "Devices", "No microphone found: the synthetic microphone (a tone) stands in."
+            )
+        )
     return notes
 
 

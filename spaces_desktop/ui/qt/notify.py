@@ -8,6 +8,7 @@ shows the message in the window instead.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
@@ -26,7 +27,7 @@ class Notifier:
             return False
         if self._tray is None:
             self._tray = QSystemTrayIcon(self._icon, self._parent)
-            self._tray.setToolTip("Spaces")
+            self._tray.setToolTip(QCoreApplication.translate("Notifier", "Spaces"))
             self._tray.activated.connect(lambda _: self._bring_forward())
             self._tray.messageClicked.connect(self._bring_forward)
         self._tray.show()

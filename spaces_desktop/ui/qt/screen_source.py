@@ -86,9 +86,15 @@ def screen_options() -> list[ScreenOption]:
     screens = QGuiApplication.screens()
     options = [
         ScreenOption(
-            f"Screen {i + 1}: {s.name() or 'display'} ({s.size().width()}×{s.size().height()})"
+            QCoreApplication.translate("ScreenSource", "Screen %1: %2 (%3×%4)")
+            .replace("%1", str(i + 1))
+            .replace("%2", s.name() or QCoreApplication.translate("ScreenSource", "display"))
+            .replace("%3", str(s.size().width()))
+            .replace("%4", str(s.size().height()))
             if len(screens) > 1
-            else f"Whole screen ({s.size().width()}×{s.size().height()})",
+            else QCoreApplication.translate("ScreenSource", "Whole screen (%1×%2)")
+            .replace("%1", str(s.size().width()))
+            .replace("%2", str(s.size().height())),
             f"{SCREEN}:{i}",
         )
         for i, s in enumerate(screens)
@@ -96,7 +102,8 @@ def screen_options() -> list[ScreenOption]:
     for window in QWindowCapture.capturableWindows():
         title = window.description().strip()
         if window.isValid() and title:
-            options.append(ScreenOption(f"Window: {title}", f"{WINDOW}:{title}"))
+            label = QCoreApplication.translate("ScreenSource", "Window: %1").replace("%1", title)
+            options.append(ScreenOption(label, f"{WINDOW}:{title}"))
     return options
 
 
@@ -133,7 +140,11 @@ class ScreenCamera:
     ) -> None:
         scheme, _, target = spec.partition(":")
         if scheme not in (SCREEN, WINDOW) or not target:
-            raise CameraMissing(f"“{spec}” is not a screen or a window.")
+            raise CameraMissing(
+                QCoreApplication.translate("ScreenSource", "“%1” is not a screen or a window.").replace(
+                    "%1", spec
+                )
+            )
         self.spec = spec
         self._scheme = scheme
         self._target = target
@@ -249,7 +260,13 @@ class ScreenCamera:
             screens = QGuiApplication.screens()
             index = int(self._target) if self._target.isdigit() else -1
             if not 0 <= index < len(screens):
-                self._fail(CameraMissing(f"Screen {self._target} is not connected any more."))
+                self._fail(
+                    CameraMissing(
+                        QCoreApplication.translate(
+                            "ScreenSource", "Screen %1 is not connected any more."
+                        ).replace("%1", str(self._target))
+                    )
+                )
                 return
             capture = QScreenCapture()
             capture.setScreen(screens[index])
@@ -257,7 +274,13 @@ class ScreenCamera:
         else:
             window = _find_window(self._target, QWindowCapture, QCapturableWindow)
             if window is None:
-                self._fail(CameraMissing(f"The window “{self._target}” is not open any more."))
+                self._fail(
+                    CameraMissing(
+                        QCoreApplication.translate(
+                            "ScreenSource", "The window “%1” is not open any more."
+                        ).replace("%1", str(self._target))
+                    )
+                )
                 return
             capture = QWindowCapture()
             capture.setWindow(window)

@@ -65,8 +65,10 @@ class HomeScreen(QWidget):
 
         logo = PlainLabel()
         logo.setPixmap(theme.icon("spaces", theme.palette.accent, 44).pixmap(44, 44))
-        hero = _label("Spaces", "hero")
-        tagline = _label("Live conversations with audio and video: host one, or drop into one.", "muted")
+        hero = _label(self.tr("Spaces"), "hero")
+        tagline = _label(
+            self.tr("Live conversations with audio and video: host one, or drop into one."), "muted"
+        )
         heading = QHBoxLayout()
         heading.setSpacing(14)
         heading.addWidget(logo)
@@ -79,17 +81,17 @@ class HomeScreen(QWidget):
 
         # Left card: who you are, start, join.
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("The name others see")
+        self.name_edit.setPlaceholderText(self.tr("The name others see"))
         self.name_edit.setMaxLength(50)
-        self.name_edit.setAccessibleName("Your display name")
-        self.start_button = QPushButton("Start a Space")
+        self.name_edit.setAccessibleName(self.tr("Your display name"))
+        self.start_button = QPushButton(self.tr("Start a Space"))
         self.start_button.setProperty("kind", "primary")
         self.start_button.setIcon(theme.icon("plus", "#ffffff", 18))
         self.start_button.setMinimumHeight(40)
         self.link_edit = QLineEdit()
-        self.link_edit.setPlaceholderText("Paste a link, e.g. https://example.com/s/AbC123")
-        self.link_edit.setAccessibleName("Space link")
-        self.join_button = QPushButton("Join")
+        self.link_edit.setPlaceholderText(self.tr("Paste a link, e.g. https://example.com/s/AbC123"))
+        self.link_edit.setAccessibleName(self.tr("Space link"))
+        self.join_button = QPushButton(self.tr("Join"))
         self.join_button.setIcon(theme.icon("join", theme.palette.text, 18))
         self.link_error = _label("", "error")
         self.link_error.setWordWrap(True)
@@ -102,7 +104,7 @@ class HomeScreen(QWidget):
         self.error.hide()
         self.reminder = _label("", "note")
         self.reminder.setWordWrap(True)
-        self.reminder.setAccessibleName("Reminder")
+        self.reminder.setAccessibleName(self.tr("Reminder"))
         self.reminder.hide()
         self.host_problem = _label("", "note")
         self.host_problem.setWordWrap(True)
@@ -110,14 +112,14 @@ class HomeScreen(QWidget):
         self.host_problem.hide()
 
         left, left_layout = _card()
-        left_layout.addWidget(_label("YOUR NAME", "section"))
+        left_layout.addWidget(_label(self.tr("YOUR NAME"), "section"))
         left_layout.addWidget(self.name_edit)
         left_layout.addSpacing(8)
-        left_layout.addWidget(_label("HOST", "section"))
+        left_layout.addWidget(_label(self.tr("HOST"), "section"))
         left_layout.addWidget(self.start_button)
         left_layout.addWidget(self.host_problem)
         left_layout.addSpacing(8)
-        left_layout.addWidget(_label("JOIN", "section"))
+        left_layout.addWidget(_label(self.tr("JOIN"), "section"))
         join_row = QHBoxLayout()
         join_row.addWidget(self.link_edit, 1)
         join_row.addWidget(self.join_button)
@@ -130,52 +132,56 @@ class HomeScreen(QWidget):
         # Right: upcoming and recent Spaces, and the server.
         self.upcoming = UpcomingList()
         self.upcoming_card, upcoming_layout = _card()
-        upcoming_layout.addWidget(_label("UPCOMING", "section"))
+        upcoming_layout.addWidget(_label(self.tr("UPCOMING"), "section"))
         upcoming_layout.addWidget(self.upcoming)
         self.upcoming_card.hide()
         self.upcoming.start_requested.connect(self.start_scheduled_requested)
         self.upcoming.cancel_requested.connect(self.cancel_scheduled_requested)
 
         self.recent = QListWidget()
-        self.recent.setAccessibleName("Recent Spaces")
+        self.recent.setAccessibleName(self.tr("Recent Spaces"))
         # One line each for title and details, cut with "…" (the tooltip has it all).
         self.recent.setWordWrap(False)
         self.recent.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.recent.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.recent.setMinimumHeight(150)
-        self.recent_empty = _label("Spaces you host or join show up here.", "muted")
+        self.recent_empty = _label(self.tr("Spaces you host or join show up here."), "muted")
         recent_card, recent_layout = _card()
         recent_title = QHBoxLayout()
-        recent_title.addWidget(_label("RECENT SPACES", "section"))
+        recent_title.addWidget(_label(self.tr("RECENT SPACES"), "section"))
         recent_layout.addLayout(recent_title)
         recent_layout.addWidget(self.recent, 1)
         recent_layout.addWidget(self.recent_empty, 1, Qt.AlignmentFlag.AlignTop)
-        self.reopen_button = QPushButton("Reopen as host")
-        self.reopen_button.setToolTip("Go back into a live Space you host, e.g. after the app closed")
+        self.reopen_button = QPushButton(self.tr("Reopen as host"))
+        self.reopen_button.setToolTip(
+            self.tr("Go back into a live Space you host, e.g. after the app closed")
+        )
         self.reopen_button.setEnabled(False)
         self.reopen_button.hide()
         recent_layout.addWidget(self.reopen_button, 0, Qt.AlignmentFlag.AlignRight)
 
-        self.embedded_radio = QRadioButton("This computer only")
-        self.embedded_radio.setToolTip("Spaces you start here can be joined from this computer only.")
-        self.network_radio = QRadioButton("This computer, for people on my network")
-        self.network_radio.setToolTip(
-            "Others on the same Wi-Fi or office network can join from their computer or a browser."
+        self.embedded_radio = QRadioButton(self.tr("This computer only"))
+        self.embedded_radio.setToolTip(
+            self.tr("Spaces you start here can be joined from this computer only.")
         )
-        self.url_radio = QRadioButton("A Spaces server:")
+        self.network_radio = QRadioButton(self.tr("This computer, for people on my network"))
+        self.network_radio.setToolTip(
+            self.tr("Others on the same Wi-Fi or office network can join from their computer or a browser.")
+        )
+        self.url_radio = QRadioButton(self.tr("A Spaces server:"))
         self._server_group = QButtonGroup(self)
         for radio in (self.embedded_radio, self.network_radio, self.url_radio):
             self._server_group.addButton(radio)
         self.server_edit = QLineEdit()
-        self.server_edit.setPlaceholderText("https://spaces.example.com")
-        self.server_edit.setAccessibleName("Server address")
+        self.server_edit.setPlaceholderText(self.tr("https://spaces.example.com"))
+        self.server_edit.setAccessibleName(self.tr("Server address"))
         self.server_status = ElidedLabel("")
         self.server_status.setProperty("role", "muted")
         self.server_note = _label("", "muted")
         self.server_note.setWordWrap(True)
         self.server_note.hide()
         server_card, server_layout = _card()
-        server_layout.addWidget(_label("WHERE SPACES YOU START ARE HOSTED", "section"))
+        server_layout.addWidget(_label(self.tr("WHERE SPACES YOU START ARE HOSTED"), "section"))
         server_layout.addWidget(self.embedded_radio)
         server_layout.addWidget(self.network_radio)
         url_row = QHBoxLayout()
@@ -239,7 +245,7 @@ class HomeScreen(QWidget):
     def _join(self) -> None:
         link = self.link_edit.text().strip()
         if not link:
-            self.link_error.setText("Paste the link of a Space first.")
+            self.link_error.setText(self.tr("Paste the link of a Space first."))
             self.link_error.show()
             return
         try:
@@ -341,7 +347,7 @@ class HomeScreen(QWidget):
             return
         url = self.server_edit.text().strip()
         if not url:
-            self.set_server_status("Enter the server's address.", ready=False, error=True)
+            self.set_server_status(self.tr("Enter the server's address."), ready=False, error=True)
             return
         try:
             url = check_base_url(url)
@@ -389,9 +395,9 @@ class HomeScreen(QWidget):
         can = has_name and self._server_ready and not self._busy
         self.start_button.setEnabled(can)
         self.join_button.setEnabled(has_name and not self._busy)
-        tip = "" if has_name else "Enter your name first"
+        tip = "" if has_name else self.tr("Enter your name first")
         if has_name and not self._server_ready:
-            tip = "Waiting for the server"
+            tip = self.tr("Waiting for the server")
         self.start_button.setToolTip(tip)
         self._update_reopen()
-        self.join_button.setToolTip("" if has_name else "Enter your name first")
+        self.join_button.setToolTip("" if has_name else self.tr("Enter your name first"))

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QPoint, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -40,6 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from spaces_desktop.domain import Role
+from spaces_desktop.domain.state import NetworkStats
 from spaces_desktop.session.frames import TileKey
 from spaces_desktop.ui.stage.colors import StageColors, avatar_colors
 from spaces_desktop.ui.stage.converter import FrameConverter, Picture, Target
@@ -66,6 +67,20 @@ NETWORK_TEXT = {
         "TileWidget", "Network: poor — over 8% of their packets lost, or none arriving; expect freezes"
     ),
 }
+RATING_WORDS = {
+    "good": QT_TRANSLATE_NOOP("TileWidget", "good"),
+    "fair": QT_TRANSLATE_NOOP("TileWidget", "fair"),
+    "poor": QT_TRANSLATE_NOOP("TileWidget", "poor"),
+}
+RULE_TEXT = {
+    "good": QT_TRANSLATE_NOOP("TileWidget", "Good means under 2% of their packets lost."),
+    "fair": QT_TRANSLATE_NOOP(
+        "TileWidget", "Fair means 2–8% of their packets lost; the picture may break up."
+    ),
+    "poor": QT_TRANSLATE_NOOP(
+        "TileWidget", "Poor means over 8% of their packets lost, or none arriving; expect freezes."
+    ),
+}
 QUALITY_WORDS = {
     "good": QT_TRANSLATE_NOOP("TileWidget", "good connection"),
     "fair": QT_TRANSLATE_NOOP("TileWidget", "fair connection"),
@@ -76,6 +91,43 @@ PIN_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("TileWidget", text)
+
+
+def _number(value: float) -> str:
+    """A short number in the user's locale: 1.5, 3, 12 (one decimal only below 10)."""
+    return QLocale().toString(float(round(value, 1 if value < 10 else None)))
+
+
+def network_text(quality: str, stats: NetworkStats | None) -> str:
+    """The network line of a tile's tooltip: the rating, and the numbers behind it when measured.
+
+    E.g. "Network: fair — 3 % lost, 640 kbit/s, 85 ms round trip", then what the rating means.
+    """
+    if quality not in NETWORK_TEXT:
+        return ""
+    if stats is None:
+        return tr(NETWORK_TEXT[quality])
+    numbers = [
+        QCoreApplication.translate("TileWidget", "%1 % lost").replace("%1", _number(stats.loss_percent))
+    ]
+    if stats.kbps is not None:
+        numbers.append(
+            QCoreApplication.translate("TileWidget", "%1 kbit/s").replace(
+                "%1", QLocale().toString(stats.kbps)
+            )
+        )
+    if stats.round_trip_ms is not None:
+        numbers.append(
+            QCoreApplication.translate("TileWidget", "%1 ms round trip").replace(
+                "%1", QLocale().toString(stats.round_trip_ms)
+            )
+        )
+    line = (
+        QCoreApplication.translate("TileWidget", "Network: %1 — %2")
+        .replace("%1", tr(RATING_WORDS[quality]))
+        .replace("%2", ", ".join(numbers))
+    )
+    return f"{line}\n{tr(RULE_TEXT[quality])}"
 
 
 @dataclass(frozen=True)
@@ -94,6 +146,8 @@ class TileInfo:
     featured: bool = False
     quality: str | None = None
     """How well this participant's media arrives ("good", "fair", "poor"); None for ourselves."""
+    network: NetworkStats | None = None
+    """The numbers behind ``quality`` (loss, bitrate, round trip), once measured."""
     paused: bool = False
     """The camera is on but the picture froze: the tile says so instead of showing a still frame."""
 
@@ -564,21 +618,23 @@ class TileWidget(QWidget):
         if info.role in BADGES and not info.product:
             parts.append(tr(BADGES[info.role]))
         if info.muted:
-            parts.append(tr("muted"))
+            parts.append(QCoreApplication.translate("TileWidget", "muted"))
         if info.quality in QUALITY_WORDS:
             parts.append(tr(QUALITY_WORDS[str(info.quality)]))
         if info.paused:
             parts.append(tr(PAUSED_TEXT))
         if info.pinned:
-            parts.append(tr("pinned"))
-        network = tr(NETWORK_TEXT[info.quality]) if info.quality in NETWORK_TEXT else ""
+            parts.append(QCoreApplication.translate("TileWidget", "pinned"))
+        network = network_text(str(info.quality), info.network)
         self.setAccessibleName(", ".join(parts))
         self.setAccessibleDescription(
             " ".join(
                 bit
                 for bit in (
-                    network,
-                    tr("Press Enter to unpin.") if info.pinned else tr("Press Enter to pin to the big tile."),
+                    network.replace("\n", " "),
+                    QCoreApplication.translate("TileWidget", "Press Enter to unpin.")
+                    if info.pinned
+                    else QCoreApplication.translate("TileWidget", "Press Enter to pin to the big tile."),
                 )
                 if bit
             )

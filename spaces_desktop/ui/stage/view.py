@@ -252,6 +252,7 @@ class StageView(QWidget):
                     pinned=state.pinned == m.id,
                     featured=m.id == stage,
                     quality=state.quality.get(m.id) if m.id != state.me else None,
+                    network=state.network.get(m.id) if m.id != state.me else None,
                 )
             )
             second = (m.id, CameraSource.SECOND)

@@ -23,8 +23,10 @@ def preview_details(preview: SpacePreview) -> str:
     if status:
         parts.append(status)
     if preview.status is not SpaceStatus.ENDED:
-        parts.append(QCoreApplication.translate("JoinPreview", "%n listening", None, preview.listeners))
-        parts.append(QCoreApplication.translate("JoinPreview", "%n on stage", None, preview.speakers))
+        # The count is a plain name: lupdate drops a plural whose count is an expression.
+        listening, speaking = preview.listeners, preview.speakers
+        parts.append(QCoreApplication.translate("JoinPreview", "%n listening", None, listening))
+        parts.append(QCoreApplication.translate("JoinPreview", "%n on stage", None, speaking))
     if preview.video_enabled:
         parts.append(QCoreApplication.translate("JoinPreview", "video"))
     return " · ".join(parts)

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from PySide6.QtCore import QCoreApplication
+
 from spaces_desktop.domain import Role, is_moderator
 from spaces_desktop.domain.state import Member, SessionState
 from spaces_desktop.ui.viewmodels.i18n import QT_TRANSLATE_NOOP
@@ -79,7 +81,7 @@ def header_text(section: SectionId, rows: int, total: int, searching: bool) -> s
     if section is SectionId.LISTENERS and total > rows and not searching:
         return counted("%n listening", total) if rows == 0 else counted(TITLES[section], total)
     if rows == 0:
-        return tr("No matches") if searching else EMPTY_TEXT[section]
+        return QCoreApplication.translate("SpaceModel", "No matches") if searching else EMPTY_TEXT[section]
     return counted(TITLES[section], rows)
 
 

@@ -336,6 +336,7 @@ class SessionController(QObject):
             Action.PROMOTE: lambda: engine.set_role(participant_id, Role.SPEAKER),
             Action.DECLINE: lambda: engine.decline_request(participant_id),
             Action.INVITE: lambda: engine.invite(participant_id),
+            Action.INVITE_BACKSTAGE: lambda: engine.invite_backstage(participant_id),
             Action.DEMOTE: lambda: engine.set_role(participant_id, Role.LISTENER),
             Action.MAKE_COHOST: lambda: engine.set_role(participant_id, Role.COHOST),
             Action.REMOVE_COHOST: lambda: engine.set_role(participant_id, Role.SPEAKER),

@@ -82,13 +82,13 @@ def status_badge_for(state: SessionState) -> StatusBadge:
         return StatusBadge(False)
     c = state.connection
     if c is Connection.LIVE:
-        return StatusBadge(True, tr("LIVE"), "badge")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "LIVE"), "badge")
     if c is Connection.RECONNECTING:
-        return StatusBadge(True, tr("Reconnecting"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Reconnecting"), "chip")
     if c is Connection.CONNECTING:
-        return StatusBadge(True, tr("Connecting"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Connecting"), "chip")
     if c is Connection.FAILED:
-        return StatusBadge(True, tr("Offline"), "chip")
+        return StatusBadge(True, QCoreApplication.translate("SpaceModel", "Offline"), "chip")
     return StatusBadge(False)
 
 
@@ -145,6 +145,8 @@ class Action(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     INVITE = "invite"
+    INVITE_BACKSTAGE = "invite_backstage"
+    """Invite to the green room: they check their camera and microphone before going live."""
     PROMOTE = "promote"
     DEMOTE = "demote"
     MAKE_COHOST = "make_cohost"
@@ -161,6 +163,7 @@ ACTION_LABELS: Mapping[Action, str] = Translated(
         Action.ACCEPT: QT_TRANSLATE_NOOP("SpaceModel", "Bring on stage"),
         Action.DECLINE: QT_TRANSLATE_NOOP("SpaceModel", "Decline request"),
         Action.INVITE: QT_TRANSLATE_NOOP("SpaceModel", "Invite to speak"),
+        Action.INVITE_BACKSTAGE: QT_TRANSLATE_NOOP("SpaceModel", "Invite backstage (green room)"),
         Action.PROMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Make speaker"),
         Action.DEMOTE: QT_TRANSLATE_NOOP("SpaceModel", "Move to listeners"),
         Action.MAKE_COHOST: QT_TRANSLATE_NOOP("SpaceModel", "Make co-host"),
@@ -177,6 +180,7 @@ ACTION_ICONS = {
     Action.ACCEPT: "check",
     Action.DECLINE: "close",
     Action.INVITE: "invite",
+    Action.INVITE_BACKSTAGE: "invite",
     Action.PROMOTE: "promote",
     Action.DEMOTE: "demote",
     Action.MAKE_COHOST: "star",
@@ -212,20 +216,20 @@ def person_detail(member: Member, state: SessionState) -> str:
     if member.on_stage:
         bits.append(ROLE_NAMES[member.role])
         if member.muted:
-            bits.append(tr("muted"))
+            bits.append(QCoreApplication.translate("SpaceModel", "muted"))
         if member.camera_on:
-            bits.append(tr("camera on"))
+            bits.append(QCoreApplication.translate("SpaceModel", "camera on"))
         if member.hand_raised:
-            bits.append(tr("hand raised"))
+            bits.append(QCoreApplication.translate("SpaceModel", "hand raised"))
     else:
         if member.speak_requested:
-            bits.append(tr("asked to speak"))
+            bits.append(QCoreApplication.translate("SpaceModel", "asked to speak"))
         if member.invited:
-            bits.append(tr("invited to speak"))
+            bits.append(QCoreApplication.translate("SpaceModel", "invited to speak"))
         if not bits:
             bits.append(ROLE_NAMES[Role.LISTENER])
     if member.id == state.me:
-        bits.insert(0, tr("You"))
+        bits.insert(0, QCoreApplication.translate("SpaceModel", "You"))
     return " · ".join(bits)
 
 
@@ -236,9 +240,19 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
         return (), ()
     if member.role is Role.LISTENER:
         if member.speak_requested:
-            return (Action.ACCEPT, Action.DECLINE), (Action.REMOVE, Action.REMOVE_AND_BLOCK)
-        buttons = () if member.invited else (Action.INVITE,)
-        return buttons, (Action.PROMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
+            return (Action.ACCEPT, Action.DECLINE), (
+                Action.INVITE_BACKSTAGE,
+                Action.REMOVE,
+                Action.REMOVE_AND_BLOCK,
+            )
+        if member.invited:
+            return (), (Action.PROMOTE, Action.REMOVE, Action.REMOVE_AND_BLOCK)
+        return (Action.INVITE,), (
+            Action.INVITE_BACKSTAGE,
+            Action.PROMOTE,
+            Action.REMOVE,
+            Action.REMOVE_AND_BLOCK,
+        )
     menu: list[Action] = []
     if member.role is Role.SPEAKER:
         if me.role is Role.HOST:
@@ -252,7 +266,8 @@ def actions_for(state: SessionState, member: Member) -> tuple[tuple[Action, ...]
 
 
 def listener_count_text(state: SessionState) -> str:
-    return tr("%n listening", len(state.listeners))
+    count = state.listener_count
+    return QCoreApplication.translate("SpaceModel", "%n listening", None, count)
 
 
 @dataclass(frozen=True)
@@ -275,7 +290,9 @@ def access_for(state: SessionState) -> AccessView:
 
 def waiting_text(state: SessionState) -> str:
     """What the waiting screen says under its title."""
-    return state.reason or tr("You'll be let in as soon as the host approves.")
+    return state.reason or QCoreApplication.translate(
+        "SpaceModel", "You'll be let in as soon as the host approves."
+    )
 
 
 @dataclass(frozen=True)
@@ -290,12 +307,26 @@ class BannerView:
 def banner_for(state: SessionState) -> BannerView:
     c = state.connection
     if c is Connection.CONNECTING:
-        return BannerView(True, "info", state.reason or tr("Connecting to the Space…"), busy=True)
+        return BannerView(
+            True,
+            "info",
+            state.reason or QCoreApplication.translate("SpaceModel", "Connecting to the Space…"),
+            busy=True,
+        )
     if c is Connection.RECONNECTING:
-        return BannerView(True, "warning", state.reason or tr("Reconnecting…"), busy=True)
+        return BannerView(
+            True,
+            "warning",
+            state.reason or QCoreApplication.translate("SpaceModel", "Reconnecting…"),
+            busy=True,
+        )
     if c is Connection.FAILED:
         return BannerView(
-            True, "error", state.reason or tr("The connection to the Space was lost."), busy=False, retry=True
+            True,
+            "error",
+            state.reason or QCoreApplication.translate("SpaceModel", "The connection to the Space was lost."),
+            busy=False,
+            retry=True,
         )
     return BannerView(False)
 
@@ -360,11 +391,17 @@ def device_banner_for(state: SessionState) -> DeviceBannerView:
     if first.status is DeviceStatus.LOST:
         text, action = tr(LOST_TEXT[first.slot]), tr(CHOOSE_TEXT[first.slot])
     elif first.slot is DeviceSlot.MICROPHONE:
-        text, action = tr("Your microphone is back — use it again?"), tr("Use it")
+        text, action = (
+            QCoreApplication.translate("SpaceModel", "Your microphone is back — use it again?"),
+            QCoreApplication.translate("SpaceModel", "Use it"),
+        )
     elif first.slot is DeviceSlot.SPEAKER:
-        text, action = tr("Your speaker is back — use it again?"), tr("Use it")
+        text, action = (
+            QCoreApplication.translate("SpaceModel", "Your speaker is back — use it again?"),
+            QCoreApplication.translate("SpaceModel", "Use it"),
+        )
     else:
-        text, action = tr(BACK_TEXT[first.slot]), tr("Turn it on")
+        text, action = tr(BACK_TEXT[first.slot]), QCoreApplication.translate("SpaceModel", "Turn it on")
     return DeviceBannerView(True, first.slot, first.status, text, action, first.detail, len(problems) - 1)
 
 
@@ -385,13 +422,20 @@ def end_view(state: SessionState) -> EndView | None:
     if state.connection is Connection.ENDED:
         if me is not None and me.role is Role.HOST:
             return EndView(
-                tr("You ended the Space"), tr("Thanks for hosting. Everyone has been let go."), "end"
+                QCoreApplication.translate("SpaceModel", "You ended the Space"),
+                QCoreApplication.translate("SpaceModel", "Thanks for hosting. Everyone has been let go."),
+                "end",
             )
-        return EndView(tr("This Space has ended"), state.reason or tr("The host ended the Space."), "end")
+        return EndView(
+            QCoreApplication.translate("SpaceModel", "This Space has ended"),
+            state.reason or QCoreApplication.translate("SpaceModel", "The host ended the Space."),
+            "end",
+        )
     if state.connection is Connection.REMOVED:
         return EndView(
-            tr("You were removed from this Space"),
-            state.reason or tr("The host removed you; you can't rejoin this Space."),
+            QCoreApplication.translate("SpaceModel", "You were removed from this Space"),
+            state.reason
+            or QCoreApplication.translate("SpaceModel", "The host removed you; you can't rejoin this Space."),
             "remove-user",
         )
     return None

@@ -26,7 +26,7 @@ class ConnectionBanner(QFrame):
         self.progress.setRange(0, 0)  # indeterminate
         self.progress.setTextVisible(False)
         self.progress.setFixedWidth(120)
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(self.tr("Retry"))
         self.retry.clicked.connect(self.retry_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 16, 8)

@@ -35,7 +35,7 @@ class DeviceBanner(QFrame):
         self.text.setWordWrap(True)
         self.action = QPushButton()
         self.action.setProperty("kind", "primary")
-        self.dismiss = QPushButton("Not now")
+        self.dismiss = QPushButton(self.tr("Not now"))
         self.dismiss.setProperty("kind", "ghost")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 16, 8)

@@ -65,7 +65,7 @@ class DeviceMenu(QMenu):
                 group.addAction(action)
                 self.addAction(action)
             if not options:
-                empty = self.addAction("Nothing to switch to")
+                empty = self.addAction(self.tr("Nothing to switch to"))
                 empty.setEnabled(False)
             if slot is not self.slots[-1]:
                 self.addSeparator()

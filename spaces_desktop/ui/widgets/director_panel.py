@@ -82,7 +82,9 @@ class DirectorPanel(QFrame):
         names = {m.id: m.display_name for m in state.members.values()}
         self.notes.clear()
         for note in reversed(state.director_log[-SHOWN:]):
-            self.notes.addItem(f"{note.time_s:6.1f} s  {explain(note, names)}")
+            self.notes.addItem(
+                self.tr("%1 s  %2").replace("%1", f"{note.time_s:6.1f}").replace("%2", explain(note, names))
+            )
 
     def lines(self) -> list[str]:
         return [self.notes.item(i).text() for i in range(self.notes.count())]

@@ -21,7 +21,7 @@ class LevelMeter(QWidget):
         self.level_db = FLOOR_DB
         self._shown = 0.0
         self.setMinimumHeight(10)
-        self.setAccessibleName("Microphone level")
+        self.setAccessibleName(self.tr("Microphone level"))
 
     def sizeHint(self) -> QSize:
         return QSize(200, 12)

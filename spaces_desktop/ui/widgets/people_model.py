@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 
 from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Member, SessionState
@@ -40,7 +40,6 @@ from spaces_desktop.ui.viewmodels.space_model import (
     actions_for,
     online,
     person_detail,
-    tr,
 )
 from spaces_desktop.ui.widgets.plain import tooltip_markup
 
@@ -494,7 +493,14 @@ class PeopleModel(QAbstractListModel):
             if waiting is None:
                 return None
             admit = (Action.ADMIT, Action.DENY)
-            return PersonRow(waiting, tr("Waiting to be let in"), False, admit, (), online(state))
+            return PersonRow(
+                waiting,
+                QCoreApplication.translate("SpaceModel", "Waiting to be let in"),
+                False,
+                admit,
+                (),
+                online(state),
+            )
         member = state.members.get(pid)
         if member is None:
             return None

@@ -144,7 +144,7 @@ class PeopleView(QTableView):
         self.setMouseTracking(True)
         self.setStyleSheet("QTableView#peopleList { background: transparent; border: none; }")
         self.viewport().setAutoFillBackground(False)
-        self.setAccessibleName("People")
+        self.setAccessibleName(self.tr("People"))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         index = self.currentIndex()
@@ -234,7 +234,7 @@ class PeoplePanel(QFrame):
         self.access.hide()
         self.access.changed.connect(self.access_changed)
 
-        title = PlainLabel("People")
+        title = PlainLabel(self.tr("People"))
         title.setProperty("role", "title")
         self.error = PlainLabel()
         self.error.setProperty("role", "error")
@@ -243,14 +243,14 @@ class PeoplePanel(QFrame):
         self.error_close = QToolButton()
         self.error_close.setObjectName("flat")
         self.error_close.setIcon(theme.icon("close", theme.palette.muted, 14))
-        self.error_close.setToolTip("Dismiss")
-        self.error_close.setAccessibleName("Dismiss the message")
+        self.error_close.setToolTip(self.tr("Dismiss"))
+        self.error_close.setAccessibleName(self.tr("Dismiss the message"))
         self.error_close.hide()
         self.error_close.clicked.connect(self.clear_error)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search people")
-        self.search.setAccessibleName("Search people by name")
+        self.search.setPlaceholderText(self.tr("Search people"))
+        self.search.setAccessibleName(self.tr("Search people by name"))
         self.search.setClearButtonEnabled(True)
         self.model = PeopleModel()
         self._next: Audience | None = None
@@ -291,9 +291,10 @@ class PeoplePanel(QFrame):
         self.setMaximumWidth(380)
 
     def set_state(self, state: SessionState) -> None:
-        """Every listener's row is in the state (today's backend; a moderator's view). When the
-        backend sends listeners a coalesced count instead, pass it: ``set_audience(Audience(state, n))``."""
-        self.set_audience(Audience(state))
+        """A moderator's state holds every listener's row once the pages are in; a listener's holds the
+        stage and the backend's coalesced count (the ``audience`` event)."""
+        complete = state.roster_complete
+        self.set_audience(Audience(state, None if complete else state.audience_listeners))
 
     def set_audience(self, audience: Audience) -> None:
         """The state, plus the backend's listener count when it sends no listener rows.

@@ -36,7 +36,7 @@ class ReactionPicker(QMenu):
             button = QToolButton()
             button.setObjectName("emoji")
             button.setText(emoji)
-            button.setAccessibleName(f"React with {emoji}")
+            button.setAccessibleName(self.tr("React with %1").replace("%1", emoji))
             button.clicked.connect(lambda _=False, e=emoji: self._pick(e))
             layout.addWidget(button, i // 5, i % 5)
             self.buttons[emoji] = button

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from spaces_desktop.ui.viewmodels.upcoming import UpcomingRow
@@ -26,7 +26,7 @@ def when_text(row: UpcomingRow, now: datetime) -> str:
     if off:
         text += f" · {off}"
     if not row.reachable:
-        text += " · its server isn't answering"
+        text += " · " + QCoreApplication.translate("UpcomingItem", "its server isn't answering")
     return text
 
 
@@ -46,17 +46,18 @@ class UpcomingItem(QFrame):
         # The day and time always show whole; only what follows them may be cut.
         day = day_and_time(row.space.starts_at, now)
         self.when.setMinimumWidth(self.when.fontMetrics().horizontalAdvance(day) + 6)
-        set_plain_tooltip(self.when, row.space.starts_at.astimezone().strftime("%A %d %B %Y, %H:%M"))
+        starts = QDateTime.fromSecsSinceEpoch(int(row.space.starts_at.timestamp()))
+        set_plain_tooltip(self.when, QLocale().toString(starts, QLocale.FormatType.LongFormat))
         due = row.due(now)
-        self.start_button = QPushButton("Start" if due else "Start now")
+        self.start_button = QPushButton(self.tr("Start") if due else self.tr("Start now"))
         if due:
             self.start_button.setProperty("kind", "primary")
-        self.start_button.setAccessibleName(f"Start {title}")
-        self.start_button.setToolTip("Go live now and open the Space")
-        self.cancel_button = QPushButton("Cancel")
+        self.start_button.setAccessibleName(self.tr("Start %1").replace("%1", title))
+        self.start_button.setToolTip(self.tr("Go live now and open the Space"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setProperty("kind", "ghost")
-        self.cancel_button.setAccessibleName(f"Cancel {title}")
-        self.cancel_button.setToolTip("Call the Space off: its link stops working")
+        self.cancel_button.setAccessibleName(self.tr("Cancel %1").replace("%1", title))
+        self.cancel_button.setToolTip(self.tr("Call the Space off: its link stops working"))
         # Title on its own line, the full width; when and the buttons below it.
         below = QHBoxLayout()
         below.setSpacing(8)
@@ -77,7 +78,7 @@ class UpcomingList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Upcoming Spaces")
+        self.setAccessibleName(self.tr("Upcoming Spaces"))
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)

@@ -72,8 +72,11 @@ class World:
         return self.row(pid)
 
     def events(self, viewer: str | None = None, after: int = 0) -> list[tuple[str, dict[str, Any]]]:
-        """(type, data) of every event `viewer` (the host if None) may see, oldest first."""
-        rows = self.service.store.events_after(self.space_id, after, viewer or self.host_id)
+        """(type, data) of every event `viewer` (the host if None) may see, oldest first, replayed as
+        the event stream replays them (the moderators' events for a moderator as stored now)."""
+        who = viewer or self.host_id
+        moderator = self.service.sees_moderator_events(who)
+        rows = self.service.store.events_after(self.space_id, after, who, moderator=moderator)
         return [(row.type, row.data) for row in rows]
 
     def last_event_id(self) -> int:

@@ -106,6 +106,32 @@ async def test_a_failing_subscribe_shows_reconnecting_until_it_works(listener: H
     await eventually(lambda: listener.connection is Connection.LIVE, "live once media works")
 
 
+async def test_network_numbers_carry_loss_bitrate_and_our_round_trip(
+    speaker: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(space_session, "QUALITY_INTERVAL_S", 0.01)
+    await speaker.join()
+    speaker.backend.update(ME, "promoted", role=Role.SPEAKER.value)
+    await eventually(lambda: len(speaker.transport.publishers) == 1, "published")
+    speaker.transport.publishers[0].round_trip_s = 0.0854
+    await eventually(lambda: len(speaker.transport.open_subscribers()) == 1, "subscribed")
+    subscriber = speaker.transport.open_subscribers()[0]
+    (mid,) = subscriber.streams
+    subscriber.received[mid], subscriber.bytes[mid] = (1000, 0), 100_000
+    await asyncio.sleep(0.05)  # a baseline sample or more
+    subscriber.received[mid], subscriber.bytes[mid] = (1097, 3), 200_000  # 3 of 100 lost since
+
+    def measured() -> bool:
+        stats = speaker.session.state.network.get(HOST)
+        return stats is not None and stats.loss_percent == 3.0
+
+    await eventually(measured, "numbers measured")
+    stats = speaker.session.state.network[HOST]
+    assert speaker.session.state.quality[HOST] == "fair"
+    assert stats.round_trip_ms == 85
+    assert stats.kbps is not None and stats.kbps > 0  # 100 kB over the (short) interval it fell in
+
+
 async def test_going_on_stage_publishes_and_stepping_down_unpublishes(speaker: Harness) -> None:
     await speaker.join()
     speaker.backend.update(ME, "promoted", role=Role.SPEAKER.value)

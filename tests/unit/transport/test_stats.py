@@ -5,9 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiortc.stats import RTCInboundRtpStreamStats, RTCRemoteOutboundRtpStreamStats, RTCStatsReport
+from aiortc.rtp import RtpPacket
+from aiortc.stats import (
+    RTCInboundRtpStreamStats,
+    RTCRemoteInboundRtpStreamStats,
+    RTCRemoteOutboundRtpStreamStats,
+    RTCStatsReport,
+)
 
-from spaces_desktop.transport.stats import InboundSample, TransportStats, inbound_samples, receiver_stats
+from spaces_desktop.transport.stats import (
+    ByteCounter,
+    InboundSample,
+    TransportStats,
+    inbound_samples,
+    receiver_stats,
+    round_trip,
+    sender_stats,
+)
 from spaces_desktop.transport.subscriber import Subscriber
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -69,3 +83,43 @@ async def test_a_subscriber_not_yet_connected_reports_nothing() -> None:
         assert await subscriber.stats() == TransportStats()
     finally:
         await subscriber.close()
+
+
+class _PacketReceiver:
+    """Stands in for aiortc's receiver: its packet handler is what the counter wraps."""
+
+    def __init__(self) -> None:
+        self.handled: list[int] = []
+
+    async def _handle_rtp_packet(self, packet: RtpPacket, arrival_time_ms: int) -> None:
+        self.handled.append(packet.sequence_number)
+
+
+async def test_a_byte_counter_counts_each_packet_and_passes_it_on() -> None:
+    receiver = _PacketReceiver()
+    counter = ByteCounter(receiver)
+    for seq in (1, 2):
+        await receiver._handle_rtp_packet(RtpPacket(sequence_number=seq, payload=b"x" * 100), 0)
+    assert receiver.handled == [1, 2]
+    assert counter.bytes == 2 * (12 + 100)
+    stats = await receiver_stats([_Transceiver("0", "audio", _Receiver(_report(10, 1)))], {"0": counter})
+    assert stats.by_mid()["0"].bytes_received == 224
+
+
+def _remote_inbound(rtt: float | None) -> RTCStatsReport:
+    report = RTCStatsReport()
+    report.add(
+        RTCRemoteInboundRtpStreamStats(
+            timestamp=AT, type="remote-inbound-rtp", id=f"rin{rtt}", ssrc=1, kind="audio", transportId="t",
+            packetsReceived=10, packetsLost=0, jitter=0, roundTripTime=rtt, fractionLost=0,  # type: ignore[arg-type]
+        )
+    )  # fmt: skip
+    return report
+
+
+async def test_the_round_trip_is_the_worst_the_sfu_reported_about_our_streams() -> None:
+    assert round_trip([_report(1, 0)]) is None  # receivers' reports say nothing about it
+    assert round_trip([_remote_inbound(None)]) is None  # no receiver report yet
+    assert round_trip([_remote_inbound(0.04), _remote_inbound(0.09)]) == 0.09
+    stats = await sender_stats([_Receiver(_remote_inbound(0.085))])
+    assert stats == TransportStats(round_trip_s=0.085)
