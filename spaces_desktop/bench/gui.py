@@ -13,7 +13,9 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
+import tracemalloc
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 from PySide6.QtCore import QElapsedTimer, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
+from spaces_desktop.bench.memory import resident_by_kind
 from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.state import SessionState
 from spaces_desktop.session.engine import Engine
@@ -112,7 +115,12 @@ def run_join(base_url: str, runs: int) -> dict[str, Any]:
 
 def run_render(base_url: str, seconds: float) -> dict[str, Any]:
     """The stage with 9 remote videos (1×720p pinned big, 8×360p) and our own 720p camera."""
+    steps: dict[str, float] = {"imports": round(_rss_mb(), 1)}
+    tracing = os.environ.get("SPACES_BENCH_TRACEMALLOC") == "1"
+    if tracing:
+        tracemalloc.start(8)
     app = _application()
+    steps["qt_application"] = round(_rss_mb(), 1)
     stage: StageView | None = None
     engine: EnginePort | None = None
     publishers: subprocess.Popen[bytes] | None = None
@@ -120,11 +128,16 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
         engine, stage, relay = _staged_engine()
         stage.resize(1600, 900)
         stage.show()
+        app.processEvents()
+        steps["engine_and_stage"] = round(_rss_mb(), 1)
         states: list[SessionState] = []
         relay.changed.connect(states.append)
         devices = DeviceChoice(camera=SYNTHETIC, microphone=NONE, width=1280, height=720, label="Me")
         engine.create_space(base_url, "Render", "Me", True, devices).result(20)
+        steps["space_created"] = round(_rss_mb(), 1)
         engine.set_camera(CameraSource.MAIN, True).result(20)
+        _pump(app, lambda: False, 1.0)
+        steps["own_camera_publishing"] = round(_rss_mb(), 1)
         assert engine.session is not None and engine.session.state.space is not None
         space_id = engine.session.state.space.id
         specs = ["Big:1280x720", *(f"Thumb{i}:640x360" for i in range(1, 9))]
@@ -152,8 +165,10 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
             raise RuntimeError(
                 f"only {len(promoted)} of {len(specs)} remote participants came on stage with video"
             )
+        steps["remote_videos_arrived"] = round(_rss_mb(), 1)
         engine.pin(big[0]).result(10)
         _pump(app, lambda: False, 3.0)  # warm up: every tile painting, the pin applied
+        steps["warmed_up"] = round(_rss_mb(), 1)
 
         me = states[-1].me
         remote: list[TileKey] = [key for key in stage.tiles() if key[0] != me]
@@ -185,6 +200,19 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
         wall = time.monotonic() - wall_start
         cpu = _cpu_seconds() - cpu_start
         timer.stop()
+        steps["end"] = round(_rss_mb(), 1)
+        memory: dict[str, Any] = {
+            "rss_steps_mb": steps,
+            "rss_by_kind_mb": resident_by_kind(),
+            "threads": threading.active_count(),
+            "os_threads": len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None,
+        }
+        if tracing:
+            memory["python_heap_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
+            top = tracemalloc.take_snapshot().statistics("filename")[:12]
+            memory["python_heap_top_kb"] = {
+                f"{s.traceback[0].filename.split('site-packages/')[-1]}": round(s.size / 1024) for s in top
+            }
         stalls = sorted(max(0.0, gap - STALL_TICK_MS) for gap in gaps)
         per_tile = {
             f"{key[0][:8]}:{key[1].value}": round(statistics.mean(v), 1)
@@ -201,6 +229,7 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
             "stall_max_ms": round(stalls[-1], 1) if stalls else None,
             "seconds": round(wall, 1),
             "per_tile_fps": per_tile,
+            **memory,
         }
     finally:
         if publishers is not None:

@@ -3,7 +3,8 @@ the backend and Janus, to the app's subscriber pipeline, against plain aiortc.
 
 The publisher records when each frame id was captured; the receiving side reads
 the id back from the decoded picture and takes the difference (one process, one
-clock). The app's path is the real one: SpaceSession (low-latency jitter buffer)
+clock). The ``painted_*`` keys come from bench/painted.py: the same id read back
+from the pixels the stage painted. The app's path is the real one: SpaceSession (low-latency jitter buffer)
 → FrameBoard → conversion to the painting format; the baseline is an aiortc
 PeerConnection with its default jitter buffer. Both run in the same process, one
 after the other, on the same publisher.

@@ -29,6 +29,7 @@ from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.hwcodec import choose_once
 from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
@@ -82,6 +83,8 @@ class Engine:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
+        # Which video encoder this machine has (hardware H.264 or VP8), once, before the first Space.
+        self._loop.run_in_executor(None, choose_once)
         self._loop.run_forever()
 
     def submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack, RTCIceServer, RTCSessionDescription
 
+from spaces_desktop.media.hwcodec import prefer_h264
 from spaces_desktop.transport.peer import close_quietly, new_peer_connection
 from spaces_desktop.transport.stats import TransportStats, sender_stats
 
@@ -41,6 +42,8 @@ class Publisher:
         for track in (tracks.audio, tracks.camera, tracks.second_camera, tracks.camera_small):
             if track is not None:
                 self.pc.addTransceiver(track, direction="sendonly")
+        # A hardware H.264 encoder chosen at start (media/hwcodec.py): offer only H.264 for video.
+        self.video_codec = "H.264" if prefer_h264(self.pc.getTransceivers()) else "VP8"
 
     async def connect(self, send_offer: SendOffer) -> None:
         """Offers to the SFU through the backend and applies its answer (engine loop)."""

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from spaces_desktop.devices.convert import bgr_to_yuv420p
 from spaces_desktop.domain import CameraSource
 from spaces_desktop.domain.state import Connection, SessionState
 from spaces_desktop.session.engine import Engine
@@ -67,6 +68,24 @@ def test_engine_hosts_a_space_and_receives_a_guest(backend: Backend, tmp_path: P
         assert threads == {"spaces-engine"}
         me = states[-1].myself
         assert me is not None and me.camera_on
+        # Our own tile shows the capture itself, never a decoded copy: some self-view frame is exactly
+        # the colour conversion of a captured picture (a VP8 round trip would change its pixels).
+        assert engine.session is not None
+        camera = engine.session.media.cameras[CameraSource.MAIN]
+        assert camera is not None
+        exact = False
+        for _ in range(100):
+            captured, shown = camera.latest(), engine.frames.latest((me.id, CameraSource.MAIN))
+            assert captured is not None and shown is not None
+            planes = shown[1].to_ndarray()
+            if (
+                planes.shape == bgr_to_yuv420p(captured.image).shape
+                and (planes == bgr_to_yuv420p(captured.image)).all()
+            ):
+                exact = True
+                break
+            time.sleep(0.011)
+        assert exact, "the self-view never matched a captured picture"
     finally:
         engine.leave().result(10)
         engine.shutdown()

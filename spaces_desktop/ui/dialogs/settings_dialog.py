@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spaces_desktop.media.hwcodec import POLICY, VideoCodecPolicy
 from spaces_desktop.ui.qt.devices import DeviceDirectory, PreviewDevices, default_index, speaker_options
 from spaces_desktop.ui.qt.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
 from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
@@ -70,6 +71,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         in_space: bool = False,
+        video_encoding: VideoCodecPolicy = POLICY,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -101,6 +103,10 @@ class SettingsDialog(QDialog):
             "muted",
         )
         devices_layout.addWidget(self.apply_note)
+        # Read-only: chosen at start by probing the machine's H.264 hardware encoders.
+        self.video_encoding = _label(f"Video encoding: {video_encoding.describe()}", "muted")
+        self.video_encoding.setAccessibleName(self.video_encoding.text())
+        devices_layout.addWidget(self.video_encoding)
         devices_layout.addStretch(1)
         self.tabs.addTab(devices_page, "Devices")
 

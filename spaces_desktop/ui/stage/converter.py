@@ -12,7 +12,11 @@ Threads:
   paints the newest picture (``picture``).
 
 Only visible tiles are converted, each at most once per new frame: if several
-frames arrive while the worker is busy, only the newest is converted. Each
+frames arrive while the worker is busy, only the newest is converted. A paced
+converter (the stage's) also waits until a tile has painted its last picture
+before converting its next one (``consumed``): a tile that is not painted
+(window minimised, covered, off screen) costs no conversions, and a GUI that
+paints slower than frames arrive never gets pictures it throws away. Each
 tile keeps its own swscale context, which halves the cost against a fresh one
 per frame. The picture's pixels live in the BGRA frame it holds, so the GUI
 wraps them in a QImage without a copy.
@@ -85,10 +89,15 @@ def output_size(source_width: int, source_height: int, target: Target) -> tuple[
 class FrameConverter:
     """Newest-only BGRA conversion of visible tiles on one worker thread."""
 
-    def __init__(self, board: FrameBoard, on_ready: Callable[[], None]) -> None:
+    def __init__(self, board: FrameBoard, on_ready: Callable[[], None], *, paced: bool = False) -> None:
         """``on_ready`` runs on the worker or caller thread whenever ``drain`` has news; it must be cheap
-        (emit a queued signal). It is called once until the next ``drain``."""
+        (emit a queued signal). It is called once until the next ``drain``. ``paced``: convert a tile's
+        next picture only after ``consumed`` says its last one was painted."""
         self._board = board
+        self._paced = paced
+        self._unpainted: set[TileKey] = set()
+        self.conversions = 0
+        """Pictures made so far (for tests and benchmarks)."""
         self._on_ready = on_ready
         self._cond = threading.Condition()
         self._targets: dict[TileKey, Target] = {}
@@ -134,8 +143,10 @@ class FrameConverter:
             for key, target in targets.items():
                 if self._targets.get(key) != target:
                     self._dirty.add(key)
+                    self._unpainted.discard(key)  # a new size is worth converting before the next paint
             for key in self._targets.keys() - targets.keys():
                 self._pictures.pop(key, None)
+                self._unpainted.discard(key)
             self._targets = dict(targets)
             self._cond.notify()
 
@@ -145,7 +156,17 @@ class FrameConverter:
             self._paused = paused
             if not paused:
                 self._dirty |= self._targets.keys()
+                self._unpainted.clear()
             self._cond.notify()
+
+    def consumed(self, key: TileKey, seq: int) -> None:
+        """A tile painted its picture ``seq``: a paced converter may make its next one (GUI thread)."""
+        with self._cond:
+            picture = self._pictures.get(key)
+            if key in self._unpainted and (picture is None or picture.seq == seq):
+                self._unpainted.discard(key)
+                if key in self._dirty:
+                    self._cond.notify()
 
     def picture(self, key: TileKey) -> Picture | None:
         """The newest converted picture of a tile, if any (GUI thread; never waits for the worker)."""
@@ -185,13 +206,14 @@ class FrameConverter:
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopping and (self._paused or not (self._dirty & self._targets.keys())):
+                while not self._stopping and (self._paused or not self._workable()):
                     self._dirty &= self._targets.keys()
                     self._cond.wait()
                 if self._stopping:
                     return
-                work = {key: self._targets[key] for key in self._dirty if key in self._targets}
-                self._dirty.clear()
+                keys = self._workable()
+                work = {key: self._targets[key] for key in keys}
+                self._dirty -= keys
             for key, target in work.items():
                 try:
                     picture = self._convert(key, target)
@@ -204,12 +226,20 @@ class FrameConverter:
                     if self._targets.get(key) != target:
                         continue  # resized or hidden meanwhile; the new target is queued
                     self._pictures[key] = picture
+                    self.conversions += 1
+                    if self._paced:
+                        self._unpainted.add(key)
                     self._ready.add(key)
                     self._costs.setdefault(key, deque(maxlen=60)).append(picture.cost_s)
                     wake = not self._wake_pending
                     self._wake_pending = True
                 if wake:
                     self._signal()
+
+    def _workable(self) -> set[TileKey]:
+        """Dirty visible tiles whose last picture was painted (any, unpaced); call under the lock."""
+        keys = self._dirty & self._targets.keys()
+        return keys - self._unpainted if self._paced else keys
 
     def _convert(self, key: TileKey, target: Target) -> Picture | None:
         latest = self._board.latest(key)

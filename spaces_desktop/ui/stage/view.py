@@ -12,7 +12,9 @@ Threads:
   it only marks the tile dirty for the converter, a few microseconds;
 - the converter's worker thread turns the newest frame of each visible tile
   into a BGRA picture at the tile's size, then emits ``_pictures_ready``
-  (queued to the GUI thread, at most one pending at a time);
+  (queued to the GUI thread, at most one pending at a time); it converts a
+  tile's next frame only once the tile has painted the last one, so tiles Qt
+  does not paint (minimised window, off screen) cost nothing;
 - everything else, including all painting, runs on the GUI thread and never
   waits for the engine or the worker.
 """
@@ -89,7 +91,7 @@ class StageView(QWidget):
         self._choice = StageChoice("speaker", None, directed=False)
         self._shown_scene: Scene = AUTO_SCENE
         self._fade = CrossFade(self)
-        self._converter = FrameConverter(frames, self._pictures_ready.emit)
+        self._converter = FrameConverter(frames, self._pictures_ready.emit, paced=True)
         self._pictures_ready.connect(self._on_pictures, Qt.ConnectionType.QueuedConnection)
         converter = self._converter
         self.destroyed.connect(lambda *_: converter.stop(0.5))
@@ -309,6 +311,8 @@ class StageView(QWidget):
         self._arrangement = arrange(self._choice.layout, keys, area, stage_key, product, GAP)
         self._tell_big()
         self._place(created, animate and self.isVisible())
+        for key, tile in self._tiles.items():
+            tile.set_opaque(key not in self._arrangement.raised)
         for key in self._arrangement.raised:
             self._tiles[key].raise_()
         self._update_targets()
@@ -382,8 +386,9 @@ class StageView(QWidget):
         dpr = self.devicePixelRatioF()
         targets: dict[TileKey, Target] = {}
         for key, tile in self._tiles.items():
-            if tile.info.video:
-                targets[key] = tile.video_target(self._geometry(key).size(), dpr)
+            geometry = self._geometry(key)
+            if tile.info.video and geometry.intersects(self.rect()):  # off the stage: nothing to convert
+                targets[key] = tile.video_target(geometry.size(), dpr)
         self._converter.set_targets(targets)
 
     # --- news from other threads, timers ---
