@@ -143,16 +143,14 @@ def _panel(app: QApplication) -> Any:
 
 def _screen(app: QApplication) -> Any:
     """The host's whole Space screen: header, the real stage, the People panel, the control bar."""
-    from types import SimpleNamespace
-
+    from spaces_desktop.session.fake import FakeEngine
     from spaces_desktop.session.frames import FrameBoard
     from spaces_desktop.ui.qt.bridge import GuiDispatcher
     from spaces_desktop.ui.screens.space_screen import SpaceScreen
     from spaces_desktop.ui.stage import StageView
     from spaces_desktop.ui.viewmodels.session_controller import SessionController
 
-    idle_engine: Any = SimpleNamespace(on_state=None, notices=[])  # no commands are sent here
-    controller = SessionController(idle_engine, GuiDispatcher())
+    controller = SessionController(FakeEngine(), GuiDispatcher())  # records commands, sends none
     screen = SpaceScreen(_theme(app), controller, StageView(FrameBoard()))
     screen.resize(1180, 760)
     screen.show()
