@@ -5,8 +5,10 @@ Keys (all under one prefix, default `sd:`):
   participant:{id}           a participant row as JSON    pseq:{seq}    participant id by seq
   token:{sha256}             participant id by token digest (tokens are never stored)
   space:{id}:members         sorted set of participant ids, scored by seq (join order)
-  space:{id}:version         counter, bumped with every participant write of the Space
+  space:{id}:version         counter, bumped with every participant write of the Space, with
+                             every removal-and-ban and every change of its status or access
   space:{id}:changes         stream of the participant ids written, entry `0-V` for version V
+                             (an empty id: a write of the Space row, no participant changed)
   space:{id}:bans / :addrbans   client-id set / address -> 1 blocked, 0 key-less only
   space:{id}:events          the event log, a Redis Stream whose entry ids are `0-N`:
                              N is the event id clients see and send back as Last-Event-ID,
@@ -15,6 +17,10 @@ Keys (all under one prefix, default `sd:`):
   seq:space, seq:participant counters for row seqs (a participant's seq is its Janus feed id)
 
 Every write is one MULTI/EXEC, so another backend never sees half of it. A
+participant write given `if_version=` (the version read before the service
+checked its rules) WATCHes the version key and raises `VersionConflict` when
+another backend wrote the Space meanwhile, so check-then-write is atomic across
+backends (optimistic: no lock is held, a loser re-reads and re-checks). A
 Space's participants are cached in this process together with the version they
 were read at; every read asks Redis for the version (one GET) and reloads when
 another backend wrote since, so the cache is never served stale. The cache is a
@@ -25,6 +31,7 @@ the stage, the moderators and the counts come from it the same way on both.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -38,6 +45,7 @@ from spaces_desktop.server.store import (
     ParticipantRow,
     Roster,
     SpaceRow,
+    VersionConflict,
     now,
     token_digest,
 )
@@ -166,8 +174,9 @@ class RedisStore:
     def live_spaces(self) -> list[SpaceRow]:
         return [s for s in self._open_spaces() if s.status is SpaceStatus.LIVE]
 
-    def _change_space(self, space_id: str, **changes: Any) -> SpaceRow | None:
-        """Read-modify-write of one Space row, retried if another backend wrote it meanwhile."""
+    def _change_space(self, space_id: str, bump: bool = False, **changes: Any) -> SpaceRow | None:
+        """Read-modify-write of one Space row, retried if another backend wrote it meanwhile;
+        `bump`: a new participants version too, so a rule checked against the old row fails its write."""
         key = self.key("space", space_id)
         for _ in range(50):
             with self._r.pipeline() as pipe:
@@ -181,7 +190,11 @@ class RedisStore:
                     pipe.set(key, _encode(changed))
                     if changed.status is SpaceStatus.ENDED:
                         pipe.srem(self.key("spaces", "open"), space_id)
-                    pipe.execute()
+                    if bump:
+                        self._bump(pipe, space_id, "")
+                    results = pipe.execute()
+                    if bump:
+                        self._cached_bump(space_id, int(results[-2]))
                     return changed
                 except redis.WatchError:
                     continue
@@ -189,39 +202,82 @@ class RedisStore:
 
     def set_space_status(self, space_id: str, status: SpaceStatus) -> None:
         stamp = {SpaceStatus.LIVE: "started_at", SpaceStatus.ENDED: "ended_at"}.get(status)
-        self._change_space(space_id, status=status, **({stamp: now()} if stamp else {}))
+        self._change_space(space_id, bump=True, status=status, **({stamp: now()} if stamp else {}))
         if status is SpaceStatus.ENDED:
             self._members.pop(space_id, None)
 
     def set_space_access(self, space_id: str, locked: bool, approval_required: bool) -> None:
-        self._change_space(space_id, locked=locked, approval_required=approval_required)
+        self._change_space(space_id, bump=True, locked=locked, approval_required=approval_required)
 
     def set_scene(self, space_id: str, scene: str | None) -> None:
         self._change_space(space_id, scene=scene)
 
     # --- participants ---
 
-    def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow:
+    def _write(
+        self, space_id: str, commands: Callable[[redis.client.Pipeline], None], if_version: int | None
+    ) -> list[Any]:
+        """One MULTI/EXEC of `commands`; with `if_version`, only while the Space's version is still
+        that one (WATCH: a write by anyone in between fails this one with `VersionConflict`)."""
+        with self._r.pipeline() as pipe:
+            if if_version is None:
+                commands(pipe)
+                return cast(list[Any], pipe.execute())
+            version_key = self.key("space", space_id, "version")
+            try:
+                pipe.watch(version_key)
+                if int(cast(str | None, pipe.get(version_key)) or 0) != if_version:
+                    raise VersionConflict(space_id)
+                pipe.multi()
+                commands(pipe)
+                return cast(list[Any], pipe.execute())
+            except redis.WatchError:
+                raise VersionConflict(space_id) from None
+
+    def add_participant(
+        self, participant: ParticipantRow, token: str, if_version: int | None = None
+    ) -> ParticipantRow:
         added = replace(participant, seq=int(self._r.incr(self.key("seq", "participant"))))
         space_id = added.space_id
-        pipe = self._r.pipeline()
-        pipe.set(self.key("token", token_digest(token)), added.id, nx=True)
-        pipe.set(self.key("participant", added.id), _encode(added))
-        pipe.set(self.key("pseq", str(added.seq)), added.id)
-        pipe.zadd(self.key("space", space_id, "members"), {added.id: added.seq})
-        self._bump(pipe, space_id, added.id)
-        token_new, *_, version, _ = pipe.execute()
+
+        def commands(pipe: redis.client.Pipeline) -> None:
+            pipe.set(self.key("token", token_digest(token)), added.id, nx=True)
+            pipe.set(self.key("participant", added.id), _encode(added))
+            pipe.set(self.key("pseq", str(added.seq)), added.id)
+            pipe.zadd(self.key("space", space_id, "members"), {added.id: added.seq})
+            self._bump(pipe, space_id, added.id)
+
+        token_new, *_, version, _ = self._write(space_id, commands, if_version)
         if not token_new:
             raise ValueError("token in use")
         self._cached_write(space_id, int(version), added)
         return added
 
-    def update_participant(self, participant: ParticipantRow) -> None:
-        pipe = self._r.pipeline()
-        pipe.set(self.key("participant", participant.id), _encode(participant), xx=True)
-        self._bump(pipe, participant.space_id, participant.id)
-        _, version, _ = pipe.execute()
+    def update_participant(self, participant: ParticipantRow, if_version: int | None = None) -> None:
+        def commands(pipe: redis.client.Pipeline) -> None:
+            pipe.set(self.key("participant", participant.id), _encode(participant), xx=True)
+            self._bump(pipe, participant.space_id, participant.id)
+
+        *_, version, _ = self._write(participant.space_id, commands, if_version)
         self._cached_write(participant.space_id, int(version), participant)
+
+    def remove_participant(
+        self, removed: ParticipantRow, block_address: bool, if_version: int | None = None
+    ) -> None:
+        """The removed row and the bans of its installation key and address, in one MULTI: a join
+        through another backend either fails its conditional write or sees the ban."""
+        space_id = removed.space_id
+
+        def commands(pipe: redis.client.Pipeline) -> None:
+            pipe.set(self.key("participant", removed.id), _encode(removed), xx=True)
+            if removed.client_id:
+                pipe.sadd(self.key("space", space_id, "bans"), removed.client_id)
+            if removed.address:
+                self._ban_address(pipe, space_id, removed.address, block_address)
+            self._bump(pipe, space_id, removed.id)
+
+        *_, version, _ = self._write(space_id, commands, if_version)
+        self._cached_write(space_id, int(version), removed)
 
     def _bump(self, pipe: redis.client.Pipeline, space_id: str, participant_id: str) -> None:
         """In the write's MULTI: a new version, and the changed id as the changes stream's entry
@@ -230,6 +286,12 @@ class RedisStore:
         pipe.incr(self.key("space", space_id, "version"))
         changes = self.key("space", space_id, "changes")
         pipe.xadd(changes, {"id": participant_id}, id="0-*", maxlen=CHANGES_KEPT, approximate=True)
+
+    def _cached_bump(self, space_id: str, version: int) -> None:
+        """A write of the Space row only: a roster current just before stays current."""
+        cached = self._members.get(space_id)
+        if cached is not None and cached.version == version - 1:
+            cached.version = version
 
     def _cached_write(self, space_id: str, version: int, row: ParticipantRow) -> None:
         cached = self._members.get(space_id)
@@ -320,8 +382,8 @@ class RedisStore:
         )
         if [event_id(stream_id) for stream_id, _ in entries] != list(range(cached.version + 1, version + 1)):
             return False
-        ids = list(dict.fromkeys(fields["id"] for _, fields in entries))
-        texts = cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids]))
+        ids = list(dict.fromkeys(fields["id"] for _, fields in entries if fields["id"]))
+        texts = cast(list[str | None], self._r.mget([self.key("participant", i) for i in ids])) if ids else []
         rows = sorted((_participant(t) for t in texts if t), key=lambda row: row.seq)
         roster = cached.roster
         if len(rows) != len(ids) or any(r.id not in roster.by_id and r.seq < roster.last_seq for r in rows):
@@ -355,11 +417,16 @@ class RedisStore:
         return bool(self._r.sismember(self.key("space", space_id, "bans"), client_id))
 
     def ban_address(self, space_id: str, address: str, blocked: bool) -> None:
+        with self._r.pipeline() as pipe:
+            self._ban_address(pipe, space_id, address, blocked)
+            pipe.execute()
+
+    def _ban_address(self, pipe: redis.client.Pipeline, space_id: str, address: str, blocked: bool) -> None:
         key = self.key("space", space_id, "addrbans")
         if blocked:
-            self._r.hset(key, address, "1")  # blocking only ever widens a ban
+            pipe.hset(key, address, "1")  # blocking only ever widens a ban
         else:
-            self._r.hsetnx(key, address, "0")
+            pipe.hsetnx(key, address, "0")
 
     def address_ban(self, space_id: str, address: str) -> bool | None:
         value = self._r.hget(self.key("space", space_id, "addrbans"), address)

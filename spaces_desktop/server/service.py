@@ -3,11 +3,17 @@
 Every method takes the authenticated caller, checks its role against the
 action, writes the new state, appends an event and then asks the media service
 to make Janus agree (unpublish on demotion, moderate on mute, kick on removal).
-Checks and writes run without an await between them, so two requests racing for
-the last speaker slot cannot both win. Media changes of one participant (publish,
-unpublish, and the teardown after a demotion, mute, removal or leave) take that
-participant's turn one at a time and read the row again after every Janus round
-trip, so a publish Janus answers late cannot outlive a demotion that ran meanwhile.
+Checks and writes run without an await between them, and with several backends
+on one Redis that is not enough: each check-then-write is an attempt that reads
+the Space's version first, re-reads the caller (their role as stored now, not as
+authenticated) and the target, checks, and writes only if the version has not
+moved (`if_version`, store_api.py); a write by anyone in between fails it and
+it runs again (`_checked_write`, bounded), so two requests racing for the last
+speaker slot, or a join racing a ban, cannot both win on any two backends.
+Media changes of one participant (publish, unpublish, and the teardown after a
+demotion, mute, removal or leave) take that participant's turn one at a time
+and read the row again after every Janus round trip, so a publish Janus answers
+late cannot outlive a demotion that ran meanwhile.
 
 Presence comes from the event stream: a participant who has opened one and whose
 streams have all been gone for `presence_timeout` seconds has left (their slot is
@@ -35,7 +41,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from spaces_desktop.domain import (
     MAX_COHOSTS,
@@ -87,7 +93,7 @@ from spaces_desktop.server.reactions import ReactionBatcher
 from spaces_desktop.server.redis_presence import SharedPresence
 from spaces_desktop.server.scenes import scene_of
 from spaces_desktop.server.sdp import parse_media_lines
-from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, now
+from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, VersionConflict, now
 from spaces_desktop.server.store_api import EventFanout, SpaceStore
 from spaces_desktop.server.tickets import StreamTickets
 
@@ -104,6 +110,12 @@ FIRST_PAGE = 20
 """Participants a join or snapshot lists beyond the stage and the caller."""
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
+WRITE_ATTEMPTS = 5
+"""Tries of one check-then-write while other backends write the same Space in between."""
+JOIN_ATTEMPTS = 20
+"""Joins conflict with every other write of a big Space (each try costs about a millisecond)."""
+BUSY_MESSAGE = "This Space kept changing while your request ran; try again in a moment."
+T = TypeVar("T")
 BAD_CURSOR = "That cursor is not one this server gave out; ask for the first page without a cursor."
 
 
@@ -396,31 +408,39 @@ class SpacesService:
 
     async def join(self, space_id: str, request: JoinRequest, address: str | None = None) -> Joined | Waiting:
         """A listener now, or (when the Space asks for approval) someone waiting in its lobby."""
-        space = self._space(space_id)
-        if space.status is SpaceStatus.ENDED:
-            raise Conflict("This Space has ended.", code="space_ended")
-        self._refuse_banned(space_id, request.client_id, address)
-        host = self.store.space_participant(space_id, space.host_id)
-        if host is not None and name_key(host.display_name) == name_key(request.display_name):
-            raise Conflict("That is the host's name; choose another one.", code="name_taken")
-        if space.locked:
-            raise Forbidden(
-                "This Space is locked: the host is not letting anyone new in.", code="space_locked"
-            )
-        waiting = space.approval_required
         token = new_token()
-        participant = self.store.add_participant(
-            self._new_participant(
-                "p_" + secrets.token_urlsafe(9),
-                space_id,
-                request.display_name,
-                Role.LISTENER,
-                request.client_id,
-                status=ParticipantStatus.PENDING if waiting else ParticipantStatus.ACTIVE,
-                address=address,
-            ),
-            token,
-        )
+
+        def attempt(version: int) -> tuple[SpaceRow, ParticipantRow]:
+            space = self._space(space_id)
+            if space.status is SpaceStatus.ENDED:
+                raise Conflict("This Space has ended.", code="space_ended")
+            self._refuse_banned(space_id, request.client_id, address)
+            host = self.store.space_participant(space_id, space.host_id)
+            if host is not None and name_key(host.display_name) == name_key(request.display_name):
+                raise Conflict("That is the host's name; choose another one.", code="name_taken")
+            if space.locked:
+                raise Forbidden(
+                    "This Space is locked: the host is not letting anyone new in.", code="space_locked"
+                )
+            waiting = space.approval_required
+            # Conditional: a ban, lock or end written by another backend since `version` fails it.
+            added = self.store.add_participant(
+                self._new_participant(
+                    "p_" + secrets.token_urlsafe(9),
+                    space_id,
+                    request.display_name,
+                    Role.LISTENER,
+                    request.client_id,
+                    status=ParticipantStatus.PENDING if waiting else ParticipantStatus.ACTIVE,
+                    address=address,
+                ),
+                token,
+                if_version=version,
+            )
+            return space, added
+
+        space, participant = self._checked_write(space_id, attempt, JOIN_ATTEMPTS)
+        waiting = participant.status is ParticipantStatus.PENDING
         view = self.participant_view(participant, set())  # its feed id is new: nothing published yet
         if waiting:
             self._mark_away(participant.id)  # until its first admission poll
@@ -478,22 +498,39 @@ class SpacesService:
             await self.media.close_room(space_id)
 
     async def leave(self, caller: ParticipantRow) -> None:
-        if caller.status is ParticipantStatus.PENDING:
-            self._close_lobby_entry(caller, ParticipantStatus.LEFT, "left")  # stopped waiting
+        def attempt(version: int) -> ParticipantRow | None:
+            me = self.store.participant(caller.id) or caller
+            if me.status is ParticipantStatus.PENDING:
+                self._close_lobby_entry(me, ParticipantStatus.LEFT, "left", version=version)  # stops waiting
+            elif me.status is ParticipantStatus.DENIED:
+                self.store.update_participant(replace(me, status=ParticipantStatus.LEFT), if_version=version)
+            elif me.status is ParticipantStatus.ACTIVE:
+                return me
+            return None  # removed or gone meanwhile (perhaps through another backend): nothing to undo
+
+        me = self._checked_write(caller.space_id, attempt)
+        if me is None:
             return
-        if caller.status is not ParticipantStatus.ACTIVE:
-            self.store.update_participant(replace(caller, status=ParticipantStatus.LEFT))
-            return
-        if caller.role is Role.HOST:
-            await self._end(caller.space_id, caller.id)  # as on X: the Space ends when its host leaves
-        await self._depart(caller, "left")
+        if me.role is Role.HOST:
+            await self._end(me.space_id, me.id)  # as on X: the Space ends when its host leaves
+        await self._depart(me, "left")
 
     async def _depart(self, participant: ParticipantRow, reason: str) -> None:
-        left = replace(participant, status=ParticipantStatus.LEFT)
-        self.store.update_participant(left)
+        def attempt(version: int) -> tuple[ParticipantRow, ParticipantRow] | None:
+            current = self.store.participant(participant.id)
+            if current is None or current.status is not ParticipantStatus.ACTIVE:
+                return None  # removed or gone meanwhile: a removal is not turned into a departure
+            left = replace(current, status=ParticipantStatus.LEFT)
+            self.store.update_participant(left, if_version=version)
+            return current, left
+
+        written = self._checked_write(participant.space_id, attempt)
         self._away_since.pop(participant.id, None)
+        if written is None:
+            return
+        before, left = written
         data = {"participant": self._dump(self.participant_view(left)), "reason": reason}
-        self._announce(participant, left, EventType.PARTICIPANT_LEFT, data)
+        self._announce(before, left, EventType.PARTICIPANT_LEFT, data)
         self.bus.close_viewer(participant.space_id, participant.id)
         await self._sync_media(participant)
 
@@ -502,7 +539,7 @@ class SpacesService:
     async def set_access(
         self, caller: ParticipantRow, locked: bool | None, approval_required: bool | None
     ) -> SpaceView:
-        self._require_moderator(caller)
+        self._require_moderator(self._current(caller))
         space = self._space(caller.space_id)
         if space.status is SpaceStatus.ENDED:
             raise Conflict("This Space has ended.", code="space_ended")
@@ -517,18 +554,26 @@ class SpacesService:
         return view
 
     async def admit(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
-        self._require_moderator(caller)
-        target = self._waiting_target(caller, target_id)
-        self._require_live_or_scheduled(caller.space_id)
-        admitted = self._close_lobby_entry(target, ParticipantStatus.ACTIVE, "admitted", caller.id)
+        def attempt(version: int) -> ParticipantRow:
+            me = self._current(caller)
+            self._require_moderator(me)
+            target = self._waiting_target(me, target_id)
+            self._require_live_or_scheduled(me.space_id)
+            return self._close_lobby_entry(target, ParticipantStatus.ACTIVE, "admitted", me.id, version)
+
+        admitted = self._checked_write(caller.space_id, attempt)
         view = self.participant_view(admitted)
         self._announce(admitted, admitted, EventType.PARTICIPANT_JOINED, {"participant": self._dump(view)})
         return view
 
     async def deny(self, caller: ParticipantRow, target_id: str) -> None:
-        self._require_moderator(caller)
-        target = self._waiting_target(caller, target_id)
-        self._close_lobby_entry(target, ParticipantStatus.DENIED, "denied", caller.id)
+        def attempt(version: int) -> ParticipantRow:
+            me = self._current(caller)
+            self._require_moderator(me)
+            target = self._waiting_target(me, target_id)
+            return self._close_lobby_entry(target, ParticipantStatus.DENIED, "denied", me.id, version)
+
+        self._checked_write(caller.space_id, attempt)
 
     async def admission(self, caller: ParticipantRow) -> Admission:
         """Where a waiting person stands; waits up to ADMISSION_WAIT_S for a decision (long poll)."""
@@ -554,10 +599,16 @@ class SpacesService:
         raise Unauthorized("You stopped waiting to join; join again.", code="left")
 
     def _close_lobby_entry(
-        self, target: ParticipantRow, status: ParticipantStatus, outcome: str, by: str | None = None
+        self,
+        target: ParticipantRow,
+        status: ParticipantStatus,
+        outcome: str,
+        by: str | None = None,
+        version: int | None = None,
     ) -> ParticipantRow:
+        """`target` as read after `version` (the write fails if anyone wrote the Space since)."""
         updated = replace(target, status=status)
-        self.store.update_participant(updated)
+        self.store.update_participant(updated, if_version=version)
         if status is ParticipantStatus.ACTIVE:
             self._away_since.setdefault(target.id, self.clock())
         else:
@@ -681,7 +732,7 @@ class SpacesService:
                 if away >= self.presence_timeout and self._claim_absence(
                     participant_id, self.presence_timeout
                 ):
-                    self._close_lobby_entry(participant, ParticipantStatus.LEFT, "left")
+                    self._checked_write(space.id, functools.partial(self._stop_waiting, participant_id))
             elif participant.role is Role.HOST:
                 # A scheduled Space waits for its host; a live one for the host's grace period.
                 if (
@@ -695,6 +746,12 @@ class SpacesService:
                 log.info("%s gone %.0f s from %s: freeing their place", participant.id, away, space.id)
                 await self._depart(participant, "gone")
 
+    def _stop_waiting(self, participant_id: str, version: int) -> None:
+        """A waiting person gone too long leaves the lobby, unless decided meanwhile."""
+        current = self.store.participant(participant_id)
+        if current is not None and current.status is ParticipantStatus.PENDING:
+            self._close_lobby_entry(current, ParticipantStatus.LEFT, "left", version=version)
+
     async def run_presence(self, interval: float = 1.0) -> None:
         """The presence sweep, until cancelled (runs with the backend)."""
         while True:
@@ -707,34 +764,45 @@ class SpacesService:
     # --- the floor ---
 
     async def request_to_speak(self, caller: ParticipantRow, requested: bool) -> ParticipantView:
-        self._require_live(caller.space_id)
-        if requested and caller.role is not Role.LISTENER:
-            raise Conflict("You can already speak.", code="already_speaker")
-        return self._update(
-            caller,
-            "speak_request" if requested else "speak_request_cancelled",
-            caller.id,
-            speak_requested=requested,
-        )
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            self._require_live(me.space_id)
+            if requested and me.role is not Role.LISTENER:
+                raise Conflict("You can already speak.", code="already_speaker")
+            change = "speak_request" if requested else "speak_request_cancelled"
+            return self._update(me, change, me.id, version, speak_requested=requested)
+
+        return self._checked_write(caller.space_id, attempt)
 
     async def decline_request(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
-        self._require_not_ended(caller.space_id)
-        self._require_moderator(caller)
-        target = self._target(caller, target_id)
-        if not target.speak_requested:
-            raise Conflict(f"{target.display_name} has not asked to speak.")
-        return self._update(target, "speak_request_declined", caller.id, speak_requested=False)
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            self._require_not_ended(me.space_id)
+            self._require_moderator(me)
+            target = self._target(me, target_id)
+            if not target.speak_requested:
+                raise Conflict(f"{target.display_name} has not asked to speak.")
+            return self._update(target, "speak_request_declined", me.id, version, speak_requested=False)
+
+        return self._checked_write(caller.space_id, attempt)
 
     async def invite(
         self, caller: ParticipantRow, target_id: str, to_backstage: bool = False
     ) -> ParticipantView:
         """Invites a listener to speak; `to_backstage` has them enter the green room first."""
-        self._require_live(caller.space_id)
-        self._require_moderator(caller)
-        target = self._target(caller, target_id)
-        if target.role is not Role.LISTENER:
-            raise Conflict(f"{target.display_name} can already speak.", code="already_speaker")
-        view = self._update(target, "invited", caller.id, invited=True, backstage=to_backstage)
+
+        def attempt(version: int) -> tuple[ParticipantRow, ParticipantView]:
+            me = self._current(caller)
+            self._require_live(me.space_id)
+            self._require_moderator(me)
+            target = self._target(me, target_id)
+            if target.role is not Role.LISTENER:
+                raise Conflict(f"{target.display_name} can already speak.", code="already_speaker")
+            return target, self._update(
+                target, "invited", me.id, version, invited=True, backstage=to_backstage
+            )
+
+        target, view = self._checked_write(caller.space_id, attempt)
         self.bus.publish(
             caller.space_id,
             EventType.INVITED,
@@ -744,44 +812,55 @@ class SpacesService:
         return view
 
     async def answer_invite(self, caller: ParticipantRow, accept: bool) -> ParticipantView:
-        self._require_not_ended(caller.space_id)
-        if not caller.invited:
-            raise Conflict("You have no invitation to speak.", code="not_invited")
-        if not accept:
-            return self._update(caller, "invite_declined", caller.id, invited=False, backstage=False)
-        self._require_live(caller.space_id)
-        self._require_slot(caller.space_id, Role.SPEAKER)
-        return self._update(
-            caller, "promoted", caller.id, role=Role.SPEAKER, invited=False, speak_requested=False
-        )
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            self._require_not_ended(me.space_id)
+            if not me.invited:
+                raise Conflict("You have no invitation to speak.", code="not_invited")
+            if not accept:
+                return self._update(me, "invite_declined", me.id, version, invited=False, backstage=False)
+            self._require_live(me.space_id)
+            self._require_slot(me.space_id, Role.SPEAKER)
+            return self._update(
+                me, "promoted", me.id, version, role=Role.SPEAKER, invited=False, speak_requested=False
+            )
+
+        return self._checked_write(caller.space_id, attempt)
 
     async def set_role(self, caller: ParticipantRow, target_id: str, role: Role) -> ParticipantView:
-        target = self._target(caller, target_id)
-        self._require_live(caller.space_id)
-        if target.role is role:
+        def attempt(version: int) -> tuple[ParticipantRow, ParticipantView | None, dict[str, Any]]:
+            me = self._current(caller)
+            target = self._target(me, target_id)
+            self._require_live(me.space_id)
+            if target.role is role:
+                return target, None, {}
+            if target.role is Role.HOST:
+                raise Forbidden("The host's role cannot change.")
+            self_service = target.id == me.id and _rank(role) < _rank(target.role)
+            if role is Role.COHOST and me.role is not Role.HOST:
+                raise Forbidden("Only the host can make co-hosts.")
+            if not self_service:
+                if not is_moderator(me.role):
+                    raise Forbidden("Only the host and co-hosts can change roles.")
+                if target.role is Role.COHOST and me.role is not Role.HOST:
+                    raise Forbidden("Only the host can change a co-host's role.")
+            if role in (Role.COHOST, Role.SPEAKER):
+                self._require_slot(me.space_id, role)
+            change = "promoted" if _rank(role) > _rank(target.role) else "demoted"
+            fields: dict[str, Any] = {"role": role, "speak_requested": False, "invited": False}
+            if role is Role.LISTENER:
+                fields.update(muted=False, camera_on=False, second_camera_on=False, backstage=False)
+            if role is Role.COHOST:
+                fields.update(backstage=False)  # a co-host runs the show: never hidden from it
+            return target, self._update(target, change, me.id, version, **fields), fields
+
+        target, written, fields = self._checked_write(caller.space_id, attempt)
+        if written is None:
             if not may_speak(role):
                 await self._sync_media(target)  # nothing may stay published, even from an earlier race
             return self.participant_view(target)
-        if target.role is Role.HOST:
-            raise Forbidden("The host's role cannot change.")
-        self_service = target.id == caller.id and _rank(role) < _rank(target.role)
-        if role is Role.COHOST and caller.role is not Role.HOST:
-            raise Forbidden("Only the host can make co-hosts.")
-        if not self_service:
-            if not is_moderator(caller.role):
-                raise Forbidden("Only the host and co-hosts can change roles.")
-            if target.role is Role.COHOST and caller.role is not Role.HOST:
-                raise Forbidden("Only the host can change a co-host's role.")
-        if role in (Role.COHOST, Role.SPEAKER):
-            self._require_slot(caller.space_id, role)
-        change = "promoted" if _rank(role) > _rank(target.role) else "demoted"
-        fields: dict[str, Any] = {"role": role, "speak_requested": False, "invited": False}
-        if role is Role.LISTENER:
-            fields.update(muted=False, camera_on=False, second_camera_on=False, backstage=False)
-        if role is Role.COHOST:
-            fields.update(backstage=False)  # a co-host runs the show: never hidden from it
+        view = written
         was_moderator = is_moderator(target.role)
-        view = self._update(target, change, caller.id, **fields)
         if was_moderator and not is_moderator(role):
             await self._leave_backstage_view(target)
         if target.backstage and fields.get("backstage") is False and may_speak(role):
@@ -796,16 +875,21 @@ class SpacesService:
 
     async def bring_on_stage(self, caller: ParticipantRow, target_id: str) -> ParticipantView:
         """From the green room to the stage: the audience may subscribe to the feeds already up."""
-        self._require_live(caller.space_id)
-        self._require_moderator(caller)
-        target = self._target(caller, target_id)
-        if not target.backstage:
-            raise Conflict(f"{target.display_name} is not backstage.", code="not_backstage")
-        if not may_speak(target.role):
-            raise Conflict(
-                f"{target.display_name} has not accepted the invitation yet.", code="not_a_speaker"
-            )
-        view = self._update(target, "on_stage", caller.id, backstage=False)
+
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            self._require_live(me.space_id)
+            self._require_moderator(me)
+            target = self._target(me, target_id)
+            if not target.backstage:
+                raise Conflict(f"{target.display_name} is not backstage.", code="not_backstage")
+            if not may_speak(target.role):
+                raise Conflict(
+                    f"{target.display_name} has not accepted the invitation yet.", code="not_a_speaker"
+                )
+            return self._update(target, "on_stage", me.id, version, backstage=False)
+
+        view = self._checked_write(caller.space_id, attempt)
         self.streams_changed(caller.space_id)
         return view
 
@@ -821,35 +905,44 @@ class SpacesService:
             await self.media.unsubscribe(former.space_id, former.seq)  # they resubscribe to what they may see
 
     async def mute(self, caller: ParticipantRow, target_id: str, muted: bool) -> ParticipantView:
-        target = self._target(caller, target_id)
-        self._require_live(caller.space_id)
-        if not may_speak(target.role):
-            raise Conflict(f"{target.display_name} is a listener and has no microphone on stage.")
-        if target.id != caller.id:
-            if not muted:
-                raise Forbidden("Only the speaker can unmute themself.")
-            if not outranks(caller.role, target.role):
-                raise Forbidden("Only the host and co-hosts can mute others.")
-        view = self._update(target, "muted" if muted else "unmuted", caller.id, muted=muted)
+        def attempt(version: int) -> tuple[ParticipantRow, ParticipantView]:
+            me = self._current(caller)
+            target = self._target(me, target_id)
+            self._require_live(me.space_id)
+            if not may_speak(target.role):
+                raise Conflict(f"{target.display_name} is a listener and has no microphone on stage.")
+            if target.id != me.id:
+                if not muted:
+                    raise Forbidden("Only the speaker can unmute themself.")
+                if not outranks(me.role, target.role):
+                    raise Forbidden("Only the host and co-hosts can mute others.")
+            return target, self._update(target, "muted" if muted else "unmuted", me.id, version, muted=muted)
+
+        target, view = self._checked_write(caller.space_id, attempt)
         await self._sync_media(target)
         return view
 
     async def remove(self, caller: ParticipantRow, target_id: str, block_address: bool = False) -> None:
         """Removes and bans by installation key; `block_address` also refuses everyone at their address."""
-        self._require_not_ended(caller.space_id)
-        target = self._target(caller, target_id)
-        if target.id == caller.id:
-            raise Conflict("Use leave to leave the Space.")
-        if not outranks(caller.role, target.role):
-            raise Forbidden(
-                "Only the host and co-hosts can remove people, and co-hosts only speakers and listeners."
+
+        def attempt(version: int) -> tuple[ParticipantRow, ParticipantRow]:
+            me = self._current(caller)
+            self._require_not_ended(me.space_id)
+            target = self._target(me, target_id)
+            if target.id == me.id:
+                raise Conflict("Use leave to leave the Space.")
+            if not outranks(me.role, target.role):
+                raise Forbidden(
+                    "Only the host and co-hosts can remove people, and co-hosts only speakers and listeners."
+                )
+            removed = replace(
+                target, status=ParticipantStatus.REMOVED, camera_on=False, second_camera_on=False
             )
-        removed = replace(target, status=ParticipantStatus.REMOVED, camera_on=False, second_camera_on=False)
-        self.store.update_participant(removed)
-        if target.client_id:
-            self.store.ban(target.space_id, target.client_id)
-        if target.address:
-            self.store.ban_address(target.space_id, target.address, blocked=block_address)
+            # The row and the bans in one write: a join on another backend sees both or neither.
+            self.store.remove_participant(removed, block_address, if_version=version)
+            return target, removed
+
+        target, removed = self._checked_write(caller.space_id, attempt)
         self._away_since.pop(target.id, None)
         self.bus.publish(target.space_id, EventType.REMOVED, {"by": caller.id}, target_id=target.id)
         data = {
@@ -864,21 +957,27 @@ class SpacesService:
     # --- presence on stage ---
 
     async def raise_hand(self, caller: ParticipantRow, raised: bool) -> ParticipantView:
-        self._require_live(caller.space_id)
-        return self._update(
-            caller, "hand_raised" if raised else "hand_lowered", caller.id, hand_raised=raised
-        )
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            self._require_live(me.space_id)
+            change = "hand_raised" if raised else "hand_lowered"
+            return self._update(me, change, me.id, version, hand_raised=raised)
+
+        return self._checked_write(caller.space_id, attempt)
 
     async def camera(self, caller: ParticipantRow, on: bool, source: CameraSource) -> ParticipantView:
-        space = self._require_live(caller.space_id)
-        if on and not space.video_enabled:
-            raise Conflict("This Space has video turned off.", code="video_disabled")
-        if on and not may_speak(caller.role):
-            raise Forbidden("Only the host, co-hosts and speakers can turn a camera on.")
-        field = "camera_on" if source is CameraSource.MAIN else "second_camera_on"
-        return self._update(
-            caller, f"{source.value}_camera_{'on' if on else 'off'}", caller.id, **{field: on}
-        )
+        def attempt(version: int) -> ParticipantView:
+            me = self._current(caller)
+            space = self._require_live(me.space_id)
+            if on and not space.video_enabled:
+                raise Conflict("This Space has video turned off.", code="video_disabled")
+            if on and not may_speak(me.role):
+                raise Forbidden("Only the host, co-hosts and speakers can turn a camera on.")
+            field = "camera_on" if source is CameraSource.MAIN else "second_camera_on"
+            change = f"{source.value}_camera_{'on' if on else 'off'}"
+            return self._update(me, change, me.id, version, **{field: on})
+
+        return self._checked_write(caller.space_id, attempt)
 
     async def react(self, caller: ParticipantRow, emoji: str) -> None:
         """Counted into the Space's current batch; one `reaction` event per interval carries them."""
@@ -1077,6 +1176,25 @@ class SpacesService:
             raise Forbidden("Listeners cannot publish; request to speak first.", code="not_a_speaker")
         return current
 
+    def _checked_write(self, space_id: str, attempt: Callable[[int], T], attempts: int = WRITE_ATTEMPTS) -> T:
+        """Runs `attempt(version)`: its reads and checks, then writes conditional on `version`, the
+        Space's version read first. Another backend's write in between fails the attempt
+        (`VersionConflict`) and it runs again on fresh rows, at most `attempts` times. Synchronous:
+        no await inside, so within this process nothing else runs in between."""
+        for _ in range(attempts):
+            version = self.store.participants_version(space_id)
+            try:
+                return attempt(version)
+            except VersionConflict:
+                continue
+        log.warning("Space %s: %d conflicting writes in a row", space_id, attempts)
+        raise Conflict(BUSY_MESSAGE, code="busy")
+
+    def _current(self, caller: ParticipantRow) -> ParticipantRow:
+        """The caller as stored now, checked again: a role or status changed since the request was
+        authenticated (by another backend, or during an await) is the one that counts."""
+        return self.authenticate(caller.space_id, None, self.store.participant(caller.id) or caller)
+
     def _media(self) -> MediaPort:
         if self.media is None:
             raise Conflict("Media is not available on this backend.")
@@ -1135,9 +1253,12 @@ class SpacesService:
             raise NotFound("No such participant in this Space.")
         return target
 
-    def _update(self, target: ParticipantRow, change: str, by: str, **fields: Any) -> ParticipantView:
+    def _update(
+        self, target: ParticipantRow, change: str, by: str, version: int, **fields: Any
+    ) -> ParticipantView:
+        """Writes `target` (read after `version`) changed by `fields`, if nobody wrote the Space since."""
         updated = replace(target, **fields)
-        self.store.update_participant(updated)
+        self.store.update_participant(updated, if_version=version)
         view = self.participant_view(updated)
         data = {"participant": self._dump(view), "change": change, "by": by}
         self._announce(target, updated, EventType.PARTICIPANT_UPDATED, data)

@@ -95,6 +95,11 @@ MODERATORS = "moderators"
 """An event's audience: the Space's host and co-hosts (and its target, if it has one)."""
 
 
+class VersionConflict(Exception):
+    """A conditional write (`if_version=`) found the Space's version moved: another write (here
+    or on another backend) came between the caller's checks and its write. Read, check, retry."""
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -375,6 +380,7 @@ class Store:
             )
         else:
             self._db.execute("UPDATE spaces SET status = ? WHERE id = ?", (status.value, space_id))
+        self._versions[space_id] = next(self._writes)  # a check of the Space's state is stale now
         if status is SpaceStatus.ENDED:
             self._rosters.pop(space_id, None)  # read again from the table if ever asked
 
@@ -384,6 +390,7 @@ class Store:
             "UPDATE spaces SET locked = ?, approval_required = ? WHERE id = ?",
             (int(locked), int(approval_required), space_id),
         )
+        self._versions[space_id] = next(self._writes)
 
     def set_scene(self, space_id: str, scene: str | None) -> None:
         self._spaces.pop(space_id, None)
@@ -409,7 +416,14 @@ class Store:
 
     # --- participants ---
 
-    def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow:
+    def _require_version(self, space_id: str, if_version: int | None) -> None:
+        if if_version is not None and self.participants_version(space_id) != if_version:
+            raise VersionConflict(space_id)
+
+    def add_participant(
+        self, participant: ParticipantRow, token: str, if_version: int | None = None
+    ) -> ParticipantRow:
+        self._require_version(participant.space_id, if_version)
         cur = self._db.execute(
             "INSERT INTO participants (id, space_id, display_name, role, status, token_digest, client_id,"
             " joined_at, address) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -455,7 +469,8 @@ class Store:
         return [p for p in self._roster(space_id).by_id.values() if p.status is status]
 
     def participants_version(self, space_id: str) -> int:
-        """Changes whenever a participant of the Space is added or changed (in this process)."""
+        """Changes whenever a participant of the Space is added, changed or removed and banned, and
+        when the Space's status or access changes (in this process)."""
         return self._versions.get(space_id, 0)
 
     def stage_participants(self, space_id: str) -> list[ParticipantRow]:
@@ -502,7 +517,8 @@ class Store:
         """Active participants by role."""
         return dict(self._roster(space_id).counts)
 
-    def update_participant(self, participant: ParticipantRow) -> None:
+    def update_participant(self, participant: ParticipantRow, if_version: int | None = None) -> None:
+        self._require_version(participant.space_id, if_version)
         flags = ", ".join(f"{name} = ?" for name in _PARTICIPANT_FLAGS)
         self._db.execute(
             f"UPDATE participants SET role = ?, status = ?, {flags} WHERE id = ?",
@@ -518,6 +534,25 @@ class Store:
         if roster is not None:
             # Every column this statement does not write never changes after the insert.
             roster.update(participant)
+
+    def remove_participant(
+        self, removed: ParticipantRow, block_address: bool, if_version: int | None = None
+    ) -> None:
+        """Writes the removed row and bans its installation key and address, in one transaction."""
+        self._require_version(removed.space_id, if_version)
+        self._db.execute("BEGIN")
+        try:
+            self.update_participant(removed)
+            if removed.client_id:
+                self.ban(removed.space_id, removed.client_id)
+            if removed.address:
+                self.ban_address(removed.space_id, removed.address, block_address)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self._rosters.pop(removed.space_id, None)
+            self._bans.pop(removed.space_id, None)
+            raise
 
     @staticmethod
     def _participant(row: sqlite3.Row) -> ParticipantRow:

@@ -8,6 +8,12 @@ these protocols only. Calls are synchronous on purpose: the service's rule
 checks and writes run without an await between them (see service.py), and a
 Redis round trip on loopback or a LAN costs well under a millisecond; only the
 waiting parts (the live event feed, leases, presence) use redis.asyncio.
+
+No await is not enough with several backends: another one may write between a
+check and a write. So the writes that follow a rule check take `if_version=`,
+the Space's `participants_version` read before the check, and raise
+`VersionConflict` when anyone wrote the Space since; the service then reads,
+checks and tries again (optimistic concurrency, no lock held).
 """
 
 from __future__ import annotations
@@ -35,7 +41,12 @@ class SpaceStore(Protocol):
         ...
 
     # participants
-    def add_participant(self, participant: ParticipantRow, token: str) -> ParticipantRow: ...
+    def add_participant(
+        self, participant: ParticipantRow, token: str, if_version: int | None = None
+    ) -> ParticipantRow:
+        """Raises `VersionConflict` if `if_version` is given and the Space's version moved from it."""
+        ...
+
     def participant_by_token(self, token: str) -> ParticipantRow | None: ...
     def participant(self, participant_id: str) -> ParticipantRow | None: ...
     def participant_by_seq(self, seq: int) -> ParticipantRow | None: ...
@@ -45,7 +56,8 @@ class SpaceStore(Protocol):
         ...
 
     def participants_version(self, space_id: str) -> int:
-        """Changes whenever a participant of the Space is added or changed (by any backend)."""
+        """Changes whenever a participant of the Space is added, changed or removed and banned, and
+        whenever the Space's status or access changes (by any backend): what `if_version` compares."""
         ...
 
     def stage_participants(self, space_id: str) -> list[ParticipantRow]:
@@ -73,7 +85,16 @@ class SpaceStore(Protocol):
         """Active participants by role."""
         ...
 
-    def update_participant(self, participant: ParticipantRow) -> None: ...
+    def update_participant(self, participant: ParticipantRow, if_version: int | None = None) -> None:
+        """Raises `VersionConflict` if `if_version` is given and the Space's version moved from it."""
+        ...
+
+    def remove_participant(
+        self, removed: ParticipantRow, block_address: bool, if_version: int | None = None
+    ) -> None:
+        """Writes the removed row and bans its client id and address (`ban`, `ban_address`) in one
+        atomic write, conditional like `update_participant`."""
+        ...
 
     # bans
     def ban(self, space_id: str, client_id: str) -> None: ...

@@ -13,7 +13,7 @@ import pytest
 from spaces_desktop.domain import ParticipantStatus, Role, SpaceStatus
 from spaces_desktop.domain.text_rules import name_key
 from spaces_desktop.server.redis_store import RedisStore
-from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, Store
+from spaces_desktop.server.store import MODERATORS, ParticipantRow, SpaceRow, Store, VersionConflict
 from spaces_desktop.server.store_api import SpaceStore
 from tests.support.redis_server import RedisServer
 
@@ -289,3 +289,55 @@ def test_a_redis_roster_behind_by_a_few_writes_reads_only_those_rows(redis_serve
     a._r.delete(a.key("space", "s1", "changes"))
     a.update_participant(replace(rows[1], role=Role.LISTENER))
     assert b.active_participants("s1")[1].role is Role.LISTENER and b.count_roles("s1")[Role.SPEAKER] == 0
+
+
+def test_a_conditional_write_fails_once_the_version_moved(store: SpaceStore) -> None:
+    store.add_space(_space())
+    guest = store.add_participant(_person("g1"), "token-g")
+    seen = store.participants_version("s1")
+    store.update_participant(replace(guest, hand_raised=True), if_version=seen)  # nobody wrote since
+    assert store.participant("g1") == replace(guest, hand_raised=True)
+    with pytest.raises(VersionConflict):  # `seen` is stale now: this process's own write moved it
+        store.update_participant(replace(guest, role=Role.SPEAKER), if_version=seen)
+    with pytest.raises(VersionConflict):
+        store.add_participant(_person("g2"), "token-2", if_version=seen)
+    with pytest.raises(VersionConflict):
+        store.remove_participant(replace(guest, status=ParticipantStatus.REMOVED), False, if_version=seen)
+    assert store.participant("g1") == replace(guest, hand_raised=True)  # no failed write left a trace
+    assert store.participant("g2") is None and not store.is_banned("s1", "client-g1")
+    assert store.count_roles("s1")[Role.SPEAKER] == 0
+    for change in (
+        lambda: store.set_space_access("s1", locked=True, approval_required=False),
+        lambda: store.set_space_status("s1", SpaceStatus.LIVE),
+    ):  # a check of the Space's state is stale after these too
+        seen = store.participants_version("s1")
+        change()
+        with pytest.raises(VersionConflict):
+            store.update_participant(replace(guest, muted=True), if_version=seen)
+
+
+def test_removal_writes_the_row_and_both_bans_at_once(store: SpaceStore) -> None:
+    store.add_space(_space())
+    guest = store.add_participant(_person("g1", address="10.0.0.9"), "token-g")
+    removed = replace(guest, status=ParticipantStatus.REMOVED)
+    store.remove_participant(removed, True, if_version=store.participants_version("s1"))
+    assert store.participant("g1") == removed and store.active_participants("s1") == []
+    assert store.is_banned("s1", "client-g1") and store.address_ban("s1", "10.0.0.9") is True
+
+
+def test_a_redis_conditional_write_fails_after_another_backends_write(redis_server: RedisServer) -> None:
+    prefix = f"t{secrets.token_hex(4)}:"
+    a, b = RedisStore(redis_server.client(), prefix), RedisStore(redis_server.client(), prefix)
+    a.add_space(_space())
+    guest = a.add_participant(_person("g1"), "tok")
+    other = a.add_participant(_person("g2"), "tok2")
+    seen = a.participants_version("s1")
+    assert a.count_roles("s1")[Role.SPEAKER] == 0
+    b.update_participant(replace(other, role=Role.SPEAKER))  # the other backend, between a check and a write
+    with pytest.raises(VersionConflict):
+        a.update_participant(replace(guest, role=Role.SPEAKER), if_version=seen)
+    assert a.count_roles("s1")[Role.SPEAKER] == 1 and b.count_roles("s1")[Role.SPEAKER] == 1
+    a.update_participant(replace(guest, role=Role.SPEAKER), if_version=a.participants_version("s1"))
+    assert b.count_roles("s1")[Role.SPEAKER] == 2
+    b.set_space_status("s1", SpaceStatus.LIVE)  # a Space-row write: the roster catches up past it
+    assert [p.id for p in a.stage_participants("s1")] == ["g1", "g2"]
