@@ -88,12 +88,24 @@ class Engine:
         self._loop.run_forever()
 
     def submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
-        """Runs `factory()` on the engine loop (any thread)."""
+        """Runs `factory()` on the engine loop (any thread). After shutdown the future comes back
+        cancelled: a widget still reporting its layout while the window closes must not raise."""
 
         async def run() -> T:
             return await factory()
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop)
+        if self._loop.is_closed():
+            stopped: concurrent.futures.Future[T] = concurrent.futures.Future()
+            stopped.cancel()
+            return stopped
+        coroutine = run()
+        try:
+            return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        except RuntimeError:  # the loop closed between the check and the call
+            coroutine.close()
+            stopped = concurrent.futures.Future()
+            stopped.cancel()
+            return stopped
 
     # --- entering and leaving ---
 

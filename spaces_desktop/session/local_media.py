@@ -253,8 +253,7 @@ class LocalMedia:
         if lost is None:
             return
         lost.told = True
-        track = self._video_tracks.get(slot_camera(slot))
-        if track is not None:
+        for track in self._tracks_of(slot_camera(slot)):  # the small layer of the main camera too
             track.keep_alive = False
 
     def use_speaker(self, speaker: SpeakerSink | None) -> None:
@@ -377,6 +376,8 @@ class LocalMedia:
                 overlays=self.overlays.get(CameraSource.MAIN),
                 small=True,
             )
+            lost = self.lost.get(DeviceSlot.CAMERA)
+            self._small_track.keep_alive = not (lost is not None and lost.told)
         return PublishTracks(
             audio, videos.get(CameraSource.MAIN), videos.get(CameraSource.SECOND), self._small_track
         )

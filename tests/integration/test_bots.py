@@ -45,8 +45,10 @@ def test_four_bots_hold_a_video_space(backend: Backend, tmp_path: Path) -> None:
     assert set(by_name) == {"Host", "Ann", "Brand"}
     for name in ("Host", "Ann", "Brand"):
         video = by_name[name]["video"]["main"]
-        # Four participants encode and decode on two cores here: the rate is lower than 30, never stalled.
-        assert video["frames"] > 120 and video["fps"] >= 15, (name, video)
+        # Tiles in the strip take the small layer (320 wide, 15 fps), the big one the full camera (30 fps);
+        # four participants encode and decode on two cores here, so the rate is lower, never stalled.
+        small = str(video["size"]).startswith("320x")
+        assert video["frames"] > 100 and video["fps"] >= (11 if small else 15), (name, video)
         assert by_name[name]["audio_frames"] > 250
     # The brand's product camera arrives as a stream of its own.
     assert by_name["Brand"]["video"]["second"]["frames"] > 120

@@ -1037,6 +1037,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Video encoding: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Who gets the big tile</source>
         <translation type="unfinished"></translation>
     </message>

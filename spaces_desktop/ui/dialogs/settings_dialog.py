@@ -104,7 +104,9 @@ class SettingsDialog(QDialog):
         )
         devices_layout.addWidget(self.apply_note)
         # Read-only: chosen at start by probing the machine's H.264 hardware encoders.
-        self.video_encoding = _label(f"Video encoding: {video_encoding.describe()}", "muted")
+        self.video_encoding = _label(
+            self.tr("Video encoding: %1").replace("%1", video_encoding.describe()), "muted"
+        )
         self.video_encoding.setAccessibleName(self.video_encoding.text())
         devices_layout.addWidget(self.video_encoding)
         devices_layout.addStretch(1)
