@@ -295,15 +295,25 @@ async def _wait_frame(viewer: Viewer, after: float, timeout: float) -> float:
         await asyncio.sleep(0.01)
 
 
+RECONNECT_TRIES = 20
+RECONNECT_EVERY_S = 0.25
+
+
 async def _follow_resets(events: Events, reconnect: Any) -> None:
-    """What the app does on media_reset: publish or subscribe again."""
+    """What the app does on media_reset: publish or subscribe again, retrying as the app does while the
+    backend still places it on a node that just died or answers 503 during a takeover."""
     while True:
         await events.reset.wait()
         events.reset.clear()
-        try:
-            await reconnect()
-        except RuntimeError:
-            log.warning("reconnect after media_reset failed")
+        for _ in range(RECONNECT_TRIES):
+            try:
+                await reconnect()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("reconnect after media_reset failed; trying again", exc_info=True)
+                await asyncio.sleep(RECONNECT_EVERY_S)
 
 
 async def measure_cascade(c: Cluster) -> dict[str, Any]:
