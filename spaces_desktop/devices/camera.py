@@ -91,6 +91,65 @@ class CameraDevice(Protocol):
         ...
 
 
+class FrameFanout:
+    """One camera's pictures handed out: numbered, the latest kept, every listener called (any thread).
+
+    Threaded cameras and capture sources that deliver on another thread (the screen source in ui/qt)
+    share it, so a listener sees the same numbering and error handling whatever the device.
+    """
+
+    def __init__(self, what: str = "camera") -> None:
+        self._what = what
+        self._lock = threading.Lock()
+        self._latest: CameraFrame | None = None
+        self._next_index = 0
+        self._listeners: list[tuple[FrameListener, ErrorListener | None]] = []
+
+    @property
+    def next_index(self) -> int:
+        """The index the next published picture gets."""
+        return self._next_index
+
+    def latest(self) -> CameraFrame | None:
+        with self._lock:
+            return self._latest
+
+    def subscribe(self, on_frame: FrameListener, on_error: ErrorListener | None = None) -> Callable[[], None]:
+        entry = (on_frame, on_error)
+        with self._lock:
+            self._listeners.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._listeners:
+                    self._listeners.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, image: np.ndarray, timestamp: float) -> CameraFrame:
+        with self._lock:
+            frame = CameraFrame(image=image, index=self._next_index, timestamp=timestamp)
+            self._next_index += 1
+            self._latest = frame
+            listeners = list(self._listeners)
+        for on_frame, _ in listeners:
+            try:
+                on_frame(frame)
+            except Exception:
+                log.exception("%s frame listener failed", self._what)
+        return frame
+
+    def fail(self, error: DeviceError) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for _, on_error in listeners:
+            if on_error is not None:
+                try:
+                    on_error(error)
+                except Exception:
+                    log.exception("%s error listener failed", self._what)
+
+
 class ThreadedCamera(ABC):
     """Shared machinery: capture thread, newest-frame slot, listeners, start/stop/restart.
 
@@ -106,10 +165,7 @@ class ThreadedCamera(ABC):
         self._height = height
         self._fps = float(fps)
         self.open_timeout = open_timeout
-        self._lock = threading.Lock()
-        self._latest: CameraFrame | None = None
-        self._next_index = 0
-        self._listeners: list[tuple[FrameListener, ErrorListener | None]] = []
+        self._frames = FrameFanout()
         self._thread: threading.Thread | None = None
         self._stop_event = threading.Event()
         self._error: DeviceError | None = None
@@ -172,20 +228,14 @@ class ThreadedCamera(ABC):
         self._join_previous()
 
     def latest(self) -> CameraFrame | None:
-        with self._lock:
-            return self._latest
+        return self._frames.latest()
 
     def subscribe(self, on_frame: FrameListener, on_error: ErrorListener | None = None) -> Callable[[], None]:
-        entry = (on_frame, on_error)
-        with self._lock:
-            self._listeners.append(entry)
+        return self._frames.subscribe(on_frame, on_error)
 
-        def unsubscribe() -> None:
-            with self._lock:
-                if entry in self._listeners:
-                    self._listeners.remove(entry)
-
-        return unsubscribe
+    @property
+    def _next_index(self) -> int:
+        return self._frames.next_index
 
     # --- subclass hooks (capture thread) -----------------------------------------------------
 
@@ -226,27 +276,11 @@ class ThreadedCamera(ABC):
 
     def _publish(self, image: np.ndarray) -> None:
         self._height, self._width = int(image.shape[0]), int(image.shape[1])
-        with self._lock:
-            frame = CameraFrame(image=image, index=self._next_index, timestamp=time.monotonic())
-            self._next_index += 1
-            self._latest = frame
-            listeners = list(self._listeners)
-        for on_frame, _ in listeners:
-            try:
-                on_frame(frame)
-            except Exception:
-                log.exception("camera frame listener failed")
+        self._frames.publish(image, time.monotonic())
 
     def _fail(self, error: DeviceError) -> None:
         self._error = error
-        with self._lock:
-            listeners = list(self._listeners)
-        for _, on_error in listeners:
-            if on_error is not None:
-                try:
-                    on_error(error)
-                except Exception:
-                    log.exception("camera error listener failed")
+        self._frames.fail(error)
 
     def _join_previous(self) -> None:
         thread = self._thread

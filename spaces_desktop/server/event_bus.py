@@ -66,6 +66,32 @@ def deliver(
         subscription.offer(event, chosen=True)
 
 
+Registry = dict[str, dict[str, set[Subscription]]]
+"""Space id → viewer id → that viewer's live streams (both buses keep their feeds so)."""
+
+
+def add_subscription(registry: Registry, space_id: str, viewer_id: str) -> Subscription:
+    subscription = Subscription(space_id, viewer_id)
+    registry.setdefault(space_id, {}).setdefault(viewer_id, set()).add(subscription)
+    return subscription
+
+
+def drop_subscription(registry: Registry, subscription: Subscription) -> bool:
+    """Forgets one stream; True when its Space has no streams left here."""
+    viewers = registry.get(subscription.space_id)
+    if viewers is None:
+        return False
+    subs = viewers.get(subscription.viewer_id)
+    if subs is not None:
+        subs.discard(subscription)
+        if not subs:
+            del viewers[subscription.viewer_id]
+    if viewers:
+        return False
+    del registry[subscription.space_id]
+    return True
+
+
 class EventBus:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -88,21 +114,10 @@ class EventBus:
         return event
 
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
-        subscription = Subscription(space_id, viewer_id)
-        self._subscriptions[space_id].setdefault(viewer_id, set()).add(subscription)
-        return subscription
+        return add_subscription(self._subscriptions, space_id, viewer_id)
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        viewers = self._subscriptions.get(subscription.space_id)
-        if viewers is None:
-            return
-        subs = viewers.get(subscription.viewer_id)
-        if subs is not None:
-            subs.discard(subscription)
-            if not subs:
-                del viewers[subscription.viewer_id]
-        if not viewers:
-            del self._subscriptions[subscription.space_id]
+        drop_subscription(self._subscriptions, subscription)
 
     def close_viewer(self, space_id: str, viewer_id: str) -> None:
         """Ends the live streams of one participant (after removal)."""

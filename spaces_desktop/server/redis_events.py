@@ -28,7 +28,7 @@ from typing import Any, cast
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from spaces_desktop.server.event_bus import Subscription, deliver
+from spaces_desktop.server.event_bus import Subscription, add_subscription, deliver, drop_subscription
 from spaces_desktop.server.redis_store import ALL_VIEWERS, CONTROL_FIELD, RedisStore, event_from_entry
 from spaces_desktop.server.store import EventRow
 
@@ -65,21 +65,10 @@ class RedisEventBus:
     def subscribe(self, space_id: str, viewer_id: str) -> Subscription:
         if space_id not in self._cursors:
             self._cursors[space_id] = f"0-{self._store.last_event_id(space_id)}"
-        subscription = Subscription(space_id, viewer_id)
-        self._subscriptions[space_id].setdefault(viewer_id, set()).add(subscription)
-        return subscription
+        return add_subscription(self._subscriptions, space_id, viewer_id)
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        viewers = self._subscriptions.get(subscription.space_id)
-        if viewers is None:
-            return
-        subs = viewers.get(subscription.viewer_id)
-        if subs is not None:
-            subs.discard(subscription)
-            if not subs:
-                del viewers[subscription.viewer_id]
-        if not viewers:
-            del self._subscriptions[subscription.space_id]
+        if drop_subscription(self._subscriptions, subscription):
             self._cursors.pop(subscription.space_id, None)
 
     def close_viewer(self, space_id: str, viewer_id: str) -> None:

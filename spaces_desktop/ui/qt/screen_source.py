@@ -28,7 +28,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QThread
 from PySide6.QtGui import QGuiApplication, QImage
 
-from spaces_desktop.devices.camera import CameraFrame, ErrorListener, FrameListener
+from spaces_desktop.devices.camera import CameraFrame, ErrorListener, FrameFanout, FrameListener
 from spaces_desktop.devices.errors import CameraBusy, CameraMissing, DeviceError
 from spaces_desktop.session.local_media import CameraOpener, DeviceChoice
 from spaces_desktop.ui.qt.bridge import GuiDispatcher
@@ -154,10 +154,7 @@ class ScreenCamera:
         self.open_timeout = open_timeout
         self._name = f"Screen {int(target) + 1}" if scheme == SCREEN and target.isdigit() else target
         self._width, self._height = max_size
-        self._lock = threading.Lock()
-        self._latest: CameraFrame | None = None
-        self._next_index = 0
-        self._listeners: list[tuple[FrameListener, ErrorListener | None]] = []
+        self._frames = FrameFanout("screen")
         self._error: DeviceError | None = None
         self._running = False
         self._first = threading.Event()
@@ -216,20 +213,10 @@ class ScreenCamera:
         self._on_gui(self._stop_capture)
 
     def latest(self) -> CameraFrame | None:
-        with self._lock:
-            return self._latest
+        return self._frames.latest()
 
     def subscribe(self, on_frame: FrameListener, on_error: ErrorListener | None = None) -> Callable[[], None]:
-        entry = (on_frame, on_error)
-        with self._lock:
-            self._listeners.append(entry)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if entry in self._listeners:
-                    self._listeners.remove(entry)
-
-        return unsubscribe
+        return self._frames.subscribe(on_frame, on_error)
 
     # --- GUI thread ------------------------------------------------------------------------
 
@@ -323,27 +310,14 @@ class ScreenCamera:
             return
         self._last_at = now
         self._height, self._width = int(image.shape[0]), int(image.shape[1])
-        with self._lock:
-            captured = CameraFrame(image=image, index=self._next_index, timestamp=now)
-            self._next_index += 1
-            self._latest = captured
-            listeners = list(self._listeners)
-        self._first.set()
-        for on_frame, _ in listeners:
-            try:
-                on_frame(captured)
-            except Exception:
-                log.exception("screen frame listener failed")
+        self._frames.publish(image, now)
+        self._first.set()  # after the picture is the latest: the opener reads it once this is set
 
     def _fail(self, error: DeviceError) -> None:
         self._error = error
         self._running = False
         self._first.set()
-        with self._lock:
-            listeners = list(self._listeners)
-        for _, on_error in listeners:
-            if on_error is not None:
-                on_error(error)
+        self._frames.fail(error)
 
 
 def _on_gui_thread() -> bool:
