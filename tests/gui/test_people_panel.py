@@ -350,9 +350,12 @@ def test_rows_are_painted_with_the_stage_colours(
             sample = avatar_pixel(panel, pid)
             assert close_to(sample, fill), (pid, sample.name(), fill.name())
         shot(panel, f"people-{choice.value}")
+        stage.shutdown()
+        stage.deleteLater()
     finally:
         panel.close()
         panel.deleteLater()
+        qapp.processEvents()  # deleted before the app is restyled: restyling polishes every live widget
         theme.apply(qapp, ThemeChoice.DARK)
 
 
