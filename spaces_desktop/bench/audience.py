@@ -1,6 +1,6 @@
 """`bench audience`, signaling part: ten thousand listeners join one Space of one backend process.
 
-Joins come from worker processes, each with many concurrent httpx clients (the
+Joins come from worker processes, each with many keep-alive connections (the
 backend runs without request limits: every join comes from one address). A
 sample of listeners (spread over the whole join, every `listeners/streams`-th)
 and the moderators (host and a co-host) hold event streams, read as plain
@@ -39,13 +39,13 @@ from spaces_desktop.domain import Role
 from spaces_desktop.signaling.client import SpacesClient
 
 JOIN_WORKERS = 2
-CLIENTS_PER_WORKER = 8
 CONCURRENCY_PER_WORKER = 32
 TICK_DURING_JOINS_S = 0.25
 QUIET_EVENTS = 40
 QUIET_SPACING_S = 0.05
 DELIVERY_WAIT_S = 60.0
 MAX_RECONNECTS = 50
+JOIN_TIMEOUT_S = 60.0
 
 
 def serve_args(listeners: int, streams: int) -> list[str]:
@@ -99,8 +99,8 @@ class Stream:
         try:
             while True:
                 line = await reader.readline()
-                if not line:
-                    return
+                if not line or line == b"0\r\n":
+                    return  # closed, or the stream's response ended (chunked encoding's last chunk)
                 if line.startswith(b"id: "):
                     self.last_event_id = int(line[4:])
                 elif line.startswith(b"event: "):
@@ -133,29 +133,50 @@ def _join_body(i: int) -> dict[str, str]:
 
 
 async def _join_batch(url: str, space_id: str, indices: list[int]) -> list[float]:
-    """Joins `indices` with many clients at once; each join's time in ms."""
-    limits = httpx.Limits(max_connections=CONCURRENCY_PER_WORKER // CLIENTS_PER_WORKER + 1)
-    clients = [
-        httpx.AsyncClient(base_url=url, timeout=60, limits=limits, trust_env=False)
-        for _ in range(CLIENTS_PER_WORKER)
-    ]
-    gate = asyncio.Semaphore(CONCURRENCY_PER_WORKER)
+    """Joins `indices` over `CONCURRENCY_PER_WORKER` keep-alive connections; each join's time in ms.
+
+    Plain HTTP/1.1 on asyncio sockets rather than httpx: on a two-core machine the load generator
+    shares the cores with the backend it measures, and httpx costs about as much CPU per request as
+    the backend's join itself."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    queue = list(reversed(indices))
     times: list[float] = []
 
-    async def one(n: int, i: int) -> None:
-        async with gate:
-            started = time.perf_counter()
-            answer = await clients[n % len(clients)].post(f"/spaces/{space_id}/join", json=_join_body(i))
-            times.append((time.perf_counter() - started) * 1000)
-            if answer.status_code != 201:
-                raise RuntimeError(f"join {i}: {answer.status_code} {answer.text[:200]}")
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, port, limit=1 << 20)
+        try:
+            while queue:
+                i = queue.pop()
+                body = json.dumps(_join_body(i)).encode()
+                started = time.perf_counter()
+                writer.write(
+                    f"POST /spaces/{space_id}/join HTTP/1.1\r\nHost: {host}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                status, answer = await asyncio.wait_for(_read_response(reader), JOIN_TIMEOUT_S)
+                times.append((time.perf_counter() - started) * 1000)
+                if status != 201 or b'"token"' not in answer:
+                    raise RuntimeError(f"join {i}: {status} {answer[:200]!r}")
+        finally:
+            writer.close()
 
-    try:
-        await asyncio.gather(*(one(n, i) for n, i in enumerate(indices)))
-    finally:
-        for client in clients:
-            await client.aclose()
+    await asyncio.gather(*(connection() for _ in range(CONCURRENCY_PER_WORKER)))
     return times
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One HTTP/1.1 response with a Content-Length body (what the backend sends for a join)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
 
 
 def join_worker(url: str, space_id: str, indices: list[int]) -> tuple[list[float], float]:
@@ -212,10 +233,13 @@ async def _measure(
         answered_ms.append((time.monotonic() - sent[-1]) * 1000)
 
     async def sample_joins() -> None:
-        # Spread over the joins: a sampled listener arrives amid the others and listens from then on.
-        spacing = 1.0 / 600 * every
+        # Spread over the joins: a sampled listener arrives when about `i` others have (as the
+        # host's stream counts them), amid the crowd, and listens from then on.
+        deadline = time.monotonic() + DELIVERY_WAIT_S * 10
         async with httpx.AsyncClient(base_url=url, timeout=60, trust_env=False) as http:
             for i in sorted(sampled):
+                while moderators[0].joined_rows < i and time.monotonic() < deadline:
+                    await asyncio.sleep(0.005)
                 answer = await http.post(f"/spaces/{space_id}/join", json=_join_body(i))
                 if answer.status_code != 201:
                     raise RuntimeError(f"join {i}: {answer.status_code} {answer.text[:200]}")
@@ -224,7 +248,6 @@ async def _measure(
                 stream.own_id = body["participant"]["id"]
                 stream.start()
                 sample_streams.append(stream)
-                await asyncio.sleep(spacing)
 
     async def stage_ticker() -> None:
         while not joins_done.is_set():

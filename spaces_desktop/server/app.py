@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 96 * 1024
 KEEPALIVE_S = 15.0
 REPLAY_PAGE = 500
+LIVE_BATCH = 256
+"""Most live events one write of a stream carries."""
 FINAL_EVENTS = {EventType.SPACE_ENDED.value, EventType.REMOVED.value}
 LOGGED_DETAIL_CHARS = 300
 UNEXPECTED = "Something went wrong on the server; try again, and tell its operator if it keeps happening."
@@ -448,6 +450,18 @@ def create_app(
     return app
 
 
+def _queued(
+    queue: asyncio.Queue[EventRow | None], first: EventRow | None, most: int
+) -> Iterator[EventRow | None]:
+    """`first`, then whatever else is already waiting in the queue (up to `most` in all)."""
+    yield first
+    for _ in range(most - 1):
+        try:
+            yield queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+
+
 def _body_error(error: Any) -> dict[str, Any]:
     """A body validation error as FastAPI words it; a JSON parser's finding is not shown."""
     if error.get("type") == "json_invalid":
@@ -500,24 +514,33 @@ async def _event_stream(
                 break
         while not subscription.overflowed:
             try:
-                live: EventRow | None = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
+                first = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
             except TimeoutError:
                 if await request.is_disconnected():
                     return
                 yield b": keepalive\n\n"
                 continue
-            if live is None:
-                # Closed (removed, left, ended): flush what is left in the log for this viewer.
-                moderator = service.sees_moderator_events(me.id)
-                for late in service.store.events_after(me.space_id, last, me.id, moderator=moderator):
-                    yield late.sse
-                return
-            if live.id <= last:
-                continue
-            yield live.sse
-            last = live.id
-            if live.type in FINAL_EVENTS:
-                return
+            # Everything queued meanwhile goes out as one write: one event per wake-up would fall
+            # behind a crowd joining (each loop turn queues many joins' events for the moderators).
+            chunk: list[bytes] = []
+            for live in _queued(subscription.queue, first, LIVE_BATCH):
+                if live is None:
+                    # Closed (removed, left, ended): flush what is left in the log for this viewer.
+                    moderator = service.sees_moderator_events(me.id)
+                    late = service.store.events_after(me.space_id, last, me.id, moderator=moderator)
+                    rest = b"".join(chunk) + b"".join(event.sse for event in late)
+                    if rest:
+                        yield rest
+                    return
+                if live.id <= last:
+                    continue
+                chunk.append(live.sse)
+                last = live.id
+                if live.type in FINAL_EVENTS:
+                    yield b"".join(chunk)
+                    return
+            if chunk:
+                yield b"".join(chunk)
     finally:
         service.stream_closed(me.id)
         service.bus.unsubscribe(subscription)
