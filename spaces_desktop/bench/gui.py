@@ -207,6 +207,9 @@ def run_render(base_url: str, seconds: float) -> dict[str, Any]:
             "threads": threading.active_count(),
             "os_threads": len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None,
         }
+        if isinstance(engine, Engine):
+            memory["heap_trims"] = engine.heap.trims
+            memory["heap_trim_ms"] = None if engine.heap.last_ms is None else round(engine.heap.last_ms, 2)
         if tracing:
             memory["python_heap_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
             top = tracemalloc.take_snapshot().statistics("filename")[:12]

@@ -20,6 +20,7 @@ failing codec.
 
 from __future__ import annotations
 
+import asyncio
 import fractions
 import logging
 import sys
@@ -33,6 +34,9 @@ from aiortc import RTCRtpSender, RTCRtpTransceiver, rtcrtpsender
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from av.frame import Frame
+
+from spaces_desktop.media.encoders import IdleRelease, ReleasingVp8Encoder
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +172,11 @@ POLICY = VideoCodecPolicy()
 
 
 def choose_at_start(policy: VideoCodecPolicy = POLICY, probe: Probe = encoder_opens) -> VideoCodecChoice:
-    """Probe once, adopt the result and route aiortc's H.264 sending through it (blocking: a worker)."""
+    """Probe once, adopt the result and route aiortc's video encoding through this module (blocking:
+    a worker)."""
     choice = probe_video_codec(probe=probe)
     policy.adopt(choice)
-    if choice.hardware is not None:
-        install_encoders(policy)
+    install_encoders(policy)
     return choice
 
 
@@ -196,13 +200,29 @@ def choose_once() -> VideoCodecChoice:
 class FallbackH264Encoder(H264Encoder):
     """aiortc's H.264 encoder on the hardware encoder; libx264 on the same stream if the hardware fails."""
 
-    def __init__(self, policy: VideoCodecPolicy, create: Callable[[str, str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        policy: VideoCodecPolicy,
+        create: Callable[[str, str], Any] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__()
         self._policy = policy
         self._create = create or av.CodecContext.create
         self.hardware = policy.choice.hardware
         self._hw: Any = None
         self._hw_shape: tuple[int, int, int] | None = None
+        self.idle = IdleRelease(loop, self._close) if loop is not None else None
+        """Closes the hardware session (and libx264) while nobody takes this layer."""
+
+    def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        if self.idle is None:
+            return super().encode(frame, force_keyframe)
+        with self.idle.encoding():
+            return super().encode(frame, force_keyframe)
+
+    def _close(self) -> None:
+        self._hw, self._hw_shape, self.codec = None, None, None
 
     def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
         hardware = self.hardware
@@ -243,18 +263,30 @@ _original_get_encoder: Callable[[RTCRtpCodecParameters], Encoder] | None = None
 
 
 def install_encoders(policy: VideoCodecPolicy = POLICY) -> None:
-    """Make aiortc's senders encode H.264 with :class:`FallbackH264Encoder` while hardware is chosen."""
+    """Route aiortc's senders through this module's encoders: H.264 on the hardware encoder while
+    one is chosen (:class:`FallbackH264Encoder`), VP8 that frees its memory while idle."""
     global _original_get_encoder
     if _original_get_encoder is not None:
         return
     original = _original_get_encoder = rtcrtpsender.get_encoder
 
     def get_encoder(codec: RTCRtpCodecParameters) -> Encoder:
-        if codec.mimeType.lower() == "video/h264" and policy.choice.hardware is not None:
-            return FallbackH264Encoder(policy)
+        mime = codec.mimeType.lower()
+        loop = _running_loop()  # aiortc asks from its sender's task, on the loop
+        if mime == "video/h264" and policy.choice.hardware is not None:
+            return FallbackH264Encoder(policy, loop=loop)
+        if mime == "video/vp8" and loop is not None:
+            return ReleasingVp8Encoder(loop)
         return original(codec)
 
     rtcrtpsender.get_encoder = get_encoder
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def prefer_h264(transceivers: Sequence[RTCRtpTransceiver], policy: VideoCodecPolicy = POLICY) -> bool:

@@ -29,6 +29,7 @@ from spaces_desktop.domain import CameraSource, Role
 from spaces_desktop.domain.scenes import SceneKind
 from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
+from spaces_desktop.media.heap import HeapTrimmer
 from spaces_desktop.media.hwcodec import choose_once
 from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.readiness import Finding
@@ -78,6 +79,8 @@ class Engine:
         self._client: SpacesClient | None = None
         self._speaker: SpeakerSink | None = None
         self._loop = asyncio.new_event_loop()
+        self.heap = HeapTrimmer(self._loop)
+        """Gives memory freed by video threads back to the system now and then (glibc)."""
         self._thread = threading.Thread(target=self._run, name="spaces-engine", daemon=True)
         self._thread.start()
 
@@ -85,6 +88,7 @@ class Engine:
         asyncio.set_event_loop(self._loop)
         # Which video encoder this machine has (hardware H.264 or VP8), once, before the first Space.
         self._loop.run_in_executor(None, choose_once)
+        self.heap.start()
         self._loop.run_forever()
 
     def submit(self, factory: Callable[[], Awaitable[T]]) -> concurrent.futures.Future[T]:
@@ -424,6 +428,8 @@ class Engine:
         except (concurrent.futures.TimeoutError, SpacesError, RuntimeError) as exc:
             log.warning("Engine shutdown was not clean (%s); still running:\n%s", exc, self._running())
         self.frames.clear()
+        with contextlib.suppress(RuntimeError):  # the loop already closed
+            self._loop.call_soon_threadsafe(self.heap.stop)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(max(0.1, deadline - time.monotonic()))
         if not self._thread.is_alive():
