@@ -125,9 +125,12 @@ class SpaceSession:
         frames: FrameBoard | None = None,
         on_state: StateListener | None = None,
         transport: Transport | None = None,
+        receive_video: bool = True,
     ) -> None:
         self.client = client
         self.media = media
+        self.receive_video = receive_video
+        """False: subscribe to everyone's audio only (a participant that shows no stage: a bot)."""
         self.transport = transport or PeerTransport()
         """Makes the publishing and subscribing connections (a fake one in unit tests)."""
         self.frames = frames or FrameBoard()
@@ -535,7 +538,11 @@ class SpaceSession:
         """Every stream but ours, with the main camera's large layer only for big tiles (small for all)."""
         if self.state.connection in TERMINAL:
             return frozenset()
-        streams = [s for s in self.state.streams if s.participant_id != self.state.me]
+        streams = [
+            s
+            for s in self.state.streams
+            if s.participant_id != self.state.me and (self.receive_video or s.kind == "audio")
+        ]
         layered = frozenset(s.participant_id for s in streams if s.layer == "small")
         big = self._big_ids()
         self._big_now, self._layered_now = big, layered

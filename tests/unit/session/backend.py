@@ -118,7 +118,13 @@ class ScriptedBackend:
             return httpx.Response(200, json={"type": "answer", "sdp": "v=0 answer"})
         if path.endswith("/media/subscribe"):
             # Like Janus, the subscription numbers its own m-lines: mids are not the publishers'.
-            theirs = [s for s in self.streams if s["participant_id"] != ME]
+            chosen = (json.loads(request.content or b"{}") or {}).get("streams")
+            picked = None if chosen is None else {(c["participant_id"], c["mid"]) for c in chosen}
+            theirs = [
+                s
+                for s in self.streams
+                if s["participant_id"] != ME and (picked is None or (s["participant_id"], s["mid"]) in picked)
+            ]
             offered = [{**s, "mid": str(i)} for i, s in enumerate(theirs)]
             return httpx.Response(200, json={"type": "offer", "sdp": "v=0 offer", "streams": offered})
         if path.endswith("/me/camera"):

@@ -54,7 +54,7 @@ class Harness:
         await eventually(lambda: self.connection is Connection.LIVE, "live")
 
 
-def build(backend: ScriptedBackend, choice: DeviceChoice) -> Harness:
+def build(backend: ScriptedBackend, choice: DeviceChoice, *, receive_video: bool = True) -> Harness:
     waits: list[float] = []
 
     async def quick_sleep(seconds: float) -> None:
@@ -65,7 +65,9 @@ def build(backend: ScriptedBackend, choice: DeviceChoice) -> Harness:
     client = SpacesClient(BASE, http=http, retry=Backoff(attempts=1), sleep=quick_sleep)
     transport = FakeTransport()
     states: list[SessionState] = []
-    session = SpaceSession(client, LocalMedia(choice), on_state=states.append, transport=transport)
+    session = SpaceSession(
+        client, LocalMedia(choice), on_state=states.append, transport=transport, receive_video=receive_video
+    )
     return Harness(backend, transport, session, states, waits)
 
 

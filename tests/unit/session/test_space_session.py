@@ -15,9 +15,10 @@ from spaces_desktop.domain import Role
 from spaces_desktop.domain.state import Connection, DeviceSlot, DeviceStatus
 from spaces_desktop.protocol import EventType
 from spaces_desktop.session import space_session
+from spaces_desktop.session.local_media import NONE, DeviceChoice
 from spaces_desktop.session.space_session import HANDOVER_POLL_S
-from tests.unit.session.backend import HOST, ME
-from tests.unit.session.conftest import Harness, eventually
+from tests.unit.session.backend import HOST, ME, ScriptedBackend
+from tests.unit.session.conftest import Harness, build, eventually
 
 SPEAKER_STREAM = {"participant_id": "p_sam", "mid": "0", "kind": "audio"}
 
@@ -182,3 +183,19 @@ async def test_network_quality_comes_from_the_transports_stats(
     await asyncio.sleep(0.05)  # a baseline sample or more
     subscriber.received[mid] = (1100, 20)  # 20 of 120 lost since: poor
     await eventually(lambda: listener.session.state.quality.get(HOST) == "poor", "rated poor")
+
+
+async def test_a_session_that_receives_no_video_subscribes_to_audio_only() -> None:
+    backend = ScriptedBackend()
+    backend.streams = [
+        {"participant_id": HOST, "mid": "0", "kind": "audio"},
+        {"participant_id": HOST, "mid": "1", "kind": "video", "source": "main"},
+    ]
+    harness = build(backend, DeviceChoice(camera=NONE, microphone=NONE), receive_video=False)
+    try:
+        await harness.join()
+        await eventually(lambda: backend.called("/media/subscribe/answer") == 1, "answered")
+        (subscriber,) = harness.transport.subscribers
+        assert [(s.participant_id, s.kind) for s in subscriber.streams.values()] == [(HOST, "audio")]
+    finally:
+        await harness.session.close()
