@@ -31,6 +31,7 @@ from spaces_desktop.domain.state import DeviceSlot, SessionState
 from spaces_desktop.errors import Conflict, SpacesError
 from spaces_desktop.media.heap import HeapTrimmer
 from spaces_desktop.media.hwcodec import choose_once
+from spaces_desktop.media.hwdecode import choose_decoder_once
 from spaces_desktop.media.overlays import Compositor, OverlayLayer
 from spaces_desktop.media.readiness import Finding
 from spaces_desktop.media.stage_director import StageDirectorSettings
@@ -88,6 +89,7 @@ class Engine:
         asyncio.set_event_loop(self._loop)
         # Which video encoder this machine has (hardware H.264 or VP8), once, before the first Space.
         self._loop.run_in_executor(None, choose_once)
+        self._loop.run_in_executor(None, choose_decoder_once)  # and which H.264 decoder
         self.heap.start()
         self._loop.run_forever()
 

@@ -1041,6 +1041,10 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <source>Video decoding: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Who gets the big tile</source>
         <translation type="unfinished"></translation>
     </message>

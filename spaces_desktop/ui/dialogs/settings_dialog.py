@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from spaces_desktop.media.hwcodec import POLICY, VideoCodecPolicy
+from spaces_desktop.media.hwdecode import DECODING, DecodePolicy
 from spaces_desktop.ui.qt.devices import DeviceDirectory, PreviewDevices, default_index, speaker_options
 from spaces_desktop.ui.qt.settings import SENSITIVITY_LABELS, DevicePrefs, Sensitivity
 from spaces_desktop.ui.qt.theme import Theme, ThemeChoice
@@ -72,6 +73,7 @@ class SettingsDialog(QDialog):
         *,
         in_space: bool = False,
         video_encoding: VideoCodecPolicy = POLICY,
+        video_decoding: DecodePolicy = DECODING,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -109,6 +111,12 @@ class SettingsDialog(QDialog):
         )
         self.video_encoding.setAccessibleName(self.video_encoding.text())
         devices_layout.addWidget(self.video_encoding)
+        # Read-only too: the first hardware H.264 decoder that decodes a picture here, else software.
+        self.video_decoding = _label(
+            self.tr("Video decoding: %1").replace("%1", video_decoding.describe()), "muted"
+        )
+        self.video_decoding.setAccessibleName(self.video_decoding.text())
+        devices_layout.addWidget(self.video_decoding)
         devices_layout.addStretch(1)
         self.tabs.addTab(devices_page, "Devices")
 
@@ -176,7 +184,9 @@ class SettingsDialog(QDialog):
         layout.setSpacing(14)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
-        self.setMinimumSize(660, 560)
+        # Never smaller than its tallest page: fixed-size previews would overlap what follows them.
+        needed = layout.sizeHint()
+        self.setMinimumSize(max(660, needed.width()), max(560, needed.height()))
 
         save.clicked.connect(self.accept)
         cancel.clicked.connect(self.reject)
