@@ -7,6 +7,7 @@ the test controls. The real Engine is tested in tests/integration.
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -289,3 +290,10 @@ def server_url(tmp_path: Path) -> Iterator[str]:
         yield outcome["url"]
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _collect_the_last_tests_widgets() -> None:
+    """Python wrappers of the widgets a finished test left behind are collected here, between
+    tests, not by a garbage collection that happens to run inside a later test's paint event."""
+    gc.collect()

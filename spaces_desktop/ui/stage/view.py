@@ -78,6 +78,8 @@ class StageView(QWidget):
         super().__init__(parent)
         self._frames = frames
         self._state = SessionState()
+        self._shown: tuple[object, ...] = ()
+        """What the last rebuild laid out (tiles, program, scene, area, pixel ratio)."""
         self._mode = "speaker"
         self._colors = StageColors.from_palette(self.palette())
         self._tiles: dict[TileKey, TileWidget] = {}
@@ -277,6 +279,12 @@ class StageView(QWidget):
 
     def _rebuild(self, animate: bool) -> None:
         infos = self._infos()
+        area = self.rect().adjusted(PADDING + MARGIN, PADDING + MARGIN, -PADDING - MARGIN, -PADDING - MARGIN)
+        # A listener arriving, a hand raised: most states change nothing the stage shows.
+        shown = (tuple(infos), self._choice, self._state.scene, area, self.devicePixelRatioF())
+        if shown == self._shown and len(self._tiles) == len(infos):
+            return
+        self._shown = shown
         keys = [info.key for info in infos]
         for key in [k for k in self._tiles if k not in keys]:
             tile = self._tiles.pop(key)
@@ -304,7 +312,6 @@ class StageView(QWidget):
         stage_pid = next((i.participant_id for i in infos if i.featured), None)
         stage_key = (stage_pid, CameraSource.MAIN) if stage_pid else None
         product = (stage_pid, CameraSource.SECOND) if stage_pid else None
-        area = self.rect().adjusted(PADDING + MARGIN, PADDING + MARGIN, -PADDING - MARGIN, -PADDING - MARGIN)
         if animate and self._state.scene != self._shown_scene:
             self._fade.start()  # a new scene cross-fades; the tiles slide underneath
         self._shown_scene = self._state.scene

@@ -61,6 +61,8 @@ class ControlButton(QWidget):
         layout.addLayout(self._row)
         layout.setAlignment(self._row, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._look: tuple[object, ...] | None = None
+        """The icon, caption, off state, tooltip and palette last shown."""
         self.set_look(icon, caption)
 
     def add_menu(self, menu: QMenu, tooltip: str) -> QToolButton:
@@ -80,6 +82,10 @@ class ControlButton(QWidget):
         return button
 
     def set_look(self, icon: str, caption: str, *, off: bool = False, tooltip: str | None = None) -> None:
+        look = (icon, caption, off, tooltip, self._theme.palette)
+        if look == self._look:
+            return  # every state change asks again; restyling an unchanged button costs a repaint
+        self._look = look
         colour = self._theme.palette.off_icon if off else None
         self.button.setIcon(self._theme.icon(icon, colour))
         self.button.setProperty("off", "true" if off else "false")
