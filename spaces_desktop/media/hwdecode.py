@@ -31,6 +31,8 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av.codec.hwaccel import HWAccel, hwdevices_available
 from av.frame import Frame
 
+from spaces_desktop.media.keyframes import h264_keyframe
+
 log = logging.getLogger(__name__)
 
 
@@ -167,7 +169,7 @@ class FallbackH264Decoder(Decoder):
 
     def decode(self, encoded_frame: JitterFrame) -> list[Frame]:
         if self._awaiting_keyframe:
-            if not _has_keyframe(encoded_frame.data):
+            if not h264_keyframe(encoded_frame.data):
                 return []  # a fresh software decoder cannot start mid-stream
             self._awaiting_keyframe = False
         packet = av.Packet(encoded_frame.data)
@@ -186,16 +188,6 @@ class FallbackH264Decoder(Decoder):
     def _give_up(self, exc: BaseException) -> None:
         self._policy.hardware_failed(str(exc) or type(exc).__name__)
         self.hardware = None
-
-
-def _has_keyframe(access_unit: bytes) -> bool:
-    """Whether an Annex-B access unit holds an IDR picture or a sequence parameter set."""
-    start = access_unit.find(b"\x00\x00\x01")
-    while start != -1 and start + 3 < len(access_unit):
-        if access_unit[start + 3] & 0x1F in (5, 7):
-            return True
-        start = access_unit.find(b"\x00\x00\x01", start + 3)
-    return False
 
 
 def _hardware_context(hardware: HardwareDecoder) -> Any:

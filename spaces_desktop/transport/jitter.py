@@ -32,6 +32,8 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
 
+from spaces_desktop.media.keyframes import h264_keyframe, vp8_keyframe
+
 VIDEO_CAPACITY = 512
 AUDIO_CAPACITY = 16
 AUDIO_GAP_WAIT = 3  # packets (60 ms) a missing audio packet may hold up the ones behind it
@@ -82,21 +84,6 @@ def _vp8_start(packet: RtpPacket) -> bool | None:
     return bool(payload[0] & 0x10) and (payload[0] & 0x0F) == 0
 
 
-def _vp8_keyframe(data: bytes) -> bool:
-    # First byte of the VP8 frame header: bit 0 is the inverse keyframe flag (RFC 6386 §9.1).
-    return bool(data) and not data[0] & 0x01
-
-
-def _h264_keyframe(data: bytes) -> bool:
-    # Depayloaded H.264 is Annex B: an IDR slice (type 5) or a sequence parameter set (7).
-    index = data.find(b"\x00\x00\x01")
-    while index != -1 and index + 3 < len(data):
-        if data[index + 3] & 0x1F in (5, 7):
-            return True
-        index = data.find(b"\x00\x00\x01", index + 3)
-    return False
-
-
 class MarkerJitterBuffer(JitterBuffer):
     """Releases complete frames in order; gives up what cannot complete in time (see the module)."""
 
@@ -134,7 +121,7 @@ class MarkerJitterBuffer(JitterBuffer):
             # The SFU asks for a keyframe when a subscription starts; if what comes first is
             # not one, that keyframe went by (or was lost): ask at once.
             starts = self._starts(packet)
-            opening = starts is None or (starts and _vp8_keyframe(packet._data))  # type: ignore[attr-defined]
+            opening = starts is None or (starts and vp8_keyframe(packet._data))  # type: ignore[attr-defined]
             self._requested_at = now if opening else None
         if seq >= self._head:
             if seq - self._head >= self._capacity:
@@ -201,9 +188,9 @@ class MarkerJitterBuffer(JitterBuffer):
     def _is_keyframe(self, payload_type: int, data: bytes) -> bool:
         name = self._codec_name(payload_type).upper()
         if name == "VP8":
-            return _vp8_keyframe(data)
+            return vp8_keyframe(data)
         if name == "H264":
-            return _h264_keyframe(data)
+            return h264_keyframe(data)
         return True  # unknown codec: let the decoder judge
 
     def _frame_end(self, first: int, known_start: bool) -> int | None:
@@ -267,7 +254,7 @@ class MarkerJitterBuffer(JitterBuffer):
         if broken:
             self.stats.dropped += 1
             lost_keyframe = any(
-                slot.start and _vp8_keyframe(slot.packet._data)  # type: ignore[attr-defined]
+                slot.start and vp8_keyframe(slot.packet._data)  # type: ignore[attr-defined]
                 for slot in stale
             )
             if not self._needs_keyframe or lost_keyframe:
@@ -284,7 +271,7 @@ class MarkerJitterBuffer(JitterBuffer):
             slot = self._slots[seq]
             if seq <= self._head or slot.start is False:
                 continue
-            if slot.start and not _vp8_keyframe(slot.packet._data):  # type: ignore[attr-defined]
+            if slot.start and not vp8_keyframe(slot.packet._data):  # type: ignore[attr-defined]
                 continue  # VP8 says so in the first packet: no need to assemble
             end = self._frame_end(seq, self._begins_after_predecessor(seq))
             if end is None:
