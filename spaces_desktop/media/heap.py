@@ -73,8 +73,9 @@ class HeapTrimmer:
     def _done(self, future: asyncio.Future[float | None]) -> None:
         if future.cancelled() or self._handle is None:
             return
-        if future.exception() is not None:
-            log.warning("Returning freed memory to the system failed: %s", future.exception())
+        error = future.exception()
+        if error is not None:
+            log.warning("Returning freed memory to the system failed: %s", error)
         else:
             self.trims += 1
             self.last_ms = future.result()

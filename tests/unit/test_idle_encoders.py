@@ -11,12 +11,14 @@ import av
 import numpy as np
 import pytest
 from aiortc import rtcrtpsender
+from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from spaces_desktop.media import hwcodec
 from spaces_desktop.media.encoders import ReleasingVp8Encoder
 from spaces_desktop.media.heap import HeapTrimmer, trim_heap
 from spaces_desktop.media.hwcodec import SOFTWARE, VideoCodecPolicy, install_encoders
+from spaces_desktop.media.keyframes import vp8_keyframe
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 
@@ -29,15 +31,8 @@ def _frame(i: int, width: int = 320, height: int = 180) -> av.VideoFrame:
 
 
 def _is_keyframe(payloads: list[bytes]) -> bool:
-    # VP8 payload descriptor (RFC 7741), then the frame header: bit 0 of its first byte is 0 on a keyframe.
-    first = payloads[0]
-    offset = 1
-    if first[0] & 0x80:  # extension byte follows
-        ext = first[1]
-        offset = 2 + (2 if ext & 0x80 and first[2] & 0x80 else 1 if ext & 0x80 else 0)
-        offset += 1 if ext & 0x40 else 0
-        offset += 1 if ext & 0x30 else 0
-    return first[offset] & 0x01 == 0
+    _, frame = VpxPayloadDescriptor.parse(payloads[0])
+    return vp8_keyframe(frame)
 
 
 async def test_an_idle_encoder_closes_and_the_next_picture_reopens_it_as_a_keyframe() -> None:
