@@ -40,7 +40,11 @@ def http_from(backend: Backend, source: str, token: str | None = None) -> httpx.
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(
         base_url=backend.url,
-        transport=httpx.AsyncHTTPTransport(local_address=source),
+        # Idle connections expire before the backend's 2 s request deadline closes them, so a
+        # request never goes down a connection the server is just closing.
+        transport=httpx.AsyncHTTPTransport(
+            local_address=source, limits=httpx.Limits(keepalive_expiry=REQUEST_TIMEOUT_S / 2)
+        ),
         headers=headers,
         timeout=20,
         trust_env=False,
